@@ -1,0 +1,43 @@
+# quartier: the two commands of the README's quick start.
+#   make demo   installs missing system packages, builds, solves the demo scenario
+#   make test   the whole test suite
+# Everything builds in release mode once (HiGHS and PROJ are C++ and take minutes).
+
+CARGO   ?= cargo
+QUARTIER = target/release/quartier
+# cmake + libclang-dev: HiGHS (good_lp); sqlite3 + libsqlite3-dev: the bundled PROJ 9.6.
+APT_PACKAGES = build-essential cmake pkg-config libclang-dev clang sqlite3 libsqlite3-dev
+
+.PHONY: all deps build demo test lint bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(CARGO) build --release --locked
+
+demo: build
+	$(QUARTIER) check scenarios/muenster.toml
+	$(QUARTIER) solve scenarios/muenster.toml
+
+test: build
+	$(CARGO) test --release --locked
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+
+bench: build
+	$(CARGO) bench --locked
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,100 @@
+//! The steps of `quartier solve` measured separately on generated city grids: load
+//! (parse + reproject), index (R-trees + rules), solve (build + HiGHS) and write.
+//!
+//! Sizes: 10,000, 100,000 and 1,000,000 sites (the largest only with
+//! `QUARTIER_BENCH_LARGE=1`, as one run takes seconds). Fixed seeds, so every run measures
+//! the same inputs. Run with `cargo bench --bench pipeline`.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use quartier::explain::{limited_by, shortfall_reasons};
+use quartier::generate::{grid_scenario_toml, write_grid_layer, GridSpec, LAYER_FILES};
+use quartier::io::output::{summary, write_plan, write_summary};
+use quartier::io::{load_instance, read_scenario, OutputFolder, PlanReport};
+use quartier::metrics::figures;
+use quartier::solve::{solve, Prepared};
+use quartier::spatial::Geography;
+use serde_json::Map;
+
+fn generate(dir: &Path, cells: u32, sites: u64) -> std::path::PathBuf {
+    let spec = GridSpec {
+        cells,
+        sites,
+        seed: 7,
+    };
+    for layer in LAYER_FILES {
+        let mut out = BufWriter::new(File::create(dir.join(layer)).unwrap());
+        write_grid_layer(&spec, layer, &mut out).unwrap();
+    }
+    let scenario = dir.join("scenario.toml");
+    std::fs::write(&scenario, grid_scenario_toml(&spec)).unwrap();
+    scenario
+}
+
+fn sizes() -> Vec<(u32, u64)> {
+    let mut sizes = vec![(40, 10_000), (100, 100_000)];
+    if std::env::var_os("QUARTIER_BENCH_LARGE").is_some() {
+        sizes.push((200, 1_000_000));
+    }
+    sizes
+}
+
+fn pipeline(c: &mut Criterion) {
+    let mut group = c.benchmark_group("pipeline");
+    group.sample_size(10);
+    for (cells, sites) in sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario_path = generate(dir.path(), cells, sites);
+        let scenario = read_scenario(&scenario_path).unwrap();
+        group.bench_with_input(BenchmarkId::new("load", sites), &scenario, |b, s| {
+            b.iter(|| load_instance(s).unwrap())
+        });
+        let instance = load_instance(&scenario).unwrap();
+        group.bench_with_input(BenchmarkId::new("index", sites), &instance, |b, i| {
+            b.iter(|| {
+                let geography = Geography::of(i);
+                Prepared::new(i, &geography)
+            })
+        });
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        group.bench_with_input(BenchmarkId::new("solve", sites), &prepared, |b, p| {
+            b.iter(|| solve(&instance, p).unwrap())
+        });
+        let solution = solve(&instance, &prepared).unwrap();
+        let figures = figures(&instance, &geography.site_district, &solution.plan);
+        let limited = limited_by(&instance, &prepared, &solution.plan);
+        let reasons = shortfall_reasons(&instance, &prepared, figures.shortfall);
+        let excluded = prepared.exclusion_counts();
+        let report = PlanReport {
+            instance: &instance,
+            geography: &geography,
+            plan: &solution.plan,
+            status: solution.status.as_str(),
+            figures: &figures,
+            limited_by: &limited,
+            shortfall_reasons: &reasons,
+            sites_excluded: &excluded,
+            stages: &solution.stages,
+            mip_gap: solution.mip_gap,
+            marginal_values: solution.marginal_values.as_deref(),
+            extra: Map::new(),
+        };
+        let out = dir.path().join("out");
+        group.bench_with_input(BenchmarkId::new("write", sites), &report, |b, r| {
+            b.iter(|| {
+                let folder = OutputFolder::prepare(&out, &[]).unwrap();
+                write_plan(&folder, r).unwrap();
+                write_summary(&folder, &summary(r, &[])).unwrap();
+                folder.commit().unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);

@@ -1,0 +1,94 @@
+//! `quartier check`: validate a scenario and report what the rules leave before solving.
+
+use std::path::Path;
+
+use super::{load, print, thousands, Progress};
+use crate::error::Error;
+use crate::explain::shortfall_reasons;
+use crate::model::SiteStatus;
+use crate::solve::Prepared;
+
+pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
+    let loaded = load(scenario_path, progress)?;
+    let (scenario, instance) = (&loaded.scenario, &loaded.instance);
+    progress.step("applying the rules to sites and districts");
+    let prepared = Prepared::new(instance, &loaded.geography);
+    progress.finish();
+
+    let population: f64 = instance.districts.iter().map(|d| d.population).sum();
+    let status_count =
+        |status: SiteStatus| instance.sites.iter().filter(|s| s.status == status).count() as u64;
+    let mut text = format!("{}\n", instance.name);
+    text += &format!(
+        "  districts: {} with {} residents (fair share by \"{}\")\n",
+        thousands(instance.districts.len() as u64),
+        thousands(population.round() as u64),
+        scenario.district_fields.weight
+    );
+    text += &format!(
+        "  sites: {} ({} candidate, {} existing, {} excluded)\n",
+        thousands(instance.sites.len() as u64),
+        thousands(status_count(SiteStatus::Candidate)),
+        thousands(status_count(SiteStatus::Existing)),
+        thousands(status_count(SiteStatus::Excluded)),
+    );
+    if !instance.facilities.is_empty() {
+        let layers: Vec<String> = instance
+            .facilities
+            .iter()
+            .map(|l| format!("{} {}", l.kind, thousands(l.facilities.len() as u64)))
+            .collect();
+        text += &format!("  facilities: {}\n", layers.join(", "));
+    }
+    let existing: f64 = prepared.district_existing.iter().sum();
+    text += &format!(
+        "  demand: {} new places ({} places exist already)\n",
+        thousands(instance.demand),
+        thousands(existing.round() as u64)
+    );
+    let excluded: Vec<String> = prepared
+        .exclusion_counts()
+        .iter()
+        .map(|(k, n)| format!("{k} {}", thousands(*n as u64)))
+        .collect();
+    text += &format!(
+        "  sites that cannot take new places: {}\n",
+        excluded.join(", ")
+    );
+    text += &format!(
+        "  room for new places at usable sites: {}\n",
+        thousands(prepared.site_room_total())
+    );
+    // The capacity waterfall before solving: a lower bound on the shortfall.
+    let reasons = shortfall_reasons(instance, &prepared, instance.demand);
+    let lost: u64 = reasons
+        .iter()
+        .filter(|(k, _)| matches!(*k, "no_capacity" | "access" | "share_cap"))
+        .map(|(_, n)| n)
+        .sum();
+    if lost == 0 {
+        text += "  capacity: enough for the demand under site caps, access and share caps\n";
+    } else {
+        let because: Vec<String> = reasons
+            .iter()
+            .filter(|(k, n)| *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap"))
+            .map(|(k, n)| format!("{k} {}", thousands(*n)))
+            .collect();
+        text += &format!(
+            "  capacity: at least {} places will not fit ({})\n",
+            thousands(lost),
+            because.join(", ")
+        );
+    }
+    if let Some(spacing) = instance.rules.spacing {
+        text += &format!(
+            "  spacing: {} neighbourhoods of {} m can reach the limit of {} places\n",
+            thousands(prepared.spacing.len() as u64),
+            spacing.metres,
+            spacing.max_places
+        );
+    }
+    text += "  the scenario is valid\n";
+    print(&text);
+    Ok(0)
+}

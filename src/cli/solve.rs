@@ -1,0 +1,125 @@
+//! `quartier solve`: load, check, index, solve and write the plan folder.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::{json, Map};
+
+use super::{load, print, thousands, Progress};
+use crate::error::Error;
+use crate::explain::{limited_by, shortfall_reasons};
+use crate::io::output::{summary, write_plan, write_summary};
+use crate::io::{OutputFolder, PlanReport};
+use crate::metrics::figures;
+use crate::solve::{solve, Prepared};
+
+pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Result<i32, Error> {
+    let loaded = load(scenario_path, progress)?;
+    let (scenario, instance, geography) = (&loaded.scenario, &loaded.instance, &loaded.geography);
+    // Check the output folder before the long work, so that a bad --out fails at once.
+    let target = scenario.output_dir(out);
+    let folder = OutputFolder::prepare(&target, &scenario.input_files())?;
+
+    progress.step("applying the rules to sites and districts");
+    let built = Instant::now();
+    let prepared = Prepared::new(instance, geography);
+    let prepare_s = built.elapsed().as_secs_f64();
+    progress.step("solving (shortfall, evenness, worst district, cost)");
+    let solution = solve(instance, &prepared)?;
+
+    progress.step("writing the plan");
+    let written = Instant::now();
+    let figures = figures(instance, &geography.site_district, &solution.plan);
+    let limited = limited_by(instance, &prepared, &solution.plan);
+    let reasons = shortfall_reasons(instance, &prepared, figures.shortfall);
+    let excluded = prepared.exclusion_counts();
+    let mut extra = Map::new();
+    extra.insert(
+        "model".into(),
+        json!({
+            "columns": solution.size.columns,
+            "integer_columns": solution.size.integers,
+            "rows": solution.size.rows,
+            "sites_aggregated": solution.size.aggregated_sites,
+            "spacing_rows": prepared.spacing.len(),
+        }),
+    );
+    let report = PlanReport {
+        instance,
+        geography,
+        plan: &solution.plan,
+        status: solution.status.as_str(),
+        figures: &figures,
+        limited_by: &limited,
+        shortfall_reasons: &reasons,
+        sites_excluded: &excluded,
+        stages: &solution.stages,
+        mip_gap: solution.mip_gap,
+        marginal_values: solution.marginal_values.as_deref(),
+        extra,
+    };
+    write_plan(&folder, &report)?;
+    let timings = [
+        ("load", loaded.load_s),
+        ("index", loaded.index_s + prepare_s),
+        ("build", solution.build_s),
+        ("solve", solution.solve_s),
+        ("write", written.elapsed().as_secs_f64()),
+    ];
+    write_summary(&folder, &summary(&report, &timings))?;
+    let target = folder.commit()?;
+    progress.finish();
+
+    let mut text = format!("{}\n", instance.name);
+    text += &format!(
+        "  plan: {}{}\n",
+        solution.status.as_str(),
+        if solution.mip_gap > 0.0 {
+            format!(" (gap {:.4} %)", solution.mip_gap * 100.0)
+        } else {
+            String::new()
+        }
+    );
+    text += &format!(
+        "  placed {} of {} new places at {} sites; shortfall {}\n",
+        thousands(figures.placed),
+        thousands(figures.demand),
+        thousands(figures.sites_used as u64),
+        thousands(figures.shortfall),
+    );
+    if figures.shortfall > 0 {
+        let because: Vec<String> = reasons
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k} {}", thousands(*n)))
+            .collect();
+        text += &format!("  shortfall because of: {}\n", because.join(", "));
+    }
+    text += &format!(
+        "  evenness: dissimilarity D = {:.4} (0 = places exactly in proportion to {})\n",
+        figures.dissimilarity,
+        if scenario.district_fields.weight == scenario.district_fields.population {
+            "population".to_string()
+        } else {
+            format!("\"{}\"", scenario.district_fields.weight)
+        }
+    );
+    text += &format!(
+        "  places per 1,000 residents: min {:.1}, median {:.1}, max {:.1}\n",
+        figures.per_1000_min, figures.per_1000_median, figures.per_1000_max
+    );
+    if let Some(d) = figures.worst_district {
+        let district = &instance.districts[d];
+        let f = &figures.districts[d];
+        text += &format!(
+            "  worst district: {} \"{}\": {:.0} places against a fair share of {:.1} ({:+.1})\n",
+            district.id, district.name, f.total, f.target, f.deviation
+        );
+    }
+    text += &format!(
+        "  written to {}/ (sites.geojson, districts.geojson, summary.json)\n",
+        target.display()
+    );
+    print(&text);
+    Ok(0)
+}

@@ -1,0 +1,178 @@
+//! Why not more here? For each district the rule that stops more places there, and how much
+//! of a shortfall each rule accounts for.
+
+use crate::model::{Instance, Plan, SiteStatus};
+use crate::solve::{Exclusion, Prepared};
+
+/// The rule that stops more new places in a district (`""` when nothing does).
+pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<&'static str> {
+    let district_count = instance.districts.len();
+    let mut new_places = vec![0u64; district_count];
+    for (site, &x) in plan.places.iter().enumerate() {
+        if let Some(d) = prepared.site_district[site] {
+            new_places[d as usize] += u64::from(x);
+        }
+    }
+    // Spacing balls and seat facilities that are used up.
+    let mut blocked_by_spacing = vec![false; instance.sites.len()];
+    for limit in &prepared.spacing {
+        let used: u64 = limit
+            .members
+            .iter()
+            .map(|&s| u64::from(plan.places[s as usize]))
+            .sum();
+        if used >= limit.room {
+            for &s in &limit.members {
+                blocked_by_spacing[s as usize] = true;
+            }
+        }
+    }
+    let mut seats_used = vec![0u64; prepared.seat_room.len()];
+    for (site, facility) in prepared.seat_facility.iter().enumerate() {
+        if let Some(f) = facility {
+            if let Some(slot) = seats_used.get_mut(*f as usize) {
+                *slot += u64::from(plan.places[site]);
+            }
+        }
+    }
+    let seats_full = |site: usize| {
+        prepared.seat_facility[site]
+            .and_then(|f| {
+                prepared
+                    .seat_room
+                    .get(f as usize)
+                    .copied()
+                    .flatten()
+                    .map(|room| (f, room))
+            })
+            .is_some_and(|(f, room)| seats_used[f as usize] >= room)
+    };
+
+    #[derive(Default, Clone)]
+    struct Tally {
+        sites: usize,
+        usable: usize,
+        with_room: usize,
+        spacing: usize,
+        seats: usize,
+        access: usize,
+        no_capacity: usize,
+    }
+    let mut tally = vec![Tally::default(); district_count];
+    for (site, data) in instance.sites.iter().enumerate() {
+        let Some(d) = prepared.site_district[site] else {
+            continue;
+        };
+        if data.status == SiteStatus::Excluded {
+            continue;
+        }
+        let t = &mut tally[d as usize];
+        t.sites += 1;
+        match prepared.exclusion[site] {
+            Some(Exclusion::Access(_)) => t.access += 1,
+            Some(Exclusion::NoCapacity) => t.no_capacity += 1,
+            Some(_) => {}
+            None => {
+                t.usable += 1;
+                if plan.places[site] < prepared.site_room[site] {
+                    if blocked_by_spacing[site] {
+                        t.spacing += 1;
+                    } else if seats_full(site) {
+                        t.seats += 1;
+                    } else {
+                        t.with_room += 1;
+                    }
+                }
+            }
+        }
+    }
+    (0..district_count)
+        .map(|d| {
+            let t = &tally[d];
+            if prepared.share_room[d].is_some_and(|room| new_places[d] >= room) {
+                "share_cap"
+            } else if t.sites == 0 {
+                "no_sites"
+            } else if t.with_room > 0 {
+                ""
+            } else if t.spacing > 0 && t.spacing >= t.seats {
+                "spacing"
+            } else if t.seats > 0 {
+                "seats"
+            } else if t.usable > 0 || t.no_capacity > 0 {
+                "site_caps"
+            } else if t.access > 0 {
+                "access"
+            } else {
+                "no_sites"
+            }
+        })
+        .collect()
+}
+
+/// How much of the shortfall each rule accounts for, in the order the rules take capacity
+/// away: no capacity left at available sites at all, then access, then district share caps;
+/// what remains is due to spacing (or seats, or all-or-nothing minimum occupancy, whichever
+/// the scenario uses first). The amounts add up to the shortfall.
+pub fn shortfall_reasons(
+    instance: &Instance,
+    prepared: &Prepared,
+    shortfall: u64,
+) -> Vec<(&'static str, u64)> {
+    let demand = instance.demand;
+    let max_per_site = instance.rules.max_per_site;
+    // K1: room at available sites under capacity and max_per_site alone.
+    let raw_room: u64 = instance
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|(s, site)| {
+            prepared.site_district[*s].is_some() && site.status != SiteStatus::Excluded
+        })
+        .map(|(_, site)| {
+            u64::from(
+                site.capacity
+                    .min(max_per_site)
+                    .saturating_sub(site.occupied),
+            )
+        })
+        .sum();
+    // K2: after access (and minimums that no longer fit).
+    let site_room = prepared.site_room_total();
+    // K3: after district share caps.
+    let mut district_room = vec![0u64; instance.districts.len()];
+    for (s, &room) in prepared.site_room.iter().enumerate() {
+        if let Some(d) = prepared.site_district[s] {
+            district_room[d as usize] += u64::from(room);
+        }
+    }
+    let capped_room: u64 = district_room
+        .iter()
+        .zip(&prepared.share_room)
+        .map(|(&room, cap)| cap.map_or(room, |c| room.min(c)))
+        .sum();
+    let short = |room: u64| demand.saturating_sub(room).min(shortfall);
+    let no_capacity = short(raw_room);
+    let access = short(site_room) - no_capacity;
+    let share_cap = short(capped_room) - no_capacity - access;
+    let rest = shortfall - no_capacity - access - share_cap;
+    let rest_reason = if instance.rules.spacing.is_some() {
+        "spacing"
+    } else if instance.rules.seats.is_some() {
+        "seats"
+    } else {
+        "min_places"
+    };
+    let mut reasons = vec![
+        ("no_capacity", no_capacity),
+        ("access", access),
+        ("share_cap", share_cap),
+        ("spacing", 0),
+        ("seats", 0),
+        ("min_places", 0),
+    ];
+    if let Some(entry) = reasons.iter_mut().find(|(k, _)| *k == rest_reason) {
+        entry.1 += rest;
+    }
+    reasons
+}

@@ -1,0 +1,147 @@
+//! Coordinate reference systems: reading CRS names the way GeoJSON files and planners write
+//! them, choosing the metric CRS, and reprojecting with PROJ.
+
+use proj::Proj;
+
+/// A CRS name normalised for PROJ (`EPSG:25832`, `OGC:CRS84`, or what the user gave).
+pub fn normalise_crs_name(name: &str) -> String {
+    let trimmed = name.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.ends_with("crs84") {
+        return "OGC:CRS84".into();
+    }
+    if let Some(rest) = lower.strip_prefix("urn:ogc:def:crs:epsg:") {
+        // urn:ogc:def:crs:EPSG::25832 or urn:ogc:def:crs:EPSG:6.6:25832
+        if let Some(code) = rest.rsplit(':').next() {
+            return format!("EPSG:{code}");
+        }
+    }
+    if let Some(code) = lower.strip_prefix("epsg:") {
+        return format!("EPSG:{}", code.trim());
+    }
+    if let Some(code) = lower.strip_prefix("http://www.opengis.net/def/crs/epsg/0/") {
+        return format!("EPSG:{code}");
+    }
+    trimmed.to_string()
+}
+
+/// Geographic CRSs whose coordinates are longitude/latitude in degrees.
+pub fn is_lonlat(crs: &str) -> bool {
+    matches!(
+        crs,
+        "OGC:CRS84" | "EPSG:4326" | "EPSG:4258" | "EPSG:4979" | "EPSG:4937"
+    )
+}
+
+/// The longitude/latitude CRS of all output (RFC 7946).
+pub const LONLAT: &str = "OGC:CRS84";
+
+/// The UTM zone CRS for a position: ETRS89 / UTM (EPSG:258zz) in Europe's zones, WGS 84 / UTM
+/// elsewhere. In Germany this is EPSG:25832 or EPSG:25833, as in municipal data.
+pub fn utm_for(lon: f64, lat: f64) -> String {
+    let zone = (((lon + 180.0) / 6.0).floor() as i64 + 1).clamp(1, 60);
+    if lat >= 0.0 && (28..=38).contains(&zone) && (34.0..=72.0).contains(&lat) {
+        format!("EPSG:258{zone:02}")
+    } else if lat >= 0.0 {
+        format!("EPSG:326{zone:02}")
+    } else {
+        format!("EPSG:327{zone:02}")
+    }
+}
+
+/// Transforms points between two CRSs in traditional GIS order (x = easting/longitude).
+pub struct Transform {
+    proj: Option<Proj>,
+}
+
+impl Transform {
+    /// `Err` carries PROJ's words for an unknown or unusable CRS.
+    pub fn new(from: &str, to: &str) -> Result<Transform, String> {
+        if from == to || (is_lonlat(from) && is_lonlat(to) && same_datum_lonlat(from, to)) {
+            return Ok(Transform { proj: None });
+        }
+        Proj::new_known_crs(from, to, None)
+            .map(|proj| Transform { proj: Some(proj) })
+            .map_err(|e| e.to_string())
+    }
+
+    /// Transforms in place; points PROJ cannot transform become NaN.
+    pub fn apply(&self, points: &mut [(f64, f64)]) -> Result<(), String> {
+        match &self.proj {
+            None => Ok(()),
+            Some(proj) => {
+                // Transform in chunks so that one bad point does not fail a million.
+                for chunk in points.chunks_mut(65_536) {
+                    if proj.convert_array(chunk).is_err() {
+                        for point in chunk.iter_mut() {
+                            *point = proj.convert(*point).unwrap_or((f64::NAN, f64::NAN));
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// WGS 84 in either axis label is the same longitude/latitude for output purposes.
+fn same_datum_lonlat(a: &str, b: &str) -> bool {
+    let wgs84 = |c: &str| c == "OGC:CRS84" || c == "EPSG:4326";
+    wgs84(a) && wgs84(b)
+}
+
+/// Checks that a CRS name is known to PROJ.
+pub fn check_known(crs: &str) -> Result<(), String> {
+    Transform::new(crs, LONLAT).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crs_names_are_normalised() {
+        assert_eq!(
+            normalise_crs_name("urn:ogc:def:crs:EPSG::25832"),
+            "EPSG:25832"
+        );
+        assert_eq!(
+            normalise_crs_name("urn:ogc:def:crs:EPSG:6.6:4326"),
+            "EPSG:4326"
+        );
+        assert_eq!(
+            normalise_crs_name("urn:ogc:def:crs:OGC:1.3:CRS84"),
+            "OGC:CRS84"
+        );
+        assert_eq!(normalise_crs_name("epsg:25833"), "EPSG:25833");
+        assert_eq!(normalise_crs_name("CRS84"), "OGC:CRS84");
+    }
+
+    #[test]
+    fn utm_zone_of_german_cities() {
+        assert_eq!(utm_for(7.63, 51.96), "EPSG:25832"); // Münster
+        assert_eq!(utm_for(13.4, 52.5), "EPSG:25833"); // Berlin
+        assert_eq!(utm_for(-74.0, 40.7), "EPSG:32618");
+        assert_eq!(utm_for(151.2, -33.9), "EPSG:32756");
+    }
+
+    #[test]
+    fn reprojects_muenster_both_ways() {
+        let to_metric = Transform::new("EPSG:4326", "EPSG:25832").unwrap();
+        let mut points = vec![(7.6261, 51.9607)];
+        to_metric.apply(&mut points).unwrap();
+        let (x, y) = points[0];
+        assert!((x - 405_000.0).abs() < 1_000.0, "{x}");
+        assert!((y - 5_757_000.0).abs() < 1_000.0, "{y}");
+        let back = Transform::new("EPSG:25832", LONLAT).unwrap();
+        back.apply(&mut points).unwrap();
+        assert!((points[0].0 - 7.6261).abs() < 1e-7);
+        assert!((points[0].1 - 51.9607).abs() < 1e-7);
+    }
+
+    #[test]
+    fn unknown_crs_is_an_error() {
+        assert!(check_known("EPSG:999999").is_err());
+        assert!(check_known("EPSG:25832").is_ok());
+    }
+}

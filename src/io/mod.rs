@@ -1,0 +1,12 @@
+//! Everything that touches files: the scenario and GeoJSON layers in (with CRS handling by
+//! PROJ), the plan folder out.
+
+pub mod crs;
+pub mod geojson_in;
+pub mod geojson_out;
+pub mod load;
+pub mod output;
+pub mod plan_in;
+
+pub use load::{load_instance, read_scenario};
+pub use output::{OutputFolder, PlanReport};

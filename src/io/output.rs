@@ -1,0 +1,346 @@
+//! The output folder: `sites.geojson`, `districts.geojson` and `summary.json`, written whole
+//! or not at all (a temporary folder renamed into place), never over an input file.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use super::geojson_out::{round3, write_collection, Shape};
+use crate::error::{Error, InputError};
+use crate::metrics::Figures;
+use crate::model::{Instance, Plan, Stage};
+use crate::spatial::Geography;
+
+/// Files quartier writes into an output folder; a folder holding anything else is not
+/// replaced.
+pub const OUTPUT_FILES: &[&str] = &[
+    "sites.geojson",
+    "districts.geojson",
+    "summary.json",
+    "sites.qml",
+    "districts.qml",
+    "report.html",
+];
+
+/// Everything the output folder shows about one solved scenario.
+pub struct PlanReport<'a> {
+    pub instance: &'a Instance,
+    pub geography: &'a Geography,
+    pub plan: &'a Plan,
+    /// `optimal` or `time_limit`.
+    pub status: &'a str,
+    pub figures: &'a Figures,
+    pub limited_by: &'a [&'static str],
+    pub shortfall_reasons: &'a [(&'static str, u64)],
+    pub sites_excluded: &'a [(&'static str, usize)],
+    pub stages: &'a [(Stage, f64)],
+    pub mip_gap: f64,
+    /// Per district: fall of the evenness sum per extra place of capacity there.
+    pub marginal_values: Option<&'a [f64]>,
+    /// Extra figures for `summary.json` (model size, …).
+    pub extra: Map<String, Value>,
+}
+
+/// An output folder being written: files go to a temporary sibling folder until `commit`.
+pub struct OutputFolder {
+    target: PathBuf,
+    temp: PathBuf,
+    committed: bool,
+}
+
+impl OutputFolder {
+    /// Checks that the target can be written without losing anything, and creates the
+    /// temporary folder.
+    pub fn prepare(target: &Path, inputs: &[&Path]) -> Result<OutputFolder, Error> {
+        Self::prepare_for(target, inputs, OUTPUT_FILES)
+    }
+
+    /// Like `prepare`, for a folder that may hold only the files in `ours`.
+    pub fn prepare_for(
+        target: &Path,
+        inputs: &[&Path],
+        ours: &[&str],
+    ) -> Result<OutputFolder, Error> {
+        let shown = target.display().to_string();
+        if target.exists() {
+            if !target.is_dir() {
+                return Err(
+                    InputError::new(&shown, "the output path exists and is not a folder").into(),
+                );
+            }
+            let canonical = fs::canonicalize(target).map_err(|e| Error::io(target, e))?;
+            for input in inputs {
+                if let Ok(input) = fs::canonicalize(input) {
+                    if input.starts_with(&canonical) {
+                        return Err(InputError::new(
+                            &shown,
+                            format!(
+                                "the output folder holds the input file {}; choose another folder with --out so that no input is overwritten",
+                                input.display()
+                            ),
+                        )
+                        .into());
+                    }
+                }
+            }
+            let mut foreign = Vec::new();
+            for entry in fs::read_dir(target).map_err(|e| Error::io(target, e))? {
+                let entry = entry.map_err(|e| Error::io(target, e))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !ours.contains(&name.as_str()) {
+                    foreign.push(name);
+                }
+            }
+            if !foreign.is_empty() {
+                foreign.sort();
+                return Err(InputError::new(
+                    &shown,
+                    format!(
+                        "the output folder exists and holds files quartier did not write ({}); choose another folder with --out or empty it",
+                        foreign.join(", ")
+                    ),
+                )
+                .into());
+            }
+        }
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let temp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if temp.exists() {
+            fs::remove_dir_all(&temp).map_err(|e| Error::io(&temp, e))?;
+        }
+        fs::create_dir(&temp).map_err(|e| Error::io(&temp, e))?;
+        Ok(OutputFolder {
+            target: target.to_path_buf(),
+            temp,
+            committed: false,
+        })
+    }
+
+    /// Writes one file into the temporary folder.
+    pub fn write(
+        &self,
+        name: &str,
+        body: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> Result<(), Error> {
+        let path = self.temp.join(name);
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        body(&mut out)
+            .and_then(|_| out.flush())
+            .map_err(|e| Error::io(&path, e))
+    }
+
+    /// Puts the folder in place; an earlier output folder there is replaced whole.
+    pub fn commit(mut self) -> Result<PathBuf, Error> {
+        let old = self.temp.with_extension("old");
+        let had_old = self.target.exists();
+        if had_old {
+            fs::rename(&self.target, &old).map_err(|e| Error::io(&self.target, e))?;
+        }
+        if let Err(e) = fs::rename(&self.temp, &self.target) {
+            if had_old {
+                // Put the earlier result back rather than leave nothing.
+                let _ = fs::rename(&old, &self.target);
+            }
+            return Err(Error::io(&self.target, e));
+        }
+        self.committed = true;
+        if had_old {
+            fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+        }
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for OutputFolder {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.temp);
+        }
+    }
+}
+
+/// Writes the three files of a plan into the folder.
+pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Error> {
+    folder.write("sites.geojson", |out| write_sites(out, report))?;
+    folder.write("districts.geojson", |out| write_districts(out, report))?;
+    Ok(())
+}
+
+/// Writes `summary.json` (last, so that it can carry the time taken to write the others).
+pub fn write_summary(folder: &OutputFolder, summary: &Value) -> Result<(), Error> {
+    folder.write("summary.json", |out| {
+        serde_json::to_writer_pretty(&mut *out, summary)?;
+        out.write_all(b"\n")
+    })
+}
+
+fn write_sites<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()> {
+    let instance = report.instance;
+    let features = instance
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|(s, site)| report.plan.places[*s] > 0 || site.occupied > 0)
+        .map(|(s, site)| {
+            let places = report.plan.places[s];
+            let mut p = Map::new();
+            p.insert("id".into(), json!(site.id));
+            p.insert(
+                "district".into(),
+                report.geography.site_district[s]
+                    .map_or(Value::Null, |d| json!(instance.districts[d as usize].id)),
+            );
+            p.insert("places".into(), json!(places));
+            p.insert("occupied".into(), json!(site.occupied));
+            p.insert("total".into(), json!(site.occupied + places));
+            p.insert("capacity".into(), json!(site.capacity));
+            p.insert("status".into(), json!(site.status.as_str()));
+            for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
+                p.insert(
+                    format!("dist_{}_m", layer.kind),
+                    nearest[s].map_or(Value::Null, |n| json!(n.metres.round() as u64)),
+                );
+            }
+            (Shape::Point(site.lonlat), p)
+        });
+    write_collection(out, features)
+}
+
+fn write_districts<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()> {
+    let features = report
+        .instance
+        .districts
+        .iter()
+        .zip(&report.figures.districts)
+        .zip(report.limited_by)
+        .enumerate()
+        .map(|(d, ((district, figures), limited_by))| {
+            let mut p = Map::new();
+            p.insert("id".into(), json!(district.id));
+            p.insert("name".into(), json!(district.name));
+            p.insert("population".into(), json!(district.population));
+            p.insert("weight".into(), json!(district.weight));
+            p.insert("existing".into(), json!(figures.existing));
+            p.insert("target".into(), round3(figures.target));
+            p.insert("new".into(), json!(figures.new));
+            p.insert("total".into(), json!(figures.total));
+            p.insert("deviation".into(), round3(figures.deviation));
+            p.insert(
+                "per_1000".into(),
+                figures.per_1000.map_or(Value::Null, round3),
+            );
+            p.insert("limited_by".into(), json!(limited_by));
+            p.insert(
+                "marginal_value".into(),
+                report.marginal_values.map_or(Value::Null, |m| round3(m[d])),
+            );
+            (Shape::Area(&district.area_lonlat), p)
+        });
+    write_collection(out, features)
+}
+
+/// The contents of `summary.json` (CONTRACT.md), plus `extra`.
+pub fn summary(report: &PlanReport, timings: &[(&str, f64)]) -> Value {
+    let f = report.figures;
+    let mut s = Map::new();
+    s.insert("scenario".into(), json!(report.instance.name));
+    s.insert("status".into(), json!(report.status));
+    s.insert("demand".into(), json!(f.demand));
+    s.insert("placed".into(), json!(f.placed));
+    s.insert("shortfall".into(), json!(f.shortfall));
+    s.insert(
+        "shortfall_reasons".into(),
+        Value::Object(
+            report
+                .shortfall_reasons
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect(),
+        ),
+    );
+    s.insert("existing".into(), json!(f.existing));
+    s.insert("sites_used".into(), json!(f.sites_used));
+    s.insert(
+        "sites_excluded".into(),
+        Value::Object(
+            report
+                .sites_excluded
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect(),
+        ),
+    );
+    s.insert("dissimilarity".into(), json!(f.dissimilarity));
+    s.insert("max_abs_deviation".into(), json!(f.max_abs_deviation));
+    s.insert("max_rel_deviation".into(), json!(f.max_rel_deviation));
+    s.insert(
+        "per_1000".into(),
+        json!({"min": f.per_1000_min, "median": f.per_1000_median, "max": f.per_1000_max}),
+    );
+    s.insert(
+        "stages".into(),
+        Value::Object(
+            report
+                .stages
+                .iter()
+                .map(|(stage, value)| (stage.name().to_string(), json!(value)))
+                .collect(),
+        ),
+    );
+    s.insert("mip_gap".into(), json!(report.mip_gap));
+    s.insert(
+        "worst_district".into(),
+        f.worst_district
+            .map_or(Value::Null, |d| json!(report.instance.districts[d].id)),
+    );
+    s.insert(
+        "timings_s".into(),
+        Value::Object(
+            timings
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!((v * 1000.0).round() / 1000.0)))
+                .collect(),
+        ),
+    );
+    if let Some(values) = report.marginal_values {
+        s.insert(
+            "new_sites_help_most".into(),
+            Value::Array(top_marginal(report, values, 10)),
+        );
+    }
+    for (k, v) in &report.extra {
+        s.insert(k.clone(), v.clone());
+    }
+    Value::Object(s)
+}
+
+/// The districts where one more place of capacity lowers the evenness sum most.
+fn top_marginal(report: &PlanReport, values: &[f64], count: usize) -> Vec<Value> {
+    let mut ranked: Vec<usize> = (0..values.len()).filter(|&d| values[d] > 1e-9).collect();
+    ranked.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    ranked
+        .into_iter()
+        .take(count)
+        .map(|d| {
+            let district = &report.instance.districts[d];
+            json!({
+                "id": district.id,
+                "name": district.name,
+                "marginal_value": round3(values[d]),
+                "deviation": round3(report.figures.districts[d].deviation),
+                "limited_by": report.limited_by[d],
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,87 @@
+//! Reading a plan to verify: the `sites.geojson` of `solve`, or one a planner edited in QGIS.
+//! Only the id, the `places` property and the point are read; everything else may change.
+
+use std::path::Path;
+
+use geojson::GeometryValue;
+
+use super::crs::{self, Transform, LONLAT};
+use super::geojson_in::Feature;
+use super::load::read_layer;
+use crate::error::InputError;
+
+/// One feature of a plan file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEntry {
+    pub feature: usize,
+    pub id: String,
+    /// New places as written (may be fractional or negative: `verify` reports that).
+    pub places: f64,
+    /// The point in WGS84, when the feature has a Point geometry.
+    pub lonlat: Option<[f64; 2]>,
+}
+
+/// Reads the plan's features; `id_key` is the site id property of the scenario.
+pub fn read_plan(path: &Path, id_key: &str) -> Result<Vec<PlanEntry>, InputError> {
+    let layer = read_layer(path)?;
+    let layer_crs = layer.crs.clone().unwrap_or_else(|| LONLAT.to_string());
+    let to_lonlat = Transform::new(&layer_crs, LONLAT)
+        .map_err(|e| InputError::new(&layer.file, format!("unknown CRS \"{layer_crs}\": {e}")))?;
+    let mut entries = Vec::with_capacity(layer.features.len());
+    for feature in &layer.features {
+        let id = feature
+            .id_text(id_key)
+            .or_else(|| feature.id_text("id"))
+            .ok_or_else(|| {
+                InputError::new(
+                    &layer.file,
+                    format!(
+                        "{}: property \"{id_key}\" is missing; the plan needs the site ids",
+                        feature.label(None)
+                    ),
+                )
+            })?;
+        let places = feature
+            .number("places")
+            .map_err(|m| {
+                InputError::new(&layer.file, format!("{}: {m}", feature.label(Some(&id))))
+            })?
+            .ok_or_else(|| {
+                InputError::new(
+                    &layer.file,
+                    format!(
+                        "{}: property \"places\" is missing; it holds the new places of the site",
+                        feature.label(Some(&id))
+                    ),
+                )
+            })?;
+        entries.push(PlanEntry {
+            feature: feature.index,
+            id,
+            places,
+            lonlat: point_of(feature),
+        });
+    }
+    let mut points: Vec<(f64, f64)> = entries
+        .iter()
+        .map(|e| e.lonlat.map_or((0.0, 0.0), |p| (p[0], p[1])))
+        .collect();
+    if !crs::is_lonlat(&layer_crs) {
+        to_lonlat
+            .apply(&mut points)
+            .map_err(|e| InputError::new(&layer.file, e))?;
+    }
+    for (entry, point) in entries.iter_mut().zip(points) {
+        if entry.lonlat.is_some() {
+            entry.lonlat = Some([point.0, point.1]);
+        }
+    }
+    Ok(entries)
+}
+
+fn point_of(feature: &Feature) -> Option<[f64; 2]> {
+    match &feature.geometry.as_ref()?.value {
+        GeometryValue::Point { coordinates } => Some([coordinates[0], coordinates[1]]),
+        _ => None,
+    }
+}

@@ -1,0 +1,226 @@
+//! The city and the plan as pure data: districts, sites, facilities, rules and the plan.
+//! No I/O happens here; `io` builds these types from files, `solve` and `check` read them.
+//!
+//! All positions are in the metric CRS of the scenario (Euclidean metres); each feature also
+//! keeps its WGS84 longitude/latitude for output.
+
+use geo::MultiPolygon;
+
+/// A planning district (Stadtteil, statistischer Bezirk, grid cell).
+#[derive(Debug, Clone)]
+pub struct District {
+    pub id: String,
+    pub name: String,
+    /// Residents.
+    pub population: f64,
+    /// Sets the fair-share target (defaults to the population).
+    pub weight: f64,
+    /// Refugee places already in the district outside the listed sites (property `existing`).
+    pub existing: f64,
+    /// Outline in the metric CRS.
+    pub area: MultiPolygon<f64>,
+    /// Outline in WGS84 longitude/latitude, for output.
+    pub area_lonlat: MultiPolygon<f64>,
+}
+
+/// What a site is in the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SiteStatus {
+    /// May receive new places.
+    Candidate,
+    /// Accommodation in use: has occupied places and may be extended up to its capacity.
+    Existing,
+    /// Not available (rejected by the council, building sold, …).
+    Excluded,
+}
+
+impl SiteStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteStatus::Candidate => "candidate",
+            SiteStatus::Existing => "existing",
+            SiteStatus::Excluded => "excluded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SiteStatus> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "candidate" | "" => Some(SiteStatus::Candidate),
+            "existing" => Some(SiteStatus::Existing),
+            "excluded" => Some(SiteStatus::Excluded),
+            _ => None,
+        }
+    }
+}
+
+/// A building or plot that may hold refugee places.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub id: String,
+    /// Position in the metric CRS (interior point for footprints).
+    pub position: [f64; 2],
+    /// Position in WGS84 longitude/latitude.
+    pub lonlat: [f64; 2],
+    /// Places the building can hold in total (occupied included).
+    pub capacity: u32,
+    pub status: SiteStatus,
+    /// Places already occupied (existing sites only; 0 otherwise).
+    pub occupied: u32,
+    /// If the site is used at all it gets at least this many new places (0 = no minimum).
+    pub min_places: u32,
+    /// Cost per new place, if known.
+    pub cost: Option<f64>,
+}
+
+/// A school, Kita, transit stop or other point facility.
+#[derive(Debug, Clone)]
+pub struct Facility {
+    pub id: String,
+    pub position: [f64; 2],
+    /// Free seats (schools, Kitas), when the layer has them.
+    pub seats: Option<f64>,
+}
+
+/// All facilities of one kind ("school", "kita", "transit", …).
+#[derive(Debug, Clone)]
+pub struct FacilityLayer {
+    pub kind: String,
+    pub facilities: Vec<Facility>,
+}
+
+/// Decentralisation rule: within `metres` of any site at most `max_places` places in total.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spacing {
+    pub metres: f64,
+    pub max_places: u32,
+}
+
+/// Access rule for one facility kind: the nearest facility must lie within `metres`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Access {
+    pub kind: String,
+    pub metres: f64,
+}
+
+/// School or Kita seats: each place brings `per_place` children to its nearest facility of `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seats {
+    pub kind: String,
+    pub per_place: f64,
+}
+
+/// The planning rules of MODEL.md (hard constraints).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// Places per site, occupied ones included (Münster: 50).
+    pub max_per_site: u32,
+    /// A district may hold at most this share of its population (0.015 = 1.5 %).
+    pub max_share: Option<f64>,
+    pub spacing: Option<Spacing>,
+    pub access: Vec<Access>,
+    pub seats: Option<Seats>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            max_per_site: 50,
+            max_share: None,
+            spacing: None,
+            access: Vec::new(),
+            seats: None,
+        }
+    }
+}
+
+/// One stage of the lexicographic objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// A: place as much as possible.
+    Shortfall,
+    /// B: sum of absolute deviations from the fair share.
+    Evenness,
+    /// C: the largest absolute deviation of any district.
+    Worst,
+    /// D: cost of the new places.
+    Cost,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [Stage::Shortfall, Stage::Evenness, Stage::Worst, Stage::Cost];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Shortfall => "shortfall",
+            Stage::Evenness => "evenness",
+            Stage::Worst => "worst",
+            Stage::Cost => "cost",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.name() == text)
+    }
+}
+
+/// Options handed to HiGHS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SolverOptions {
+    pub time_limit_s: Option<f64>,
+    /// Relative MIP gap at which HiGHS may stop.
+    pub mip_gap: f64,
+    /// 0 = all cores.
+    pub threads: u32,
+}
+
+impl Default for SolverOptions {
+    fn default() -> Self {
+        SolverOptions {
+            time_limit_s: None,
+            mip_gap: DEFAULT_MIP_GAP,
+            threads: 0,
+        }
+    }
+}
+
+/// Default relative gap: small enough that the reported optimum is the optimum, not a bound.
+pub const DEFAULT_MIP_GAP: f64 = 1e-6;
+
+/// A loaded scenario: the city, the demand and the rules.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub name: String,
+    pub districts: Vec<District>,
+    pub sites: Vec<Site>,
+    pub facilities: Vec<FacilityLayer>,
+    /// New places to allocate (N).
+    pub demand: u64,
+    pub rules: Rules,
+    /// Objective stages in order (always contains `Evenness`).
+    pub stages: Vec<Stage>,
+    pub solver: SolverOptions,
+}
+
+impl Instance {
+    pub fn facility_layer(&self, kind: &str) -> Option<&FacilityLayer> {
+        self.facilities.iter().find(|layer| layer.kind == kind)
+    }
+}
+
+/// New places per site, indexed like `Instance::sites`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub places: Vec<u32>,
+}
+
+impl Plan {
+    pub fn empty(sites: usize) -> Plan {
+        Plan {
+            places: vec![0; sites],
+        }
+    }
+
+    pub fn placed(&self) -> u64 {
+        self.places.iter().map(|&p| u64::from(p)).sum()
+    }
+}

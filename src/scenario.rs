@@ -1,0 +1,721 @@
+//! The scenario file (TOML): what the planner typed, checked once into a typed configuration.
+//!
+//! Parsing goes in two steps, like ripgrep's low-level and high-level arguments: `RawScenario`
+//! mirrors the file (serde, unknown keys rejected with the nearest valid name suggested), and
+//! `Scenario` holds validated values with paths resolved against the scenario's folder.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::InputError;
+use crate::model::{Access, Rules, Seats, SolverOptions, Spacing, Stage, DEFAULT_MIP_GAP};
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Path of the scenario file itself.
+    pub file: PathBuf,
+    pub name: String,
+    pub districts: PathBuf,
+    pub sites: PathBuf,
+    /// `(kind, path)` in file order.
+    pub facilities: Vec<(String, PathBuf)>,
+    /// CRS of layers without a `crs` member.
+    pub crs: String,
+    /// CRS for distances; `None` = UTM zone of the data.
+    pub metric_crs: Option<String>,
+    pub district_fields: DistrictFields,
+    pub site_fields: SiteFields,
+    pub facility_fields: FacilityFields,
+    pub demand: u64,
+    pub rules: Rules,
+    pub stages: Vec<Stage>,
+    pub solver: SolverOptions,
+    /// Output folder (relative paths already resolved); `None` = `out/<scenario stem>`.
+    pub output_dir: Option<PathBuf>,
+}
+
+/// Property names of the district layer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DistrictFields {
+    pub id: String,
+    pub name: String,
+    pub population: String,
+    pub weight: String,
+    pub existing: String,
+}
+
+impl Default for DistrictFields {
+    fn default() -> Self {
+        DistrictFields {
+            id: "id".into(),
+            name: "name".into(),
+            population: "population".into(),
+            weight: "population".into(),
+            existing: "existing".into(),
+        }
+    }
+}
+
+/// Property names of the site layer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteFields {
+    pub id: String,
+    pub capacity: String,
+    pub status: String,
+    pub occupied: String,
+    pub min_places: String,
+    pub cost: String,
+}
+
+impl Default for SiteFields {
+    fn default() -> Self {
+        SiteFields {
+            id: "id".into(),
+            capacity: "capacity".into(),
+            status: "status".into(),
+            occupied: "occupied".into(),
+            min_places: "min_places".into(),
+            cost: "cost".into(),
+        }
+    }
+}
+
+/// Property names of the facility layers (an addition to CONTRACT.md: `[fields.facilities]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FacilityFields {
+    pub id: String,
+    pub seats: String,
+}
+
+impl Default for FacilityFields {
+    fn default() -> Self {
+        FacilityFields {
+            id: "id".into(),
+            seats: "seats".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: Option<String>,
+    input: RawInput,
+    #[serde(default)]
+    fields: RawFields,
+    demand: RawDemand,
+    #[serde(default)]
+    rules: RawRules,
+    #[serde(default)]
+    objective: RawObjective,
+    #[serde(default)]
+    solver: RawSolver,
+    #[serde(default)]
+    output: RawOutput,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    districts: String,
+    sites: String,
+    crs: Option<String>,
+    metric_crs: Option<String>,
+    #[serde(default)]
+    facilities: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFields {
+    #[serde(default)]
+    districts: DistrictFields,
+    #[serde(default)]
+    sites: SiteFields,
+    #[serde(default)]
+    facilities: FacilityFields,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDemand {
+    places: toml::Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    max_per_site: Option<toml::Value>,
+    max_share: Option<f64>,
+    radius: Option<RawRadius>,
+    access: Option<BTreeMap<String, f64>>,
+    seats: Option<RawSeats>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRadius {
+    metres: f64,
+    max_places: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeats {
+    kind: String,
+    per_place: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawObjective {
+    stages: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSolver {
+    time_limit_s: Option<f64>,
+    mip_gap: Option<f64>,
+    threads: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    dir: Option<String>,
+}
+
+/// Every key the scenario format knows, by table; `*` marks tables whose keys are free
+/// (facility kinds, access kinds).
+const KNOWN_KEYS: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "name",
+            "input",
+            "fields",
+            "demand",
+            "rules",
+            "objective",
+            "solver",
+            "output",
+        ],
+    ),
+    (
+        "input",
+        &["districts", "sites", "crs", "metric_crs", "facilities"],
+    ),
+    ("input.facilities", &["*"]),
+    ("fields", &["districts", "sites", "facilities"]),
+    (
+        "fields.districts",
+        &["id", "name", "population", "weight", "existing"],
+    ),
+    (
+        "fields.sites",
+        &["id", "capacity", "status", "occupied", "min_places", "cost"],
+    ),
+    ("fields.facilities", &["id", "seats"]),
+    ("demand", &["places"]),
+    (
+        "rules",
+        &["max_per_site", "max_share", "radius", "access", "seats"],
+    ),
+    ("rules.radius", &["metres", "max_places"]),
+    ("rules.access", &["*"]),
+    ("rules.seats", &["kind", "per_place"]),
+    ("objective", &["stages"]),
+    ("solver", &["time_limit_s", "mip_gap", "threads"]),
+    ("output", &["dir"]),
+];
+
+impl Scenario {
+    /// Parses and validates scenario text; `file` is where it came from (paths are relative
+    /// to its folder).
+    pub fn parse(text: &str, file: &Path) -> Result<Scenario, InputError> {
+        let shown = file.display().to_string();
+        let bad = |message: String| InputError::new(&shown, message);
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| bad(describe_toml_error(&e, text)))?;
+        check_keys(&table, "").map_err(bad)?;
+        let raw: RawScenario = table
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(e.message().trim().to_string()))?;
+        let base = file.parent().unwrap_or(Path::new(""));
+        let resolve = |relative: &str| normalise(&base.join(relative));
+
+        let demand = whole_number(&raw.demand.places)
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                bad(format!(
+                    "[demand] places must be a positive whole number of places, found {}",
+                    raw.demand.places
+                ))
+            })?;
+
+        let max_per_site = match &raw.rules.max_per_site {
+            None => 50,
+            Some(value) => whole_number(value)
+                .filter(|&n| n > 0 && n <= u64::from(u32::MAX))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "[rules] max_per_site must be a positive whole number, found {value}"
+                    ))
+                })? as u32,
+        };
+        if let Some(share) = raw.rules.max_share {
+            if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+                return Err(bad(format!(
+                    "[rules] max_share must be a share of the population between 0 and 1 (0.015 = 1.5 %), found {share}"
+                )));
+            }
+        }
+        let spacing = match raw.rules.radius {
+            None => None,
+            Some(radius) => {
+                if !(radius.metres.is_finite() && radius.metres > 0.0) {
+                    return Err(bad(format!(
+                        "[rules] radius.metres must be a positive distance in metres, found {}",
+                        radius.metres
+                    )));
+                }
+                Some(Spacing {
+                    metres: radius.metres,
+                    max_places: radius.max_places,
+                })
+            }
+        };
+        let facility_kinds: Vec<&String> = raw.input.facilities.keys().collect();
+        let mut access = Vec::new();
+        for (kind, metres) in raw.rules.access.unwrap_or_default() {
+            if !facility_kinds.contains(&&kind) {
+                return Err(bad(format!(
+                    "[rules] access names the facility kind \"{kind}\", but [input.facilities] has no such layer{}",
+                    known_list(&facility_kinds)
+                )));
+            }
+            if !(metres.is_finite() && metres >= 0.0) {
+                return Err(bad(format!(
+                    "[rules] access.{kind} must be a distance in metres ≥ 0, found {metres}"
+                )));
+            }
+            access.push(Access { kind, metres });
+        }
+        let seats = match raw.rules.seats {
+            None => None,
+            Some(seats) => {
+                if !facility_kinds.contains(&&seats.kind) {
+                    return Err(bad(format!(
+                        "[rules] seats names the facility kind \"{}\", but [input.facilities] has no such layer{}",
+                        seats.kind,
+                        known_list(&facility_kinds)
+                    )));
+                }
+                if !(seats.per_place.is_finite() && seats.per_place > 0.0) {
+                    return Err(bad(format!(
+                        "[rules] seats.per_place must be a positive number of children per place, found {}",
+                        seats.per_place
+                    )));
+                }
+                Some(Seats {
+                    kind: seats.kind,
+                    per_place: seats.per_place,
+                })
+            }
+        };
+
+        let stages = match raw.objective.stages {
+            None => Stage::ALL.to_vec(),
+            Some(names) => parse_stages(&names).map_err(bad)?,
+        };
+
+        let solver = SolverOptions {
+            time_limit_s: match raw.solver.time_limit_s {
+                Some(t) if !(t.is_finite() && t > 0.0) => {
+                    return Err(bad(format!(
+                        "[solver] time_limit_s must be a positive number of seconds, found {t}"
+                    )))
+                }
+                t => t,
+            },
+            mip_gap: match raw.solver.mip_gap {
+                Some(g) if !(g.is_finite() && (0.0..1.0).contains(&g)) => {
+                    return Err(bad(format!(
+                        "[solver] mip_gap must be a relative gap between 0 and 1 (0.0001 = 0.01 %), found {g}"
+                    )))
+                }
+                g => g.unwrap_or(DEFAULT_MIP_GAP),
+            },
+            threads: raw.solver.threads.unwrap_or(0),
+        };
+
+        Ok(Scenario {
+            file: file.to_path_buf(),
+            name: raw.name.unwrap_or_else(|| {
+                file.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "scenario".into())
+            }),
+            districts: resolve(&raw.input.districts),
+            sites: resolve(&raw.input.sites),
+            facilities: raw
+                .input
+                .facilities
+                .iter()
+                .map(|(kind, path)| (kind.clone(), resolve(path)))
+                .collect(),
+            crs: raw.input.crs.unwrap_or_else(|| "EPSG:4326".into()),
+            metric_crs: raw.input.metric_crs,
+            district_fields: raw.fields.districts,
+            site_fields: raw.fields.sites,
+            facility_fields: raw.fields.facilities,
+            demand,
+            rules: Rules {
+                max_per_site,
+                max_share: raw.rules.max_share,
+                spacing,
+                access,
+                seats,
+            },
+            stages,
+            solver,
+            output_dir: raw.output.dir.as_deref().map(resolve),
+        })
+    }
+
+    /// The output folder: `--out` wins, then `[output] dir`, then `out/<scenario stem>`.
+    pub fn output_dir(&self, cli_out: Option<&Path>) -> PathBuf {
+        if let Some(dir) = cli_out {
+            return dir.to_path_buf();
+        }
+        if let Some(dir) = &self.output_dir {
+            return dir.clone();
+        }
+        let stem = self
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into());
+        PathBuf::from("out").join(stem)
+    }
+
+    /// Every input file of the scenario.
+    pub fn input_files(&self) -> Vec<&Path> {
+        let mut files = vec![self.file.as_path(), &self.districts, &self.sites];
+        files.extend(self.facilities.iter().map(|(_, p)| p.as_path()));
+        files
+    }
+}
+
+fn parse_stages(names: &[String]) -> Result<Vec<Stage>, String> {
+    let mut stages = Vec::new();
+    for name in names {
+        let stage = Stage::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
+            format!(
+                "[objective] stages: unknown stage \"{name}\"{}; known stages: {}",
+                suggestion(name, &known),
+                known.join(", ")
+            )
+        })?;
+        if stages.contains(&stage) {
+            return Err(format!("[objective] stages: \"{name}\" is listed twice"));
+        }
+        stages.push(stage);
+    }
+    for (position, required) in [(0, Stage::Shortfall), (1, Stage::Evenness)] {
+        if stages.get(position) != Some(&required) {
+            return Err(format!(
+                "[objective] stages must begin with \"shortfall\", \"evenness\" (evenness may not be dropped), then optionally \"worst\" and \"cost\"; found {names:?}"
+            ));
+        }
+    }
+    if stages.len() == 4 && stages[2] != Stage::Worst {
+        return Err(format!(
+            "[objective] stages: \"worst\" comes before \"cost\"; found {names:?}"
+        ));
+    }
+    Ok(stages)
+}
+
+fn known_list(kinds: &[&String]) -> String {
+    if kinds.is_empty() {
+        " (there are no facility layers)".into()
+    } else {
+        let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        format!(" (layers: {})", names.join(", "))
+    }
+}
+
+/// A TOML integer, or a float that is a whole number (planners write `2300.0` too).
+fn whole_number(value: &toml::Value) -> Option<u64> {
+    match value {
+        toml::Value::Integer(n) => u64::try_from(*n).ok(),
+        toml::Value::Float(f) if f.is_finite() && f.fract() == 0.0 && *f >= 0.0 => Some(*f as u64),
+        _ => None,
+    }
+}
+
+fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {
+    let message = error.message().trim();
+    match error.span() {
+        Some(span) => {
+            let (line, column) = line_column(text, span.start);
+            format!("invalid TOML at line {line}, column {column}: {message}")
+        }
+        None => format!("invalid TOML: {message}"),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn check_keys(table: &toml::Table, path: &str) -> Result<(), String> {
+    let Some((_, known)) = KNOWN_KEYS.iter().find(|(p, _)| *p == path) else {
+        return Ok(());
+    };
+    if known == &["*"] {
+        return Ok(());
+    }
+    for (key, value) in table {
+        if !known.contains(&key.as_str()) {
+            let section = if path.is_empty() {
+                "the top level".to_string()
+            } else {
+                format!("[{path}]")
+            };
+            return Err(format!(
+                "unknown key \"{key}\" in {section}{}",
+                suggestion(key, known)
+            ));
+        }
+        if let toml::Value::Table(inner) = value {
+            let inner_path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            check_keys(inner, &inner_path)?;
+        }
+    }
+    Ok(())
+}
+
+/// ` (did you mean "x"?)` when a known name is close to what was typed.
+fn suggestion(typed: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| (edit_distance(typed, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min()
+        .map(|(_, k)| format!(" (did you mean \"{k}\"?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Removes `.` and `name/..` pairs so that messages show `data/x.geojson`, not
+/// `scenarios/../data/x.geojson`.
+pub fn normalise(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                _ => out.push(component),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[input]
+districts = "../data/d.geojson"
+sites = "s.geojson"
+[demand]
+places = 100
+"#;
+
+    fn parse(text: &str) -> Result<Scenario, String> {
+        Scenario::parse(text, Path::new("scenarios/test.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.name, "test");
+        assert_eq!(s.districts, PathBuf::from("data/d.geojson"));
+        assert_eq!(s.sites, PathBuf::from("scenarios/s.geojson"));
+        assert_eq!(s.crs, "EPSG:4326");
+        assert_eq!(s.rules.max_per_site, 50);
+        assert_eq!(s.stages, Stage::ALL.to_vec());
+        assert_eq!(s.district_fields.weight, "population");
+        assert_eq!(s.solver.threads, 0);
+        assert_eq!(s.output_dir(None), PathBuf::from("out/test"));
+        assert_eq!(s.output_dir(Some(Path::new("x"))), PathBuf::from("x"));
+    }
+
+    #[test]
+    fn full_contract_example_parses() {
+        let text = r#"
+name = "Musterstadt – max 50 per site"
+[input]
+districts = "../data/musterstadt/districts.geojson"
+sites = "../data/musterstadt/sites.geojson"
+crs = "EPSG:4326"
+metric_crs = "EPSG:25832"
+[input.facilities]
+school = "../data/musterstadt/schools.geojson"
+transit = "../data/musterstadt/stops.geojson"
+[fields.districts]
+id = "id"
+name = "name"
+population = "population"
+weight = "population"
+existing = "existing"
+[fields.sites]
+id = "id"
+capacity = "capacity"
+status = "status"
+occupied = "occupied"
+min_places = "min_places"
+cost = "cost"
+[demand]
+places = 2300
+[rules]
+max_per_site = 50
+max_share = 0.015
+radius = { metres = 500, max_places = 100 }
+access = { school = 1500, transit = 600 }
+seats = { kind = "school", per_place = 0.25 }
+[objective]
+stages = ["shortfall", "evenness", "worst", "cost"]
+[solver]
+time_limit_s = 60
+mip_gap = 0.0001
+threads = 0
+[output]
+dir = "../out/musterstadt"
+"#;
+        let s = parse(text).unwrap();
+        assert_eq!(s.demand, 2300);
+        assert_eq!(s.rules.max_share, Some(0.015));
+        assert_eq!(
+            s.rules.spacing,
+            Some(Spacing {
+                metres: 500.0,
+                max_places: 100
+            })
+        );
+        assert_eq!(s.rules.access.len(), 2);
+        assert_eq!(s.facilities[0].0, "school");
+        assert_eq!(s.output_dir(None), PathBuf::from("out/musterstadt"));
+        assert_eq!(s.solver.mip_gap, 0.0001);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_a_suggestion() {
+        let text = MINIMAL.replace("[demand]", "[rules]\nmax_per_sit = 50\n[demand]");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(
+            err,
+            "scenarios/test.toml: unknown key \"max_per_sit\" in [rules] (did you mean \"max_per_site\"?)"
+        );
+        let err =
+            parse(&MINIMAL.replace("[demand]", "[fields.sites]\ncapacty = \"cap\"\n[demand]"))
+                .unwrap_err();
+        assert!(
+            err.contains("\"capacty\" in [fields.sites] (did you mean \"capacity\"?)"),
+            "{err}"
+        );
+        let err = parse(&format!("nmae = \"x\"\n{MINIMAL}")).unwrap_err();
+        assert!(
+            err.contains("unknown key \"nmae\" in the top level (did you mean \"name\"?)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn demand_must_be_a_positive_whole_number() {
+        for bad in ["0", "-5", "12.5", "\"many\""] {
+            let err =
+                parse(&MINIMAL.replace("places = 100", &format!("places = {bad}"))).unwrap_err();
+            assert!(err.contains("positive whole number"), "{bad}: {err}");
+        }
+        assert_eq!(parse(&MINIMAL.replace("100", "100.0")).unwrap().demand, 100);
+    }
+
+    #[test]
+    fn toml_syntax_errors_give_line_and_column() {
+        let err = parse("[input\ndistricts = 1").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn stages_keep_their_order_and_evenness() {
+        let with = |stages: &str| parse(&format!("{MINIMAL}\n[objective]\nstages = {stages}\n"));
+        assert_eq!(
+            with(r#"["shortfall", "evenness", "cost"]"#).unwrap().stages,
+            vec![Stage::Shortfall, Stage::Evenness, Stage::Cost]
+        );
+        assert!(with(r#"["shortfall", "worst"]"#).is_err());
+        assert!(with(r#"["shortfall", "evenes"]"#)
+            .unwrap_err()
+            .contains("did you mean \"evenness\""));
+    }
+
+    #[test]
+    fn access_must_name_a_facility_layer() {
+        let text = MINIMAL.replace("[demand]", "[rules]\naccess = { school = 1000 }\n[demand]");
+        assert!(parse(&text).unwrap_err().contains("no such layer"));
+    }
+
+    #[test]
+    fn normalise_removes_parent_steps() {
+        assert_eq!(normalise(Path::new("a/../b/./c")), PathBuf::from("b/c"));
+        assert_eq!(normalise(Path::new("../x")), PathBuf::from("../x"));
+    }
+}

@@ -1,0 +1,425 @@
+//! The allocation model of MODEL.md, built as a mixed-integer program and solved stage by
+//! stage (shortfall, evenness, worst district, cost) with HiGHS through good_lp.
+//!
+//! The model is shrunk by structure, never weakened: sites whose only constraints are their
+//! own bounds (no minimum occupancy, in no spacing ball that can bind) are aggregated into
+//! one integer column per district and cost, and split onto the sites afterwards in file
+//! order (every split within the bounds is equally optimal). Only sites with a minimum get a
+//! binary; only sites in a binding spacing ball get a column of their own.
+
+mod prepare;
+mod program;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+pub use prepare::{Exclusion, Prepared, SpacingLimit};
+pub use program::StageStatus;
+
+use crate::error::Error;
+use crate::model::{Instance, Plan, Stage};
+use program::{Col, Program, Settings};
+
+/// How the whole solve ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolveStatus {
+    Optimal,
+    TimeLimit,
+}
+
+impl SolveStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SolveStatus::Optimal => "optimal",
+            SolveStatus::TimeLimit => "time_limit",
+        }
+    }
+}
+
+/// Size of the program handed to HiGHS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModelSize {
+    pub columns: usize,
+    pub integers: usize,
+    pub rows: usize,
+    /// Sites aggregated into district columns.
+    pub aggregated_sites: usize,
+}
+
+/// The plan and what the solver says about it.
+#[derive(Debug, Clone)]
+pub struct Solution {
+    pub plan: Plan,
+    pub status: SolveStatus,
+    /// The optimum of each stage run, in order.
+    pub stages: Vec<(Stage, f64)>,
+    /// Relative MIP gap of the last stage run (0 when proven optimal or an LP).
+    pub mip_gap: f64,
+    pub size: ModelSize,
+    /// Per district: how much the evenness sum (stage B) falls per extra place of capacity
+    /// there, from the LP at the optimum (binaries fixed); `None` when not computed.
+    pub marginal_values: Option<Vec<f64>>,
+    /// Seconds spent building the program and in HiGHS.
+    pub build_s: f64,
+    pub solve_s: f64,
+}
+
+/// A column of places: one site, or the bound-only sites of a district with one cost.
+struct Unit {
+    column: Col,
+    district: u32,
+    cost: f64,
+    /// Sites in file order.
+    sites: Vec<u32>,
+}
+
+/// The built program with the handles needed to read the plan back.
+struct CityProgram {
+    program: Program,
+    demand_row: usize,
+    deviation_rows: Vec<usize>,
+    share_rows: Vec<Option<usize>>,
+    /// The "site is used" binaries of sites with a minimum occupancy.
+    binaries: Vec<Col>,
+    units: Vec<Unit>,
+    shortfall: Col,
+    over: Vec<Col>,
+    under: Vec<Col>,
+    worst: Option<Col>,
+    aggregated_sites: usize,
+}
+
+/// Builds and solves the lexicographic program; the plan always satisfies every rule.
+pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
+    let started = Instant::now();
+    let city = build(instance, prepared);
+    let build_s = started.elapsed().as_secs_f64();
+    let mut program = city.program.clone();
+    let has_cost = instance.sites.iter().any(|s| s.cost.is_some());
+    let mut stages_run = Vec::new();
+    let mut last = None;
+    let mut status = SolveStatus::Optimal;
+    let mut evenness_program = None;
+    for &stage in &instance.stages {
+        let objective: Vec<(Col, f64)> = match stage {
+            Stage::Shortfall => vec![(city.shortfall, 1.0)],
+            Stage::Evenness => city
+                .over
+                .iter()
+                .chain(&city.under)
+                .map(|&c| (c, 1.0))
+                .collect(),
+            Stage::Worst => match city.worst {
+                Some(z) => vec![(z, 1.0)],
+                None => continue,
+            },
+            Stage::Cost if !has_cost => continue,
+            Stage::Cost => city
+                .units
+                .iter()
+                .filter(|u| u.cost != 0.0)
+                .map(|u| (u.column, u.cost))
+                .collect(),
+        };
+        let settings = Settings {
+            time_limit_s: instance
+                .solver
+                .time_limit_s
+                .map(|limit| limit - started.elapsed().as_secs_f64()),
+            mip_gap: instance.solver.mip_gap,
+            threads: instance.solver.threads,
+        };
+        if settings.time_limit_s.is_some_and(|t| t <= 0.0) && last.is_some() {
+            status = SolveStatus::TimeLimit;
+            break;
+        }
+        if stage == Stage::Evenness {
+            evenness_program = Some((program.clone(), objective.clone()));
+        }
+        let result = program.minimise(&objective, settings, false)?;
+        let optimum = result.objective;
+        let stopped = result.status == program::StageStatus::TimeLimit;
+        stages_run.push(stage);
+        last = Some(result);
+        if stopped {
+            status = SolveStatus::TimeLimit;
+            break;
+        }
+        // Later stages keep this optimum (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)).
+        program.add_row(objective, optimum + 1e-6 * optimum.abs().max(1.0), false);
+    }
+    let last = last.ok_or_else(|| {
+        Error::Solver(
+            "no stage was solved; the objective needs at least \"shortfall\" and \"evenness\""
+                .into(),
+        )
+    })?;
+    let plan = read_plan(instance, prepared, &city, &last.values);
+    let marginal_values = match (status, evenness_program) {
+        (SolveStatus::Optimal, Some((program, objective))) => Some(marginal_values(
+            &city,
+            program,
+            &objective,
+            &last.values,
+            instance,
+        )?),
+        _ => None,
+    };
+    let stages = stages_run
+        .iter()
+        .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
+        .collect();
+    Ok(Solution {
+        plan,
+        status,
+        stages,
+        mip_gap: last.mip_gap,
+        size: ModelSize {
+            columns: city.program.columns.len(),
+            integers: city.program.integer_count(),
+            rows: city.program.rows.len(),
+            aggregated_sites: city.aggregated_sites,
+        },
+        marginal_values,
+        build_s,
+        solve_s: started.elapsed().as_secs_f64() - build_s,
+    })
+}
+
+fn build(instance: &Instance, prepared: &Prepared) -> CityProgram {
+    let mut program = Program::default();
+    let district_count = instance.districts.len();
+    let mut units: Vec<Unit> = Vec::new();
+    let mut groups: BTreeMap<(u32, u64, u32), usize> = BTreeMap::new();
+    let mut room_of_unit: Vec<u64> = Vec::new();
+    let mut aggregated_sites = 0;
+
+    for (index, site) in instance.sites.iter().enumerate() {
+        let room = prepared.site_room[index];
+        let Some(district) = prepared.site_district[index] else {
+            continue;
+        };
+        if room == 0 {
+            continue;
+        }
+        let cost = site.cost.unwrap_or(0.0);
+        let own_column = site.min_places > 0 || prepared.in_spacing[index];
+        if !own_column {
+            aggregated_sites += 1;
+            let facility = prepared.seat_facility[index].unwrap_or(u32::MAX);
+            let key = (district, cost.to_bits(), facility);
+            if let Some(&unit) = groups.get(&key) {
+                units[unit].sites.push(index as u32);
+                room_of_unit[unit] += u64::from(room);
+                continue;
+            }
+            groups.insert(key, units.len());
+        }
+        units.push(Unit {
+            column: usize::MAX,
+            district,
+            cost,
+            sites: vec![index as u32],
+        });
+        room_of_unit.push(u64::from(room));
+    }
+
+    let mut site_column: Vec<Option<Col>> = vec![None; instance.sites.len()];
+    for (unit, &room) in units.iter_mut().zip(&room_of_unit) {
+        unit.column = program.add_column(0.0, room as f64, true);
+        if let [site] = unit.sites[..] {
+            site_column[site as usize] = Some(unit.column);
+        }
+    }
+    // Minimum occupancy: min·y ≤ x ≤ room·y.
+    let mut binaries = Vec::new();
+    for unit in &units {
+        let site = unit.sites[0] as usize;
+        let minimum = instance.sites[site].min_places;
+        if unit.sites.len() == 1 && minimum > 0 {
+            let room = f64::from(prepared.site_room[site]);
+            let used = program.add_column(0.0, 1.0, true);
+            binaries.push(used);
+            program.add_row(vec![(unit.column, 1.0), (used, -room)], 0.0, false);
+            program.add_row(
+                vec![(unit.column, -1.0), (used, f64::from(minimum))],
+                0.0,
+                false,
+            );
+        }
+    }
+
+    let demand = instance.demand as f64;
+    let shortfall = program.add_column(0.0, demand, false);
+    let mut demand_row: Vec<(Col, f64)> = units.iter().map(|u| (u.column, 1.0)).collect();
+    demand_row.push((shortfall, 1.0));
+    let demand_row = program.add_row(demand_row, demand, true);
+
+    let mut in_district: Vec<Vec<(Col, f64)>> = vec![Vec::new(); district_count];
+    let mut room_in_district = vec![0u64; district_count];
+    for (unit, &room) in units.iter().zip(&room_of_unit) {
+        in_district[unit.district as usize].push((unit.column, 1.0));
+        room_in_district[unit.district as usize] += room;
+    }
+    let mut over = Vec::with_capacity(district_count);
+    let mut under = Vec::with_capacity(district_count);
+    let mut deviation_rows = Vec::with_capacity(district_count);
+    let mut share_rows = vec![None; district_count];
+    for d in 0..district_count {
+        let p = program.add_column(0.0, f64::INFINITY, false);
+        let m = program.add_column(0.0, f64::INFINITY, false);
+        over.push(p);
+        under.push(m);
+        // a_d − t_d = p_d − m_d, with a_d = e_d + Σ x.
+        let mut terms = in_district[d].clone();
+        terms.push((p, -1.0));
+        terms.push((m, 1.0));
+        deviation_rows.push(program.add_row(
+            terms,
+            prepared.target[d] - prepared.district_existing[d],
+            true,
+        ));
+        if let Some(share_room) = prepared.share_room[d] {
+            if share_room < room_in_district[d] {
+                share_rows[d] =
+                    Some(program.add_row(in_district[d].clone(), share_room as f64, false));
+            }
+        }
+    }
+    for limit in &prepared.spacing {
+        let terms: Vec<(Col, f64)> = limit
+            .members
+            .iter()
+            .filter_map(|&s| site_column[s as usize])
+            .map(|c| (c, 1.0))
+            .collect();
+        program.add_row(terms, limit.room as f64, false);
+    }
+    let mut served: Vec<Vec<(Col, f64)>> = vec![Vec::new(); prepared.seat_room.len()];
+    let mut room_served = vec![0u64; prepared.seat_room.len()];
+    for (unit, &room) in units.iter().zip(&room_of_unit) {
+        if let Some(f) = prepared.seat_facility[unit.sites[0] as usize] {
+            served[f as usize].push((unit.column, 1.0));
+            room_served[f as usize] += room;
+        }
+    }
+    for (f, terms) in served.into_iter().enumerate() {
+        if let Some(seat_room) = prepared.seat_room[f] {
+            if seat_room < room_served[f] {
+                program.add_row(terms, seat_room as f64, false);
+            }
+        }
+    }
+    let worst = instance.stages.contains(&Stage::Worst).then(|| {
+        let z = program.add_column(0.0, f64::INFINITY, false);
+        for d in 0..district_count {
+            program.add_row(vec![(over[d], 1.0), (under[d], 1.0), (z, -1.0)], 0.0, false);
+        }
+        z
+    });
+
+    CityProgram {
+        program,
+        demand_row,
+        deviation_rows,
+        share_rows,
+        binaries,
+        units,
+        shortfall,
+        over,
+        under,
+        worst,
+        aggregated_sites,
+    }
+}
+
+/// The value of one more place of capacity in each district for evenness: the evenness LP
+/// at the optimum (binaries fixed at their optimal values, places relaxed), with a column of
+/// extra capacity per district fixed at 0; minus its reduced cost is how fast the sum of
+/// deviations falls when that bound is raised.
+fn marginal_values(
+    city: &CityProgram,
+    mut program: Program,
+    objective: &[(Col, f64)],
+    optimum: &[f64],
+    instance: &Instance,
+) -> Result<Vec<f64>, Error> {
+    for &column in &city.binaries {
+        let used = optimum[column].round();
+        program.columns[column].lower = used;
+        program.columns[column].upper = used;
+    }
+    let extra: Vec<Col> = (0..city.deviation_rows.len())
+        .map(|d| {
+            let column = program.add_column(0.0, 0.0, false);
+            program.rows[city.demand_row].terms.push((column, 1.0));
+            program.rows[city.deviation_rows[d]]
+                .terms
+                .push((column, 1.0));
+            if let Some(row) = city.share_rows[d] {
+                program.rows[row].terms.push((column, 1.0));
+            }
+            column
+        })
+        .collect();
+    let settings = Settings {
+        time_limit_s: instance.solver.time_limit_s,
+        mip_gap: instance.solver.mip_gap,
+        threads: instance.solver.threads,
+    };
+    let relaxed = program.minimise(objective, settings, true)?;
+    Ok(extra
+        .iter()
+        .map(|&c| {
+            let value = -relaxed.column_duals.get(c).copied().unwrap_or(0.0);
+            // Clean solver noise: the value of a place is a small rational number.
+            if value.abs() < 1e-9 {
+                0.0
+            } else {
+                value
+            }
+        })
+        .collect())
+}
+
+/// Integer places per site: aggregated columns are split onto their sites in file order.
+fn read_plan(instance: &Instance, prepared: &Prepared, city: &CityProgram, values: &[f64]) -> Plan {
+    let mut plan = Plan::empty(instance.sites.len());
+    for unit in &city.units {
+        let mut left = values[unit.column].round().max(0.0) as u64;
+        for &site in &unit.sites {
+            let take = left.min(u64::from(prepared.site_room[site as usize]));
+            plan.places[site as usize] = take as u32;
+            left -= take;
+        }
+    }
+    plan
+}
+
+/// The value of a stage's objective for a plan (the stage optimum when the plan is optimal).
+pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan: &Plan) -> f64 {
+    let deviations = || {
+        let mut allocated = prepared.district_existing.clone();
+        for (site, &places) in plan.places.iter().enumerate() {
+            if let Some(d) = prepared.site_district[site] {
+                allocated[d as usize] += f64::from(places);
+            }
+        }
+        allocated
+            .into_iter()
+            .zip(&prepared.target)
+            .map(|(a, t)| (a - t).abs())
+            .collect::<Vec<f64>>()
+    };
+    match stage {
+        Stage::Shortfall => (instance.demand - plan.placed().min(instance.demand)) as f64,
+        Stage::Evenness => deviations().iter().sum(),
+        Stage::Worst => deviations().into_iter().fold(0.0, f64::max),
+        Stage::Cost => instance
+            .sites
+            .iter()
+            .zip(&plan.places)
+            .map(|(s, &x)| s.cost.unwrap_or(0.0) * f64::from(x))
+            .sum(),
+    }
+}

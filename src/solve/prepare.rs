@@ -1,0 +1,261 @@
+//! What the rules leave of each site and district before any optimisation: how many new
+//! places each site may take (site cap, status, access), the fair-share targets, the share
+//! caps and the spacing balls that can bind at all.
+
+use std::collections::HashSet;
+
+use crate::model::{Instance, SiteStatus};
+use crate::spatial::{neighbours_within, Geography};
+
+/// Why a site can take no new places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Exclusion {
+    /// Lies in no district.
+    Outside,
+    /// Status `excluded`.
+    Status,
+    /// Too far from a facility the access rule names (index into `Rules::access`).
+    Access(usize),
+    /// No room left under its capacity and `max_per_site` (or less room than its minimum).
+    NoCapacity,
+}
+
+impl Exclusion {
+    /// The key used in `summary.json` and messages.
+    pub fn key(self) -> &'static str {
+        match self {
+            Exclusion::Outside => "outside",
+            Exclusion::Status => "status",
+            Exclusion::Access(_) => "access",
+            Exclusion::NoCapacity => "no_capacity",
+        }
+    }
+}
+
+/// A spacing ball that can bind: the sites in it may take at most `room` new places together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpacingLimit {
+    /// The site at the centre.
+    pub centre: u32,
+    /// Sites in the ball that may take new places (ascending).
+    pub members: Vec<u32>,
+    pub room: u64,
+}
+
+/// The rules applied to each site and district, independent of the optimisation.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub site_district: Vec<Option<u32>>,
+    /// New places a site may take at most (0 when excluded).
+    pub site_room: Vec<u32>,
+    /// Why a site may take none; `None` for usable sites.
+    pub exclusion: Vec<Option<Exclusion>>,
+    /// e_d: the district's `existing` property plus occupied places of existing sites in it.
+    pub district_existing: Vec<f64>,
+    /// t_d = T·w_d/W.
+    pub target: Vec<f64>,
+    /// New places the share cap leaves in each district (`None` without a share rule).
+    pub share_room: Vec<Option<u64>>,
+    /// Spacing balls that can bind (deduplicated).
+    pub spacing: Vec<SpacingLimit>,
+    /// Sites in at least one binding spacing ball.
+    pub in_spacing: Vec<bool>,
+    /// Seats rule: the facility serving each site (its nearest of the rule's kind).
+    pub seat_facility: Vec<Option<u32>>,
+    /// Seats rule: new places each facility's free seats still allow (`None` = no limit).
+    pub seat_room: Vec<Option<u64>>,
+}
+
+impl Prepared {
+    pub fn new(instance: &Instance, geography: &Geography) -> Prepared {
+        let rules = &instance.rules;
+        let site_district = geography.site_district.clone();
+        let access_layers: Vec<Option<usize>> = rules
+            .access
+            .iter()
+            .map(|a| instance.facilities.iter().position(|l| l.kind == a.kind))
+            .collect();
+
+        let mut site_room = Vec::with_capacity(instance.sites.len());
+        let mut exclusion = Vec::with_capacity(instance.sites.len());
+        for (index, site) in instance.sites.iter().enumerate() {
+            let cap = site.capacity.min(rules.max_per_site);
+            let room = cap.saturating_sub(site.occupied);
+            let reason = if site_district[index].is_none() {
+                Some(Exclusion::Outside)
+            } else if site.status == SiteStatus::Excluded {
+                Some(Exclusion::Status)
+            } else if let Some(rule) = rules.access.iter().enumerate().position(|(k, rule)| {
+                let nearest = access_layers[k].and_then(|layer| geography.nearest[layer][index]);
+                !matches!(nearest, Some(n) if n.metres <= rule.metres)
+            }) {
+                Some(Exclusion::Access(rule))
+            } else if room == 0 || room < site.min_places {
+                Some(Exclusion::NoCapacity)
+            } else {
+                None
+            };
+            site_room.push(if reason.is_some() { 0 } else { room });
+            exclusion.push(reason);
+        }
+
+        let mut district_existing: Vec<f64> =
+            instance.districts.iter().map(|d| d.existing).collect();
+        for (index, site) in instance.sites.iter().enumerate() {
+            if let Some(d) = site_district[index] {
+                district_existing[d as usize] += f64::from(site.occupied);
+            }
+        }
+        let total_weight: f64 = instance.districts.iter().map(|d| d.weight).sum();
+        let total = instance.demand as f64 + district_existing.iter().sum::<f64>();
+        let target = instance
+            .districts
+            .iter()
+            .map(|d| total * d.weight / total_weight)
+            .collect();
+        let share_room = instance
+            .districts
+            .iter()
+            .zip(&district_existing)
+            .map(|(d, &existing)| {
+                rules.max_share.map(|share| {
+                    let cap = (share * d.population).max(existing);
+                    (cap - existing + 1e-9).floor().max(0.0) as u64
+                })
+            })
+            .collect();
+
+        let (seat_facility, seat_room) = seat_limits(instance, geography, &site_district);
+        let mut prepared = Prepared {
+            site_district,
+            site_room,
+            exclusion,
+            district_existing,
+            target,
+            share_room,
+            spacing: Vec::new(),
+            in_spacing: vec![false; instance.sites.len()],
+            seat_facility,
+            seat_room,
+        };
+        prepared.spacing = prepared.spacing_limits(instance);
+        for limit in &prepared.spacing {
+            for &member in &limit.members {
+                prepared.in_spacing[member as usize] = true;
+            }
+        }
+        prepared
+    }
+
+    /// Balls around every candidate or existing site inside a district (MODEL.md rule 5),
+    /// kept only where the room the sites in them have could exceed what the rule allows.
+    fn spacing_limits(&self, instance: &Instance) -> Vec<SpacingLimit> {
+        let Some(spacing) = instance.rules.spacing else {
+            return Vec::new();
+        };
+        let members: Vec<u32> = (0..instance.sites.len() as u32)
+            .filter(|&s| {
+                let site = &instance.sites[s as usize];
+                site.status != SiteStatus::Excluded && self.site_district[s as usize].is_some()
+            })
+            .collect();
+        let positions: Vec<[f64; 2]> = members
+            .iter()
+            .map(|&s| instance.sites[s as usize].position)
+            .collect();
+        let hood = neighbours_within(&positions, spacing.metres);
+        let mut seen: HashSet<Vec<u32>> = HashSet::new();
+        let mut limits = Vec::new();
+        for (centre_pos, &centre) in members.iter().enumerate() {
+            let ball = hood.of(centre_pos);
+            let occupied: u64 = ball
+                .iter()
+                .map(|&m| u64::from(instance.sites[members[m as usize] as usize].occupied))
+                .sum();
+            let room = u64::from(spacing.max_places).max(occupied) - occupied;
+            let usable: Vec<u32> = ball
+                .iter()
+                .map(|&m| members[m as usize])
+                .filter(|&s| self.site_room[s as usize] > 0)
+                .collect();
+            let could_take: u64 = usable
+                .iter()
+                .map(|&s| u64::from(self.site_room[s as usize]))
+                .sum();
+            if could_take <= room {
+                continue;
+            }
+            if seen.insert(usable.clone()) {
+                limits.push(SpacingLimit {
+                    centre,
+                    members: usable,
+                    room,
+                });
+            }
+        }
+        limits
+    }
+
+    /// Counts of excluded sites by reason key, in a stable order.
+    pub fn exclusion_counts(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: Vec<(&'static str, usize)> = ["outside", "status", "access", "no_capacity"]
+            .iter()
+            .map(|&k| (k, 0))
+            .collect();
+        for reason in self.exclusion.iter().flatten() {
+            if let Some(entry) = counts.iter_mut().find(|(k, _)| *k == reason.key()) {
+                entry.1 += 1;
+            }
+        }
+        counts
+    }
+
+    /// Total new places the sites could take before district and spacing rules.
+    pub fn site_room_total(&self) -> u64 {
+        self.site_room.iter().map(|&r| u64::from(r)).sum()
+    }
+}
+
+/// MODEL.md rule 7: each site inside a district is served by its nearest facility of the
+/// seats kind; a facility with `seats` admits Σ κ·(o + x) ≤ max(seats, Σ κ·o) over the sites it
+/// serves, so new places there are at most ⌊(max(seats, κ·O) − κ·O) / κ⌋.
+fn seat_limits(
+    instance: &Instance,
+    geography: &Geography,
+    site_district: &[Option<u32>],
+) -> (Vec<Option<u32>>, Vec<Option<u64>>) {
+    let Some(rule) = &instance.rules.seats else {
+        return (vec![None; instance.sites.len()], Vec::new());
+    };
+    let Some(layer_index) = instance.facilities.iter().position(|l| l.kind == rule.kind) else {
+        return (vec![None; instance.sites.len()], Vec::new());
+    };
+    let layer = &instance.facilities[layer_index];
+    let served: Vec<Option<u32>> = (0..instance.sites.len())
+        .map(|s| {
+            site_district[s]?;
+            geography.nearest[layer_index][s].map(|n| n.facility)
+        })
+        .collect();
+    let mut occupied = vec![0.0f64; layer.facilities.len()];
+    for (s, facility) in served.iter().enumerate() {
+        if let Some(f) = facility {
+            occupied[*f as usize] += f64::from(instance.sites[s].occupied);
+        }
+    }
+    let kappa = rule.per_place;
+    let room = layer
+        .facilities
+        .iter()
+        .zip(&occupied)
+        .map(|(facility, &o)| {
+            facility.seats.map(|seats| {
+                let children = kappa * o;
+                ((seats.max(children) - children) / kappa + 1e-9)
+                    .floor()
+                    .max(0.0) as u64
+            })
+        })
+        .collect();
+    (served, room)
+}

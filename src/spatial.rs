@@ -1,0 +1,293 @@
+//! Geometric facts about the city, computed once with R-trees (rstar): which district
+//! contains each site, the nearest facility of each kind, and the sites within a radius.
+//!
+//! Distances are Euclidean metres in the metric CRS of the scenario. Nothing here knows the
+//! planning rules; `solve` and `check` each derive their own limits from these facts.
+
+use geo::{BoundingRect, Intersects, MultiPolygon, Point};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+
+use crate::model::{District, Instance, Site};
+
+/// Which district contains each site, and how far each site is from its nearest facilities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Geography {
+    /// Index of the containing district per site (first in file order on ties); `None` = outside.
+    pub site_district: Vec<Option<u32>>,
+    /// Per facility layer (order of `Instance::facilities`), per site: nearest facility index
+    /// and its distance in metres; `None` when the layer is empty.
+    pub nearest: Vec<Vec<Option<Nearest>>>,
+}
+
+/// The nearest facility of one kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearest {
+    pub facility: u32,
+    pub metres: f64,
+}
+
+impl Geography {
+    pub fn of(instance: &Instance) -> Geography {
+        let site_district = locate_sites(&instance.districts, &instance.sites);
+        let positions: Vec<[f64; 2]> = instance.sites.iter().map(|s| s.position).collect();
+        let nearest = instance
+            .facilities
+            .iter()
+            .map(|layer| {
+                let points: Vec<[f64; 2]> = layer.facilities.iter().map(|f| f.position).collect();
+                nearest_points(&points, &positions)
+            })
+            .collect();
+        Geography {
+            site_district,
+            nearest,
+        }
+    }
+}
+
+type DistrictBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// The district containing each site: bounding-box query in an R-tree of district outlines,
+/// then an exact point-in-polygon test (holes respected, boundary counts as inside). When
+/// several districts contain a site, the first in file order wins.
+pub fn locate_sites(districts: &[District], sites: &[Site]) -> Vec<Option<u32>> {
+    let boxes: Vec<DistrictBox> = districts
+        .iter()
+        .enumerate()
+        .filter_map(|(index, district)| {
+            let rect = district.area.bounding_rect()?;
+            Some(GeomWithData::new(
+                Rectangle::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]),
+                index as u32,
+            ))
+        })
+        .collect();
+    let tree = RTree::bulk_load(boxes);
+    sites
+        .par_iter()
+        .map(|site| {
+            let point = Point::new(site.position[0], site.position[1]);
+            tree.locate_all_at_point(&site.position)
+                .map(|entry| entry.data)
+                .filter(|&index| contains(&districts[index as usize].area, point))
+                .min()
+        })
+        .collect()
+}
+
+fn contains(area: &MultiPolygon<f64>, point: Point<f64>) -> bool {
+    area.intersects(&point)
+}
+
+/// For each query point, the nearest of `points` and its Euclidean distance.
+pub fn nearest_points(points: &[[f64; 2]], queries: &[[f64; 2]]) -> Vec<Option<Nearest>> {
+    let tree = RTree::bulk_load(
+        points
+            .iter()
+            .enumerate()
+            .map(|(index, &p)| GeomWithData::new(p, index as u32))
+            .collect(),
+    );
+    queries
+        .par_iter()
+        .map(|query| {
+            tree.nearest_neighbor(query).map(|entry| Nearest {
+                facility: entry.data,
+                metres: distance(*entry.geom(), *query),
+            })
+        })
+        .collect()
+}
+
+/// Euclidean distance in metres (both points in the metric CRS).
+pub fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
+    (a[0] - b[0]).hypot(a[1] - b[1])
+}
+
+/// Neighbourhoods in compressed form: `of(i)` lists the members within the radius of member i.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Neighbours {
+    offsets: Vec<usize>,
+    members: Vec<u32>,
+}
+
+impl Neighbours {
+    /// Positions (in `ids`) of the points within the radius of point `i`, itself included,
+    /// sorted ascending.
+    pub fn of(&self, i: usize) -> &[u32] {
+        &self.members[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// For every point, the points within `radius` metres (Euclidean, boundary included).
+pub fn neighbours_within(points: &[[f64; 2]], radius: f64) -> Neighbours {
+    let tree = RTree::bulk_load(
+        points
+            .iter()
+            .enumerate()
+            .map(|(index, &p)| GeomWithData::new(p, index as u32))
+            .collect::<Vec<_>>(),
+    );
+    let radius2 = radius * radius;
+    let lists: Vec<Vec<u32>> = points
+        .par_iter()
+        .map(|p| {
+            let envelope = AABB::from_corners(
+                [p[0] - radius, p[1] - radius],
+                [p[0] + radius, p[1] + radius],
+            );
+            let mut list: Vec<u32> = tree
+                .locate_in_envelope(&envelope)
+                .filter(|entry| {
+                    let q = entry.geom();
+                    let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+                    dx * dx + dy * dy <= radius2
+                })
+                .map(|entry| entry.data)
+                .collect();
+            list.sort_unstable();
+            list
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(lists.len() + 1);
+    offsets.push(0);
+    let mut members = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+    for list in lists {
+        members.extend_from_slice(&list);
+        offsets.push(members.len());
+    }
+    Neighbours { offsets, members }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{polygon, MultiPolygon};
+
+    /// A tiny deterministic generator for test points.
+    fn points(seed: u64, n: usize, side: f64) -> Vec<[f64; 2]> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..n).map(|_| [next() * side, next() * side]).collect()
+    }
+
+    #[test]
+    fn nearest_matches_brute_force() {
+        let facilities = points(1, 200, 10_000.0);
+        let queries = points(2, 500, 10_000.0);
+        let found = nearest_points(&facilities, &queries);
+        for (q, hit) in queries.iter().zip(found) {
+            let best = facilities
+                .iter()
+                .map(|f| distance(*f, *q))
+                .fold(f64::INFINITY, f64::min);
+            assert!((hit.unwrap().metres - best).abs() < 1e-9);
+        }
+        assert_eq!(nearest_points(&[], &queries)[0], None);
+    }
+
+    #[test]
+    fn neighbours_match_brute_force() {
+        let pts = points(3, 800, 5_000.0);
+        let radius = 400.0;
+        let hood = neighbours_within(&pts, radius);
+        assert_eq!(hood.len(), pts.len());
+        for (i, p) in pts.iter().enumerate() {
+            let brute: Vec<u32> = (0..pts.len() as u32)
+                .filter(|&j| distance(pts[j as usize], *p) <= radius)
+                .collect();
+            assert_eq!(hood.of(i), brute.as_slice());
+            assert!(hood.of(i).contains(&(i as u32)));
+        }
+    }
+
+    fn district(id: &str, area: MultiPolygon<f64>) -> District {
+        District {
+            id: id.into(),
+            name: id.into(),
+            population: 1.0,
+            weight: 1.0,
+            existing: 0.0,
+            area_lonlat: area.clone(),
+            area,
+        }
+    }
+
+    fn site(x: f64, y: f64) -> Site {
+        Site {
+            id: format!("{x}/{y}"),
+            position: [x, y],
+            lonlat: [0.0, 0.0],
+            capacity: 10,
+            status: crate::model::SiteStatus::Candidate,
+            occupied: 0,
+            min_places: 0,
+            cost: None,
+        }
+    }
+
+    #[test]
+    fn sites_go_to_the_first_containing_district_and_holes_count_as_outside() {
+        let with_hole = polygon!(
+            exterior: [(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)],
+            interiors: [[(x: 4.0, y: 4.0), (x: 6.0, y: 4.0), (x: 6.0, y: 6.0), (x: 4.0, y: 6.0)]],
+        );
+        let right =
+            polygon![(x: 10.0, y: 0.0), (x: 20.0, y: 0.0), (x: 20.0, y: 10.0), (x: 10.0, y: 10.0)];
+        let districts = vec![
+            district("A", MultiPolygon(vec![with_hole])),
+            district("B", MultiPolygon(vec![right])),
+        ];
+        let sites = vec![
+            site(1.0, 1.0),
+            site(5.0, 5.0),
+            site(15.0, 5.0),
+            site(10.0, 5.0),
+            site(30.0, 5.0),
+        ];
+        assert_eq!(
+            locate_sites(&districts, &sites),
+            vec![Some(0), None, Some(1), Some(0), None]
+        );
+    }
+
+    #[test]
+    fn grid_assignment_matches_brute_force() {
+        let mut districts = Vec::new();
+        for row in 0..10 {
+            for col in 0..10 {
+                let (x, y) = (col as f64 * 100.0, row as f64 * 100.0);
+                let cell = polygon![(x: x, y: y), (x: x + 100.0, y: y), (x: x + 100.0, y: y + 100.0), (x: x, y: y + 100.0)];
+                districts.push(district(&format!("{row}-{col}"), MultiPolygon(vec![cell])));
+            }
+        }
+        let sites: Vec<Site> = points(9, 2_000, 1_100.0)
+            .into_iter()
+            .map(|p| site(p[0], p[1]))
+            .collect();
+        let found = locate_sites(&districts, &sites);
+        for (site, hit) in sites.iter().zip(found) {
+            let brute = districts
+                .iter()
+                .position(|d| contains(&d.area, Point::new(site.position[0], site.position[1])))
+                .map(|i| i as u32);
+            assert_eq!(hit, brute);
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The binary end to end: every scenario in `scenarios/`, a hand-built city with mixed
+//! CRSs, and the output folder's contract. Every plan written is verified again with
+//! `quartier verify` (the independent checker).
+
+mod common;
+
+use common::*;
+use quartier::io::crs::Transform;
+use serde_json::{json, Value};
+
+fn solve_and_verify(scenario: &std::path::Path, out: &std::path::Path) -> Value {
+    let cwd = root();
+    let run = quartier(
+        &[
+            "solve",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+        &cwd,
+    );
+    assert_eq!(
+        run.code,
+        0,
+        "solve {}: {}{}",
+        scenario.display(),
+        run.stdout,
+        run.stderr
+    );
+    assert!(run.stdout.contains("dissimilarity"), "{}", run.stdout);
+    let verify = quartier(
+        &[
+            "verify",
+            scenario.to_str().unwrap(),
+            out.join("sites.geojson").to_str().unwrap(),
+        ],
+        &cwd,
+    );
+    assert_eq!(
+        verify.code,
+        0,
+        "verify {}: {}{}",
+        scenario.display(),
+        verify.stdout,
+        verify.stderr
+    );
+    assert!(
+        verify.stdout.contains("keeps every rule"),
+        "{}",
+        verify.stdout
+    );
+    read_json(&out.join("summary.json"))
+}
+
+#[test]
+fn every_scenario_solves_optimally_and_verifies() {
+    let mut count = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    entries.sort();
+    for scenario in entries {
+        let out = tempfile::tempdir().unwrap();
+        let summary = solve_and_verify(&scenario, &out.path().join("plan"));
+        assert_eq!(summary["status"], "optimal", "{}", scenario.display());
+        let placed = summary["placed"].as_u64().unwrap();
+        let shortfall = summary["shortfall"].as_u64().unwrap();
+        assert_eq!(placed + shortfall, summary["demand"].as_u64().unwrap());
+        let reasons: u64 = summary["shortfall_reasons"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(reasons, shortfall, "shortfall reasons add up");
+        count += 1;
+    }
+    assert!(count >= 3, "at least three scenarios, found {count}");
+}
+
+#[test]
+fn check_reports_without_writing() {
+    let run = quartier(&["check", "scenarios/muenster.toml"], &root());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("districts: "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("sites that cannot take new places"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Districts in EPSG:4326 without a crs member, sites in EPSG:25832 with one.
+fn mixed_crs_city(dir: &std::path::Path) {
+    let districts = vec![
+        square("Nord", 0.0, 0.0, 1000.0, 3000.0),
+        square("Süd", 1000.0, 0.0, 1000.0, 1000.0),
+    ];
+    let mut sites = vec![
+        site("S-1", 500.0, 500.0, 50),
+        site("S-2", 1500.0, 500.0, 50),
+        site("S-3", 1600.0, 600.0, 50),
+        site("S-4", 3500.0, 500.0, 50),
+    ];
+    sites[2].status = quartier::model::SiteStatus::Existing;
+    sites[2].occupied = 12;
+    write_layers(dir, &districts, &sites);
+    let to_lonlat = Transform::new("EPSG:25832", "OGC:CRS84").unwrap();
+    let mut value = read_json(&dir.join("districts.geojson"));
+    value.as_object_mut().unwrap().remove("crs");
+    for feature in value["features"].as_array_mut().unwrap() {
+        let ring = feature["geometry"]["coordinates"][0]
+            .as_array_mut()
+            .unwrap();
+        let mut points: Vec<(f64, f64)> = ring
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect();
+        to_lonlat.apply(&mut points).unwrap();
+        *ring = points.iter().map(|p| json!([p.0, p.1])).collect();
+    }
+    write_json(&dir.join("districts.geojson"), &value);
+}
+
+#[test]
+fn mixed_crs_layers_work_together_and_output_is_rfc7946() {
+    let dir = tempfile::tempdir().unwrap();
+    mixed_crs_city(dir.path());
+    let scenario = write_scenario(dir.path(), 48, "[rules]\nmax_per_site = 50");
+    let summary = solve_and_verify(&scenario, &dir.path().join("out"));
+    // T = 48 + 12 = 60 → targets 45 / 15; Süd already holds 12: 45 new in Nord, 3 in Süd.
+    assert_eq!(summary["placed"], 48);
+    assert!(summary["stages"]["evenness"].as_f64().unwrap().abs() < 1e-6);
+    assert_eq!(summary["sites_excluded"]["outside"], 1);
+    for key in [
+        "scenario",
+        "status",
+        "demand",
+        "placed",
+        "shortfall",
+        "shortfall_reasons",
+        "existing",
+        "sites_used",
+        "sites_excluded",
+        "dissimilarity",
+        "max_abs_deviation",
+        "max_rel_deviation",
+        "per_1000",
+        "stages",
+        "mip_gap",
+        "timings_s",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    for key in ["load", "index", "build", "solve", "write"] {
+        assert!(summary["timings_s"][key].is_number(), "timings_s.{key}");
+    }
+
+    let districts = read_json(&dir.path().join("out/districts.geojson"));
+    assert!(districts.get("crs").is_none());
+    let nord = &districts["features"][0]["properties"];
+    assert_eq!(nord["name"], "Bezirk Nord");
+    for key in [
+        "id",
+        "name",
+        "population",
+        "weight",
+        "existing",
+        "target",
+        "new",
+        "total",
+        "deviation",
+        "per_1000",
+        "limited_by",
+    ] {
+        assert!(nord.get(key).is_some(), "districts.geojson lacks {key}");
+    }
+    assert_eq!(nord["new"].as_f64(), Some(45.0));
+    // Longitude/latitude near Münster, exterior ring counter-clockwise.
+    let ring: Vec<(f64, f64)> = districts["features"][0]["geometry"]["coordinates"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect();
+    assert!(ring
+        .iter()
+        .all(|p| (7.0..8.0).contains(&p.0) && (51.0..52.5).contains(&p.1)));
+    let twice_area: f64 = ring
+        .windows(2)
+        .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+        .sum();
+    assert!(twice_area > 0.0);
+
+    let sites = read_json(&dir.path().join("out/sites.geojson"));
+    let features = sites["features"].as_array().unwrap();
+    let existing = features
+        .iter()
+        .find(|f| f["properties"]["id"] == "S-3")
+        .expect("existing site listed");
+    assert_eq!(existing["properties"]["occupied"], 12);
+    assert_eq!(existing["properties"]["district"], "Süd");
+    for f in features {
+        for key in [
+            "id", "district", "places", "occupied", "total", "capacity", "status",
+        ] {
+            assert!(
+                f["properties"].get(key).is_some(),
+                "sites.geojson lacks {key}"
+            );
+        }
+        let text = f["geometry"]["coordinates"][0].to_string();
+        assert!(
+            text.split('.').nth(1).map_or(0, str::len) <= 7,
+            "at most 7 decimals: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_second_solve_replaces_its_own_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    mixed_crs_city(dir.path());
+    write_scenario(dir.path(), 30, "");
+    for _ in 0..2 {
+        let run = quartier(&["solve", "scenario.toml", "--quiet"], dir.path());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("out/scenario"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    // No partial folders left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn verify_catches_an_edited_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    mixed_crs_city(dir.path());
+    write_scenario(dir.path(), 48, "");
+    assert_eq!(
+        quartier(&["solve", "scenario.toml", "--quiet"], dir.path()).code,
+        0
+    );
+    let plan = dir.path().join("out/scenario/sites.geojson");
+    let mut value = read_json(&plan);
+    for f in value["features"].as_array_mut().unwrap() {
+        if f["properties"]["id"] == "S-1" {
+            f["properties"]["places"] = json!(55);
+        }
+    }
+    let edited = dir.path().join("edited.geojson");
+    write_json(&edited, &value);
+    let run = quartier(&["verify", "scenario.toml", "edited.geojson"], dir.path());
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("S-1"), "{}", run.stdout);
+}

@@ -1,0 +1,330 @@
+//! Small cities whose optimum is worked out by hand (in the comments). Every solved plan is
+//! also run through the independent checker.
+
+mod common;
+
+use common::*;
+use quartier::check::check_plan;
+use quartier::explain::{limited_by, shortfall_reasons};
+use quartier::metrics::figures;
+use quartier::model::*;
+use quartier::solve::{solve, Prepared, Solution, SolveStatus};
+use quartier::spatial::Geography;
+
+struct Solved {
+    solution: Solution,
+    limited_by: Vec<&'static str>,
+    reasons: Vec<(&'static str, u64)>,
+}
+
+fn solved(instance: &Instance) -> Solved {
+    let geography = Geography::of(instance);
+    let prepared = Prepared::new(instance, &geography);
+    let solution = solve(instance, &prepared).expect("solves");
+    let report = check_plan(instance, &geography, &solution.plan);
+    assert!(
+        report.violations.is_empty(),
+        "checker found: {:?}",
+        report
+            .violations
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+    );
+    let f = figures(instance, &geography.site_district, &solution.plan);
+    assert!((f.evenness - stage(&solution, Stage::Evenness)).abs() < 1e-6);
+    Solved {
+        limited_by: limited_by(instance, &prepared, &solution.plan),
+        reasons: shortfall_reasons(instance, &prepared, f.shortfall),
+        solution,
+    }
+}
+
+fn stage(solution: &Solution, stage: Stage) -> f64 {
+    solution
+        .stages
+        .iter()
+        .find(|(s, _)| *s == stage)
+        .map(|(_, v)| *v)
+        .expect("stage was run")
+}
+
+fn reason(solved: &Solved, key: &str) -> u64 {
+    solved.reasons.iter().find(|(k, _)| *k == key).unwrap().1
+}
+
+#[test]
+fn places_follow_the_population() {
+    // 3,000 : 1,000 residents, 40 places → 30 and 10, every district exactly at its share.
+    let inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 3000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![site("S1", 500.0, 500.0, 40), site("S2", 1500.0, 500.0, 40)],
+        40,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.status, SolveStatus::Optimal);
+    assert_eq!(s.solution.plan.places, vec![30, 10]);
+    assert_eq!(stage(&s.solution, Stage::Shortfall), 0.0);
+    assert!(stage(&s.solution, Stage::Evenness).abs() < 1e-9);
+}
+
+#[test]
+fn a_full_site_limits_its_district() {
+    // A (3,000) can take only 10; targets 30/10. Evenness 60 − 2·a_A is least at a_A = 10:
+    // (30 − 10) + (30 − 10) = 40, D = 40 / (2·40) = 0.5.
+    let inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 3000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![site("S1", 500.0, 500.0, 10), site("S2", 1500.0, 500.0, 50)],
+        40,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![10, 30]);
+    assert!((stage(&s.solution, Stage::Evenness) - 40.0).abs() < 1e-6);
+    assert_eq!(s.limited_by[0], "site_caps");
+    let geography = Geography::of(&inst);
+    let f = figures(&inst, &geography.site_district, &s.solution.plan);
+    assert!((f.dissimilarity - 0.5).abs() < 1e-9);
+}
+
+#[test]
+fn share_caps_leave_a_shortfall_they_account_for() {
+    // 1 % share: A ≤ 30, B ≤ 10, so 40 of 50 fit; shortfall 10, all due to share caps.
+    // Targets 37.5/12.5 → evenness 7.5 + 2.5 = 10.
+    let mut inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 3000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![site("S1", 500.0, 500.0, 50), site("S2", 1500.0, 500.0, 50)],
+        50,
+    );
+    inst.rules.max_share = Some(0.01);
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![30, 10]);
+    assert_eq!(stage(&s.solution, Stage::Shortfall), 10.0);
+    assert!((stage(&s.solution, Stage::Evenness) - 10.0).abs() < 1e-6);
+    assert_eq!(s.limited_by, vec!["share_cap", "share_cap"]);
+    assert_eq!(reason(&s, "share_cap"), 10);
+    assert_eq!(s.reasons.iter().map(|(_, n)| n).sum::<u64>(), 10);
+}
+
+#[test]
+fn a_district_without_sites_says_no_sites() {
+    // Targets 10/10/20; C has no site: evenness 20 (C) + 20 (A and B together hold 40).
+    let inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 1000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+            square("C", 2000.0, 0.0, 1000.0, 2000.0),
+        ],
+        vec![site("S1", 500.0, 500.0, 50), site("S2", 1500.0, 500.0, 50)],
+        40,
+    );
+    let s = solved(&inst);
+    assert!((stage(&s.solution, Stage::Evenness) - 40.0).abs() < 1e-6);
+    assert!((stage(&s.solution, Stage::Worst) - 20.0).abs() < 1e-6);
+    assert_eq!(s.limited_by[2], "no_sites");
+}
+
+#[test]
+fn row_houses_are_used_fully_or_not_at_all() {
+    // Targets 3/3. The row house in A takes 0 or 10 and 10 > demand 6: all 6 go to B.
+    let mut row_house = site("R1", 500.0, 500.0, 10);
+    row_house.min_places = 10;
+    let inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 1000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![row_house, site("F1", 1500.0, 500.0, 10)],
+        6,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![0, 6]);
+    assert!((stage(&s.solution, Stage::Evenness) - 6.0).abs() < 1e-6);
+}
+
+#[test]
+fn row_houses_filled_when_demand_allows() {
+    // Targets 10/10 of 20. Row house (10) in A and flat (10) in B: exactly even.
+    let mut row_house = site("R1", 500.0, 500.0, 10);
+    row_house.min_places = 10;
+    let inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 1000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![row_house, site("F1", 1500.0, 500.0, 10)],
+        20,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![10, 10]);
+}
+
+#[test]
+fn spacing_keeps_sites_apart() {
+    // Three sites within 100 m in A, at most 60 places within 200 m: A gets 60 instead of
+    // its target 75; B 40 instead of 25. Evenness 15 + 15 = 30.
+    let mut inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 3000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![
+            site("S1", 500.0, 500.0, 50),
+            site("S2", 550.0, 500.0, 50),
+            site("S3", 500.0, 550.0, 50),
+            site("S4", 1500.0, 500.0, 50),
+        ],
+        100,
+    );
+    inst.rules.spacing = Some(Spacing {
+        metres: 200.0,
+        max_places: 60,
+    });
+    let s = solved(&inst);
+    let placed_a: u32 = s.solution.plan.places[..3].iter().sum();
+    assert_eq!(placed_a, 60);
+    assert_eq!(s.solution.plan.places[3], 40);
+    assert!((stage(&s.solution, Stage::Evenness) - 30.0).abs() < 1e-6);
+    assert_eq!(s.limited_by[0], "spacing");
+}
+
+#[test]
+fn existing_places_count_towards_the_fair_share() {
+    // T = 20 new + 20 occupied = 40, targets 20/20; A already holds 20: all new go to B.
+    let mut existing = site("E1", 500.0, 500.0, 30);
+    existing.status = SiteStatus::Existing;
+    existing.occupied = 20;
+    let inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 1000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![existing, site("S2", 1500.0, 500.0, 50)],
+        20,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![0, 20]);
+    assert!(stage(&s.solution, Stage::Evenness).abs() < 1e-6);
+}
+
+#[test]
+fn access_rule_excludes_far_sites() {
+    // Only S1 is within 500 m of a school: all 20 places go to A; evenness 10 + 10.
+    let mut inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 1000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![site("S1", 500.0, 500.0, 50), site("S2", 1500.0, 500.0, 50)],
+        20,
+    );
+    inst.facilities = vec![FacilityLayer {
+        kind: "school".into(),
+        facilities: vec![Facility {
+            id: "G1".into(),
+            position: [400.0, 500.0],
+            seats: None,
+        }],
+    }];
+    inst.rules.access = vec![Access {
+        kind: "school".into(),
+        metres: 500.0,
+    }];
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![20, 0]);
+    assert!((stage(&s.solution, Stage::Evenness) - 20.0).abs() < 1e-6);
+    assert_eq!(s.limited_by[1], "access");
+}
+
+#[test]
+fn cost_decides_between_equally_even_plans() {
+    // One district, two sites; the cheaper one (listed second) takes all 20 places.
+    let mut dear = site("D", 400.0, 500.0, 20);
+    dear.cost = Some(200.0);
+    let mut cheap = site("C", 600.0, 500.0, 20);
+    cheap.cost = Some(100.0);
+    let inst = instance(
+        vec![square("A", 0.0, 0.0, 1000.0, 1000.0)],
+        vec![dear, cheap],
+        20,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![0, 20]);
+    assert!((stage(&s.solution, Stage::Cost) - 2000.0).abs() < 1e-6);
+}
+
+#[test]
+fn school_seats_limit_places_nearby() {
+    // 5 free seats at 0.25 children per place: at most 20 places around school G1 (A);
+    // targets 30/30 → A 20, B 40, evenness 20.
+    let mut inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 1000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![site("S1", 500.0, 500.0, 50), site("S2", 1500.0, 500.0, 50)],
+        60,
+    );
+    inst.facilities = vec![FacilityLayer {
+        kind: "school".into(),
+        facilities: vec![
+            Facility {
+                id: "G1".into(),
+                position: [500.0, 400.0],
+                seats: Some(5.0),
+            },
+            Facility {
+                id: "G2".into(),
+                position: [1500.0, 400.0],
+                seats: None,
+            },
+        ],
+    }];
+    inst.rules.seats = Some(Seats {
+        kind: "school".into(),
+        per_place: 0.25,
+    });
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![20, 40]);
+    assert!((stage(&s.solution, Stage::Evenness) - 20.0).abs() < 1e-6);
+    assert_eq!(s.limited_by[0], "seats");
+}
+
+#[test]
+fn sites_outside_every_district_are_excluded_not_dropped() {
+    let inst = instance(
+        vec![square("A", 0.0, 0.0, 1000.0, 1000.0)],
+        vec![site("IN", 500.0, 500.0, 10), site("OUT", 5000.0, 500.0, 50)],
+        20,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![10, 0]);
+    assert_eq!(stage(&s.solution, Stage::Shortfall), 10.0);
+    let geography = Geography::of(&inst);
+    let prepared = Prepared::new(&inst, &geography);
+    assert!(prepared.exclusion_counts().contains(&("outside", 1)));
+    assert_eq!(reason(&s, "no_capacity"), 10);
+}
+
+#[test]
+fn many_sites_split_in_file_order_within_a_district() {
+    // Aggregated sites: 25 places over sites of 10 in file order → 10, 10, 5, 0.
+    let inst = instance(
+        vec![square("A", 0.0, 0.0, 1000.0, 1000.0)],
+        (0..4)
+            .map(|i| site(&format!("S{i}"), 100.0 + 100.0 * i as f64, 500.0, 10))
+            .collect(),
+        25,
+    );
+    let s = solved(&inst);
+    assert_eq!(s.solution.plan.places, vec![10, 10, 5, 0]);
+    assert_eq!(s.solution.size.aggregated_sites, 4);
+}

@@ -1,0 +1,138 @@
+//! Property tests on random small cities: the checker finds nothing wrong with any solved
+//! plan, and on tiny cities the evenness optimum equals a brute-force enumeration of every
+//! plan (feasibility judged by the independent checker, not the solver).
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use quartier::check::check_plan;
+use quartier::metrics::figures;
+use quartier::model::*;
+use quartier::solve::{solve, Prepared};
+use quartier::spatial::Geography;
+
+fn arb_city() -> impl Strategy<Value = Instance> {
+    let districts = prop::collection::vec(0u32..5000, 2..=3);
+    let sites = prop::collection::vec(
+        (
+            0.0f64..3400.0,
+            0.0f64..1000.0,
+            0u32..=6,
+            0u8..10,
+            0u32..=4,
+            prop::option::of(1u32..5),
+        ),
+        1..=4,
+    );
+    let rules = (
+        3u32..=6,
+        prop::option::of(0.0005f64..0.003),
+        prop::option::of((200.0f64..1500.0, 2u32..=9)),
+    );
+    (districts, sites, rules, 1u64..=15).prop_map(|(pops, raw_sites, rules, demand)| {
+        let mut pops = pops;
+        if pops.iter().all(|&p| p == 0) {
+            pops[0] = 1000;
+        }
+        let districts = pops
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                square(
+                    &format!("D{i}"),
+                    i as f64 * 1000.0,
+                    0.0,
+                    1000.0,
+                    f64::from(p),
+                )
+            })
+            .collect();
+        let sites = raw_sites
+            .into_iter()
+            .enumerate()
+            .map(|(i, (x, y, cap, kind, occupied, minimum))| {
+                let mut s = site(&format!("S{i}"), x, y, cap);
+                match kind {
+                    0 => s.status = SiteStatus::Excluded,
+                    1 | 2 => {
+                        s.status = SiteStatus::Existing;
+                        s.occupied = occupied.min(cap + 1);
+                    }
+                    _ => {}
+                }
+                if kind >= 7 {
+                    s.min_places = minimum.unwrap_or(2);
+                }
+                s
+            })
+            .collect();
+        let mut inst = instance(districts, sites, demand);
+        inst.rules.max_per_site = rules.0;
+        inst.rules.max_share = rules.1;
+        inst.rules.spacing = rules
+            .2
+            .map(|(metres, max_places)| Spacing { metres, max_places });
+        inst
+    })
+}
+
+/// Every plan with x_s ≤ capacity: keep those the checker accepts, then the lexicographic
+/// optimum of (most placed, least sum of deviations).
+fn brute_force(instance: &Instance, geography: &Geography) -> (u64, f64) {
+    let caps: Vec<u32> = instance.sites.iter().map(|s| s.capacity).collect();
+    let mut plan = Plan::empty(caps.len());
+    let mut best: Option<(u64, f64)> = None;
+    loop {
+        if plan.placed() <= instance.demand {
+            let report = check_plan(instance, geography, &plan);
+            if report.violations.is_empty() {
+                let candidate = (report.figures.placed, report.figures.evenness);
+                best = Some(match best {
+                    None => candidate,
+                    Some(b)
+                        if candidate.0 > b.0
+                            || (candidate.0 == b.0 && candidate.1 < b.1 - 1e-9) =>
+                    {
+                        candidate
+                    }
+                    Some(b) => b,
+                });
+            }
+        }
+        // Next plan in mixed-radix order.
+        let mut i = 0;
+        loop {
+            if i == caps.len() {
+                return best.expect("the empty plan is always valid");
+            }
+            if plan.places[i] < caps[i] {
+                plan.places[i] += 1;
+                break;
+            }
+            plan.places[i] = 0;
+            i += 1;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn solved_plans_keep_every_rule_and_match_brute_force(instance in arb_city()) {
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let solution = solve(&instance, &prepared).unwrap();
+        let report = check_plan(&instance, &geography, &solution.plan);
+        prop_assert!(report.violations.is_empty(), "{:?}",
+            report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+        let f = figures(&instance, &geography.site_district, &solution.plan);
+        let (placed, evenness) = brute_force(&instance, &geography);
+        prop_assert_eq!(f.placed, placed);
+        prop_assert!((f.evenness - evenness).abs() <= 1e-6 * evenness.max(1.0),
+            "solver {} vs brute force {}", f.evenness, evenness);
+        let reported = solution.stages.iter().find(|(s, _)| *s == Stage::Evenness).unwrap().1;
+        prop_assert!((reported - evenness).abs() <= 1e-6 * evenness.max(1.0));
+    }
+}
