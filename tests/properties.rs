@@ -136,3 +136,41 @@ proptest! {
         prop_assert!((reported - evenness).abs() <= 1e-6 * evenness.max(1.0));
     }
 }
+
+fn arb_uncoupled_city() -> impl Strategy<Value = Instance> {
+    (
+        arb_city(),
+        prop::collection::vec(prop::option::of(100u32..400), 4),
+        any::<bool>(),
+    )
+        .prop_map(|(mut instance, costs, worst)| {
+            instance.rules.spacing = None;
+            for (site, cost) in instance.sites.iter_mut().zip(costs) {
+                site.min_places = 0;
+                site.cost = cost.map(f64::from);
+            }
+            if !worst {
+                instance.stages = vec![Stage::Shortfall, Stage::Evenness, Stage::Cost];
+            }
+            instance
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// The exact per-district algorithm and the HiGHS model agree on every stage optimum.
+    #[test]
+    fn separable_algorithm_matches_highs(instance in arb_uncoupled_city()) {
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let fast = solve(&instance, &prepared).unwrap();
+        prop_assert_eq!(fast.method, "separable");
+        let mip = quartier::solve::solve_mip(&instance, &prepared).unwrap();
+        prop_assert_eq!(fast.stages.len(), mip.stages.len());
+        for ((stage, a), (_, b)) in fast.stages.iter().zip(&mip.stages) {
+            prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{:?}: separable {} vs HiGHS {}", stage, a, b);
+        }
+        prop_assert!(check_plan(&instance, &geography, &fast.plan).violations.is_empty());
+    }
+}

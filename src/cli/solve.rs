@@ -37,6 +37,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
     extra.insert(
         "model".into(),
         json!({
+            "method": solution.method,
             "columns": solution.size.columns,
             "integer_columns": solution.size.integers,
             "rows": solution.size.rows,

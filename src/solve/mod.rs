@@ -9,6 +9,7 @@
 
 mod prepare;
 mod program;
+mod separable;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -59,6 +60,8 @@ pub struct Solution {
     /// Per district: how much the evenness sum (stage B) falls per extra place of capacity
     /// there, from the LP at the optimum (binaries fixed); `None` when not computed.
     pub marginal_values: Option<Vec<f64>>,
+    /// `separable` (exact per-district algorithm) or `mip` (HiGHS).
+    pub method: &'static str,
     /// Seconds spent building the program and in HiGHS.
     pub build_s: f64,
     pub solve_s: f64,
@@ -91,6 +94,15 @@ struct CityProgram {
 
 /// Builds and solves the lexicographic program; the plan always satisfies every rule.
 pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
+    let started = Instant::now();
+    match solve_separable_city(instance, prepared, started) {
+        Some(solution) => Ok(solution),
+        None => solve_mip(instance, prepared),
+    }
+}
+
+/// Builds and solves the lexicographic program with HiGHS, whatever the structure.
+pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let started = Instant::now();
     let city = build(instance, prepared);
     let build_s = started.elapsed().as_secs_f64();
@@ -136,7 +148,17 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
         if stage == Stage::Evenness {
             evenness_program = Some((program.clone(), objective.clone()));
         }
+        let stage_started = Instant::now();
         let result = program.minimise(&objective, settings, false)?;
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!(
+                "stage {}: {:.3} s, optimum {}, gap {}",
+                stage.name(),
+                stage_started.elapsed().as_secs_f64(),
+                result.objective,
+                result.mip_gap
+            );
+        }
         let optimum = result.objective;
         let stopped = result.status == program::StageStatus::TimeLimit;
         stages_run.push(stage);
@@ -181,6 +203,126 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
             aggregated_sites: city.aggregated_sites,
         },
         marginal_values,
+        method: "mip",
+        build_s,
+        solve_s: started.elapsed().as_secs_f64() - build_s,
+    })
+}
+
+/// Sites grouped by the column they share, and the new places that could go there.
+fn site_room_by_district(instance: &Instance, prepared: &Prepared) -> Vec<u64> {
+    let mut room = vec![0u64; instance.districts.len()];
+    for (s, &r) in prepared.site_room.iter().enumerate() {
+        if let Some(d) = prepared.site_district[s] {
+            room[d as usize] += u64::from(r);
+        }
+    }
+    room
+}
+
+/// True when some rule ties sites together beyond their district: a minimum occupancy, a
+/// spacing ball or a school's seats that can bind.
+fn is_coupled(instance: &Instance, prepared: &Prepared) -> bool {
+    let usable = |s: usize| prepared.site_room[s] > 0;
+    if (0..instance.sites.len())
+        .any(|s| usable(s) && (instance.sites[s].min_places > 0 || prepared.in_spacing[s]))
+    {
+        return true;
+    }
+    let mut served = vec![0u64; prepared.seat_room.len()];
+    for (s, facility) in prepared.seat_facility.iter().enumerate() {
+        if let Some(f) = facility {
+            served[*f as usize] += u64::from(prepared.site_room[s]);
+        }
+    }
+    prepared
+        .seat_room
+        .iter()
+        .zip(&served)
+        .any(|(room, &served)| room.is_some_and(|r| r < served))
+}
+
+/// The exact per-district algorithm (see `separable`) when no rule couples sites.
+fn solve_separable_city(
+    instance: &Instance,
+    prepared: &Prepared,
+    started: Instant,
+) -> Option<Solution> {
+    if is_coupled(instance, prepared) {
+        return None;
+    }
+    let with_cost = instance.stages.contains(&Stage::Cost);
+    let site_room = site_room_by_district(instance, prepared);
+    // Usable sites per district, cheapest first, then in file order.
+    let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); instance.districts.len()];
+    for (s, &room) in prepared.site_room.iter().enumerate() {
+        if let (Some(d), true) = (prepared.site_district[s], room > 0) {
+            sites_of[d as usize].push(s as u32);
+        }
+    }
+    let cost_of = |s: u32| {
+        if with_cost {
+            instance.sites[s as usize].cost.unwrap_or(0.0)
+        } else {
+            0.0
+        }
+    };
+    for list in &mut sites_of {
+        list.sort_by(|&a, &b| cost_of(a).total_cmp(&cost_of(b)).then(a.cmp(&b)));
+    }
+    let districts: Vec<separable::SeparableDistrict> = (0..instance.districts.len())
+        .map(|d| {
+            let mut blocks: Vec<(f64, u64)> = Vec::new();
+            for &s in &sites_of[d] {
+                let room = u64::from(prepared.site_room[s as usize]);
+                match blocks.last_mut() {
+                    Some(last) if last.0 == cost_of(s) => last.1 += room,
+                    _ => blocks.push((cost_of(s), room)),
+                }
+            }
+            separable::SeparableDistrict {
+                cap: prepared.share_room[d].map_or(site_room[d], |r| r.min(site_room[d])),
+                kink: prepared.target[d] - prepared.district_existing[d],
+                blocks,
+            }
+        })
+        .collect();
+    let build_s = started.elapsed().as_secs_f64();
+    let result = separable::solve_separable(
+        &districts,
+        instance.demand,
+        instance.stages.contains(&Stage::Worst),
+        &site_room,
+    );
+    let mut plan = Plan::empty(instance.sites.len());
+    for (d, list) in sites_of.iter().enumerate() {
+        let mut left = result.places[d];
+        for &s in list {
+            let take = left.min(u64::from(prepared.site_room[s as usize]));
+            plan.places[s as usize] = take as u32;
+            left -= take;
+        }
+    }
+    let has_cost = instance.sites.iter().any(|s| s.cost.is_some());
+    let stages = instance
+        .stages
+        .iter()
+        .filter(|&&stage| stage != Stage::Cost || has_cost)
+        .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
+        .collect();
+    Some(Solution {
+        plan,
+        status: SolveStatus::Optimal,
+        stages,
+        mip_gap: 0.0,
+        size: ModelSize {
+            columns: districts.len(),
+            integers: 0,
+            rows: 0,
+            aggregated_sites: sites_of.iter().map(Vec::len).sum(),
+        },
+        marginal_values: Some(result.marginal_values),
+        method: "separable",
         build_s,
         solve_s: started.elapsed().as_secs_f64() - build_s,
     })
