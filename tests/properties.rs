@@ -174,3 +174,19 @@ proptest! {
         prop_assert!(check_plan(&instance, &geography, &fast.plan).violations.is_empty());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Adding spacing balls lazily gives the same stage optima as a model with all of them.
+    #[test]
+    fn lazy_spacing_matches_the_full_model(instance in arb_city()) {
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let lazy = solve(&instance, &prepared).unwrap();
+        let full = quartier::solve::solve_mip(&instance, &prepared).unwrap();
+        for ((stage, a), (_, b)) in lazy.stages.iter().zip(&full.stages) {
+            prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{:?}: lazy {} vs full {}", stage, a, b);
+        }
+    }
+}

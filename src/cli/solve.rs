@@ -42,7 +42,8 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
             "integer_columns": solution.size.integers,
             "rows": solution.size.rows,
             "sites_aggregated": solution.size.aggregated_sites,
-            "spacing_rows": prepared.spacing.len(),
+            "spacing_rows": solution.spacing_rows,
+            "spacing_neighbourhoods": prepared.spacing.len(),
         }),
     );
     let report = PlanReport {

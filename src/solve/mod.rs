@@ -5,7 +5,13 @@
 //! own bounds (no minimum occupancy, in no spacing ball that can bind) are aggregated into
 //! one integer column per district and cost, and split onto the sites afterwards in file
 //! order (every split within the bounds is equally optimal). Only sites with a minimum get a
-//! binary; only sites in a binding spacing ball get a column of their own.
+//! binary; only sites in a spacing ball that is in the model get a column of their own.
+//!
+//! Spacing balls enter the model lazily: the plan is solved without them, every ball is
+//! checked, and the violated ones are added before solving again. The final plan keeps every
+//! ball and is optimal for a relaxation of the full model, so it is optimal for the full
+//! model (stage by stage). When no rule ties sites together, an exact per-district algorithm
+//! (`separable`) replaces HiGHS.
 
 mod prepare;
 mod program;
@@ -62,6 +68,8 @@ pub struct Solution {
     pub marginal_values: Option<Vec<f64>>,
     /// `separable` (exact per-district algorithm) or `mip` (HiGHS).
     pub method: &'static str,
+    /// Spacing balls that had to be put into the model.
+    pub spacing_rows: usize,
     /// Seconds spent building the program and in HiGHS.
     pub build_s: f64,
     pub solve_s: f64,
@@ -95,17 +103,97 @@ struct CityProgram {
 /// Builds and solves the lexicographic program; the plan always satisfies every rule.
 pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let started = Instant::now();
-    match solve_separable_city(instance, prepared, started) {
-        Some(solution) => Ok(solution),
-        None => solve_mip(instance, prepared),
+    let mut active = SpacingRows::none(instance);
+    loop {
+        let mut solution = match solve_separable_city(instance, prepared, &active, started) {
+            Some(solution) => solution,
+            None => solve_program(instance, prepared, &active, started)?,
+        };
+        let violated = violated_spacing(prepared, &active, &solution.plan);
+        let out_of_time = instance
+            .solver
+            .time_limit_s
+            .is_some_and(|limit| started.elapsed().as_secs_f64() >= limit);
+        if violated.is_empty() {
+            solution.spacing_rows = active.rows.len();
+            return Ok(solution);
+        }
+        if out_of_time {
+            return Err(Error::Solver(format!(
+                "the time limit ended the solve while {} spacing neighbourhoods were still over their limit; raise [solver] time_limit_s",
+                violated.len()
+            )));
+        }
+        active.add(prepared, violated);
     }
 }
 
-/// Builds and solves the lexicographic program with HiGHS, whatever the structure.
+/// Builds and solves the lexicographic program with HiGHS with every spacing ball in it
+/// from the start (the reference the lazy and separable paths are tested against).
 pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
-    let started = Instant::now();
-    let city = build(instance, prepared);
-    let build_s = started.elapsed().as_secs_f64();
+    let mut active = SpacingRows::none(instance);
+    active.add(prepared, (0..prepared.spacing.len()).collect());
+    let mut solution = solve_program(instance, prepared, &active, Instant::now())?;
+    solution.spacing_rows = active.rows.len();
+    Ok(solution)
+}
+
+/// The spacing balls in the model, and the sites they contain.
+struct SpacingRows {
+    rows: Vec<usize>,
+    in_spacing: Vec<bool>,
+}
+
+impl SpacingRows {
+    fn none(instance: &Instance) -> SpacingRows {
+        SpacingRows {
+            rows: Vec::new(),
+            in_spacing: vec![false; instance.sites.len()],
+        }
+    }
+
+    fn add(&mut self, prepared: &Prepared, balls: Vec<usize>) {
+        for ball in balls {
+            for &member in &prepared.spacing[ball].members {
+                self.in_spacing[member as usize] = true;
+            }
+            self.rows.push(ball);
+        }
+    }
+}
+
+/// Spacing balls not in the model whose limit the plan exceeds.
+fn violated_spacing(prepared: &Prepared, active: &SpacingRows, plan: &Plan) -> Vec<usize> {
+    let mut in_model = vec![false; prepared.spacing.len()];
+    for &row in &active.rows {
+        in_model[row] = true;
+    }
+    prepared
+        .spacing
+        .iter()
+        .enumerate()
+        .filter(|(ball, limit)| {
+            !in_model[*ball]
+                && limit
+                    .members
+                    .iter()
+                    .map(|&s| u64::from(plan.places[s as usize]))
+                    .sum::<u64>()
+                    > limit.room
+        })
+        .map(|(ball, _)| ball)
+        .collect()
+}
+
+fn solve_program(
+    instance: &Instance,
+    prepared: &Prepared,
+    active: &SpacingRows,
+    started: Instant,
+) -> Result<Solution, Error> {
+    let built = Instant::now();
+    let city = build(instance, prepared, active);
+    let build_s = built.elapsed().as_secs_f64();
     let mut program = city.program.clone();
     let has_cost = instance.sites.iter().any(|s| s.cost.is_some());
     let mut stages_run = Vec::new();
@@ -204,8 +292,9 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
         },
         marginal_values,
         method: "mip",
+        spacing_rows: 0,
         build_s,
-        solve_s: started.elapsed().as_secs_f64() - build_s,
+        solve_s: built.elapsed().as_secs_f64() - build_s,
     })
 }
 
@@ -222,10 +311,10 @@ fn site_room_by_district(instance: &Instance, prepared: &Prepared) -> Vec<u64> {
 
 /// True when some rule ties sites together beyond their district: a minimum occupancy, a
 /// spacing ball or a school's seats that can bind.
-fn is_coupled(instance: &Instance, prepared: &Prepared) -> bool {
+fn is_coupled(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> bool {
     let usable = |s: usize| prepared.site_room[s] > 0;
-    if (0..instance.sites.len())
-        .any(|s| usable(s) && (instance.sites[s].min_places > 0 || prepared.in_spacing[s]))
+    if !active.rows.is_empty()
+        || (0..instance.sites.len()).any(|s| usable(s) && instance.sites[s].min_places > 0)
     {
         return true;
     }
@@ -246,11 +335,13 @@ fn is_coupled(instance: &Instance, prepared: &Prepared) -> bool {
 fn solve_separable_city(
     instance: &Instance,
     prepared: &Prepared,
+    active: &SpacingRows,
     started: Instant,
 ) -> Option<Solution> {
-    if is_coupled(instance, prepared) {
+    if is_coupled(instance, prepared, active) {
         return None;
     }
+    let started_here = Instant::now();
     let with_cost = instance.stages.contains(&Stage::Cost);
     let site_room = site_room_by_district(instance, prepared);
     // Usable sites per district, cheapest first, then in file order.
@@ -287,7 +378,8 @@ fn solve_separable_city(
             }
         })
         .collect();
-    let build_s = started.elapsed().as_secs_f64();
+    let _ = started;
+    let build_s = started_here.elapsed().as_secs_f64();
     let result = separable::solve_separable(
         &districts,
         instance.demand,
@@ -323,12 +415,13 @@ fn solve_separable_city(
         },
         marginal_values: Some(result.marginal_values),
         method: "separable",
+        spacing_rows: 0,
         build_s,
-        solve_s: started.elapsed().as_secs_f64() - build_s,
+        solve_s: started_here.elapsed().as_secs_f64() - build_s,
     })
 }
 
-fn build(instance: &Instance, prepared: &Prepared) -> CityProgram {
+fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> CityProgram {
     let mut program = Program::default();
     let district_count = instance.districts.len();
     let mut units: Vec<Unit> = Vec::new();
@@ -345,7 +438,7 @@ fn build(instance: &Instance, prepared: &Prepared) -> CityProgram {
             continue;
         }
         let cost = site.cost.unwrap_or(0.0);
-        let own_column = site.min_places > 0 || prepared.in_spacing[index];
+        let own_column = site.min_places > 0 || active.in_spacing[index];
         if !own_column {
             aggregated_sites += 1;
             let facility = prepared.seat_facility[index].unwrap_or(u32::MAX);
@@ -428,7 +521,7 @@ fn build(instance: &Instance, prepared: &Prepared) -> CityProgram {
             }
         }
     }
-    for limit in &prepared.spacing {
+    for limit in active.rows.iter().map(|&row| &prepared.spacing[row]) {
         let terms: Vec<(Col, f64)> = limit
             .members
             .iter()

@@ -58,8 +58,6 @@ pub struct Prepared {
     pub share_room: Vec<Option<u64>>,
     /// Spacing balls that can bind (deduplicated).
     pub spacing: Vec<SpacingLimit>,
-    /// Sites in at least one binding spacing ball.
-    pub in_spacing: Vec<bool>,
     /// Seats rule: the facility serving each site (its nearest of the rule's kind).
     pub seat_facility: Vec<Option<u32>>,
     /// Seats rule: new places each facility's free seats still allow (`None` = no limit).
@@ -134,16 +132,10 @@ impl Prepared {
             target,
             share_room,
             spacing: Vec::new(),
-            in_spacing: vec![false; instance.sites.len()],
             seat_facility,
             seat_room,
         };
         prepared.spacing = prepared.spacing_limits(instance);
-        for limit in &prepared.spacing {
-            for &member in &limit.members {
-                prepared.in_spacing[member as usize] = true;
-            }
-        }
         prepared
     }
 
