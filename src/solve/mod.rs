@@ -3,8 +3,10 @@
 //!
 //! The model is shrunk by structure, never weakened: sites whose only constraints are their
 //! own bounds (no minimum occupancy, in no spacing ball that can bind) are aggregated into
-//! one integer column per district and cost, and split onto the sites afterwards in file
-//! order (every split within the bounds is equally optimal). Only sites with a minimum get a
+//! one integer column per district (and serving school, under the seats rule), and split
+//! onto the sites afterwards, cheapest first, then in file order (every split within the
+//! bounds is equally even). The cost stage alone sees the cost blocks of such a column as
+//! continuous segments, which it fills cheapest first. Only sites with a minimum get a
 //! binary; only sites in a spacing ball that is in the model get a column of their own.
 //!
 //! Spacing balls enter the model lazily: the plan is solved without them, every ball is
@@ -75,13 +77,14 @@ pub struct Solution {
     pub solve_s: f64,
 }
 
-/// A column of places: one site, or the bound-only sites of a district with one cost.
+/// A column of places: one site, or the bound-only sites of a district.
 struct Unit {
     column: Col,
     district: u32,
-    cost: f64,
-    /// Sites in file order.
+    /// Sites, cheapest first, then in file order.
     sites: Vec<u32>,
+    /// New places by cost, cheapest first: (cost per place, places).
+    blocks: Vec<(f64, u64)>,
 }
 
 /// The built program with the handles needed to read the plan back.
@@ -214,12 +217,7 @@ fn solve_program(
                 None => continue,
             },
             Stage::Cost if !has_cost => continue,
-            Stage::Cost => city
-                .units
-                .iter()
-                .filter(|u| u.cost != 0.0)
-                .map(|u| (u.column, u.cost))
-                .collect(),
+            Stage::Cost => cost_objective(&city.units, &mut program),
         };
         let settings = Settings {
             time_limit_s: instance
@@ -425,7 +423,7 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
     let mut program = Program::default();
     let district_count = instance.districts.len();
     let mut units: Vec<Unit> = Vec::new();
-    let mut groups: BTreeMap<(u32, u64, u32), usize> = BTreeMap::new();
+    let mut groups: BTreeMap<(u32, u32), usize> = BTreeMap::new();
     let mut room_of_unit: Vec<u64> = Vec::new();
     let mut aggregated_sites = 0;
 
@@ -437,12 +435,11 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
         if room == 0 {
             continue;
         }
-        let cost = site.cost.unwrap_or(0.0);
         let own_column = site.min_places > 0 || active.in_spacing[index];
         if !own_column {
             aggregated_sites += 1;
             let facility = prepared.seat_facility[index].unwrap_or(u32::MAX);
-            let key = (district, cost.to_bits(), facility);
+            let key = (district, facility);
             if let Some(&unit) = groups.get(&key) {
                 units[unit].sites.push(index as u32);
                 room_of_unit[unit] += u64::from(room);
@@ -453,10 +450,22 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
         units.push(Unit {
             column: usize::MAX,
             district,
-            cost,
             sites: vec![index as u32],
+            blocks: Vec::new(),
         });
         room_of_unit.push(u64::from(room));
+    }
+    let cost_of = |s: u32| instance.sites[s as usize].cost.unwrap_or(0.0);
+    for unit in &mut units {
+        unit.sites
+            .sort_by(|&a, &b| cost_of(a).total_cmp(&cost_of(b)).then(a.cmp(&b)));
+        for &s in &unit.sites {
+            let room = u64::from(prepared.site_room[s as usize]);
+            match unit.blocks.last_mut() {
+                Some(last) if last.0 == cost_of(s) => last.1 += room,
+                _ => unit.blocks.push((cost_of(s), room)),
+            }
+        }
     }
 
     let mut site_column: Vec<Option<Col>> = vec![None; instance.sites.len()];
@@ -617,7 +626,39 @@ fn marginal_values(
         .collect())
 }
 
-/// Integer places per site: aggregated columns are split onto their sites in file order.
+/// The cost stage's objective. A column with one cost is priced directly; a column whose
+/// sites differ in cost gets continuous segments, one per cost block, that add up to it, so
+/// that the cheapest places fill first. (Given the whole number of places of the column,
+/// cheapest-first is the unique optimum and fills whole blocks, so no segment needs to be
+/// an integer.)
+fn cost_objective(units: &[Unit], program: &mut Program) -> Vec<(Col, f64)> {
+    let mut objective = Vec::new();
+    for unit in units {
+        match unit.blocks[..] {
+            [] => {}
+            [(cost, _)] => {
+                if cost != 0.0 {
+                    objective.push((unit.column, cost));
+                }
+            }
+            _ => {
+                let mut link = vec![(unit.column, -1.0)];
+                for &(cost, places) in &unit.blocks {
+                    let segment = program.add_column(0.0, places as f64, false);
+                    link.push((segment, 1.0));
+                    if cost != 0.0 {
+                        objective.push((segment, cost));
+                    }
+                }
+                program.add_row(link, 0.0, true);
+            }
+        }
+    }
+    objective
+}
+
+/// Integer places per site: aggregated columns are split onto their sites cheapest first,
+/// then in file order.
 fn read_plan(instance: &Instance, prepared: &Prepared, city: &CityProgram, values: &[f64]) -> Plan {
     let mut plan = Plan::empty(instance.sites.len());
     for unit in &city.units {
