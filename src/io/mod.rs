@@ -7,6 +7,8 @@ pub mod geojson_out;
 pub mod load;
 pub mod output;
 pub mod plan_in;
+pub mod qml;
+pub mod report;
 
 pub use load::{load_instance, read_scenario};
 pub use output::{OutputFolder, PlanReport};

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::geojson_out::{round3, write_collection, Shape};
+use super::qml;
 use crate::error::{Error, InputError};
 use crate::metrics::Figures;
 use crate::model::{Instance, Plan, Stage};
@@ -170,10 +171,18 @@ impl Drop for OutputFolder {
     }
 }
 
-/// Writes the three files of a plan into the folder.
+/// Writes the layers of a plan and their QGIS styles into the folder.
 pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Error> {
     folder.write("sites.geojson", |out| write_sites(out, report))?;
     folder.write("districts.geojson", |out| write_districts(out, report))?;
+    // QGIS loads a .qml with the layer's name as its default style.
+    folder.write("sites.qml", |out| out.write_all(qml::sites_qml().as_bytes()))?;
+    folder.write("districts.qml", |out| {
+        out.write_all(qml::districts_qml(report.figures.per_1000_max).as_bytes())
+    })?;
+    folder.write("report.html", |out| {
+        out.write_all(super::report::report_html(report).as_bytes())
+    })?;
     Ok(())
 }
 
@@ -206,6 +215,13 @@ fn write_sites<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()
             p.insert("total".into(), json!(site.occupied + places));
             p.insert("capacity".into(), json!(site.capacity));
             p.insert("status".into(), json!(site.status.as_str()));
+            // For the map: new accommodation, existing, or existing and extended.
+            let kind = match (site.occupied > 0, places > 0) {
+                (false, _) => "new",
+                (true, true) => "extended",
+                (true, false) => "existing",
+            };
+            p.insert("kind".into(), json!(kind));
             for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
                 p.insert(
                     format!("dist_{}_m", layer.kind),

@@ -1,0 +1,396 @@
+//! `report.html`: one self-contained page (no scripts, no network) a planner can forward:
+//! the scenario and its rules in plain words, the key figures, a map (inline SVG), a chart
+//! of target against allocated places per district, and the table of districts. German
+//! number formats (1.234,5) and umlauts throughout.
+
+use std::fmt::Write;
+
+use super::output::PlanReport;
+use super::qml::class_breaks;
+use crate::model::Stage;
+
+/// German number format with `decimals` decimals: 12345.6 → "12.345,6".
+pub fn de(value: f64, decimals: usize) -> String {
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w.to_string(), Some(f.to_string())),
+        None => (text.clone(), None),
+    };
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    let sign = if value < 0.0 && text.chars().any(|c| c != '0' && c != '.') {
+        "−"
+    } else {
+        ""
+    };
+    match fraction {
+        Some(f) => format!("{sign}{grouped},{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const COLOURS: [&str; 5] = ["#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603"];
+
+/// The rules of the scenario in plain words.
+fn rules_in_words(report: &PlanReport) -> Vec<String> {
+    let rules = &report.instance.rules;
+    let mut lines = vec![format!(
+        "höchstens {} Plätze je Standort (belegte Plätze eingerechnet)",
+        rules.max_per_site
+    )];
+    if let Some(share) = rules.max_share {
+        lines.push(format!(
+            "höchstens {} % der Einwohnerzahl eines Bezirks",
+            de(share * 100.0, 2)
+        ));
+    }
+    if let Some(spacing) = rules.spacing {
+        lines.push(format!(
+            "höchstens {} Plätze im Umkreis von {} m um jeden Standort",
+            spacing.max_places,
+            de(spacing.metres, 0)
+        ));
+    }
+    for access in &rules.access {
+        lines.push(format!(
+            "nächste Einrichtung der Art „{}“ höchstens {} m entfernt",
+            escape(&access.kind),
+            de(access.metres, 0)
+        ));
+    }
+    if let Some(seats) = &rules.seats {
+        lines.push(format!(
+            "{} Kinder je Platz gegen die freien Plätze der nächsten Einrichtung „{}“",
+            de(seats.per_place, 2),
+            escape(&seats.kind)
+        ));
+    }
+    let stages: Vec<&str> = report
+        .instance
+        .stages
+        .iter()
+        .map(|s| match s {
+            Stage::Shortfall => "möglichst viele Plätze unterbringen",
+            Stage::Evenness => "möglichst gleichmäßig nach Einwohnern verteilen",
+            Stage::Worst => "den am stärksten abweichenden Bezirk möglichst gut stellen",
+            Stage::Cost => "unter gleich guten Plänen den günstigsten wählen",
+        })
+        .collect();
+    lines.push(format!("Ziele in dieser Reihenfolge: {}", stages.join("; ")));
+    lines
+}
+
+/// The map: districts shaded by places per 1,000 residents, sites as circles.
+fn map_svg(report: &PlanReport) -> String {
+    let instance = report.instance;
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for district in &instance.districts {
+        for polygon in &district.area_lonlat.0 {
+            for c in &polygon.exterior().0 {
+                min_x = min_x.min(c.x);
+                max_x = max_x.max(c.x);
+                min_y = min_y.min(c.y);
+                max_y = max_y.max(c.y);
+            }
+        }
+    }
+    if min_x > max_x {
+        return String::new();
+    }
+    let mid_lat = (min_y + max_y) / 2.0;
+    let squash = mid_lat.to_radians().cos();
+    let width = 760.0;
+    let span_x = ((max_x - min_x) * squash).max(1e-9);
+    let span_y = (max_y - min_y).max(1e-9);
+    let scale = width / span_x;
+    let height = (span_y * scale).clamp(200.0, 900.0);
+    let scale = scale.min(height / span_y);
+    let px = |x: f64, y: f64| ((x - min_x) * squash * scale + 10.0, (max_y - y) * scale + 10.0);
+    let breaks = class_breaks(report.figures.per_1000_max);
+    let colour = |value: Option<f64>| match value {
+        None => "#dddddd",
+        Some(v) => {
+            let class = breaks[1..5].iter().filter(|&&b| v >= b).count();
+            COLOURS[class]
+        }
+    };
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Karte der Bezirke und Standorte">"#,
+        w = width + 20.0,
+        h = height + 70.0
+    );
+    for (district, figures) in instance.districts.iter().zip(&report.figures.districts) {
+        let mut path = String::new();
+        for polygon in &district.area_lonlat.0 {
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                for (i, c) in ring.0.iter().enumerate() {
+                    let (x, y) = px(c.x, c.y);
+                    let _ = write!(path, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
+                }
+                path.push('Z');
+            }
+        }
+        let _ = write!(
+            svg,
+            r##"<path d="{path}" fill="{}" stroke="#666" stroke-width="0.6" fill-rule="evenodd"><title>{}: {} Plätze je 1.000 Einwohner</title></path>"##,
+            colour(figures.per_1000),
+            escape(&district.name),
+            figures.per_1000.map_or("–".into(), |v| de(v, 1))
+        );
+    }
+    let mut sites: Vec<usize> = (0..instance.sites.len())
+        .filter(|&s| report.plan.places[s] > 0 || instance.sites[s].occupied > 0)
+        .collect();
+    let total = |s: usize| report.plan.places[s] + instance.sites[s].occupied;
+    sites.sort_by_key(|&s| std::cmp::Reverse(total(s)));
+    for s in sites {
+        let site = &instance.sites[s];
+        let (x, y) = px(site.lonlat[0], site.lonlat[1]);
+        let fill = match (site.occupied > 0, report.plan.places[s] > 0) {
+            (false, _) => "#2166ac",
+            (true, true) => "#762a83",
+            (true, false) => "#787878",
+        };
+        let r = 1.5 + 0.45 * f64::from(total(s)).sqrt();
+        let _ = write!(
+            svg,
+            r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{fill}" fill-opacity="0.85" stroke="white" stroke-width="0.5"><title>{}: {} neu, {} belegt</title></circle>"#,
+            escape(&site.id),
+            report.plan.places[s],
+            site.occupied
+        );
+    }
+    // Scale bar: a round length near a fifth of the map width.
+    let metres_per_px = 111_320.0 * squash / (scale * squash);
+    let target = metres_per_px * width / 5.0;
+    let magnitude = 10f64.powf(target.log10().floor());
+    let length = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .rfind(|&l| l <= target)
+        .unwrap_or(magnitude);
+    let bar = length / metres_per_px;
+    let y0 = height + 35.0;
+    let _ = write!(
+        svg,
+        r##"<g font-size="12" font-family="sans-serif"><rect x="10" y="{y0}" width="{bar:.1}" height="6" fill="#333"/><text x="10" y="{ty}">{label}</text>"##,
+        ty = y0 + 22.0,
+        label = if length >= 1000.0 {
+            format!("{} km", de(length / 1000.0, 0))
+        } else {
+            format!("{} m", de(length, 0))
+        }
+    );
+    // Legend.
+    let mut lx = 200.0;
+    for (i, c) in COLOURS.iter().enumerate() {
+        let label = if i == 4 {
+            format!("≥ {}", de(breaks[4], 1))
+        } else {
+            format!("{}–{}", de(breaks[i], 1), de(breaks[i + 1], 1))
+        };
+        let _ = write!(
+            svg,
+            r##"<rect x="{lx}" y="{y0}" width="14" height="14" fill="{c}" stroke="#666"/><text x="{tx}" y="{ty}">{label}</text>"##,
+            tx = lx + 18.0,
+            ty = y0 + 12.0
+        );
+        lx += 85.0;
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="200" y="{ty}">Plätze je 1.000 Einwohner; Kreise: Standorte (blau neu, violett erweitert, grau bestehend), Fläche nach Plätzen</text></g></svg>"##,
+        ty = y0 + 32.0
+    );
+    svg
+}
+
+/// Bars of allocated places against the target per district (sorted by target).
+fn chart_svg(report: &PlanReport) -> String {
+    let figures = &report.figures.districts;
+    let mut order: Vec<usize> = (0..figures.len()).collect();
+    order.sort_by(|&a, &b| figures[b].target.total_cmp(&figures[a].target));
+    order.truncate(60);
+    let max = order
+        .iter()
+        .map(|&d| figures[d].target.max(figures[d].total))
+        .fold(1.0, f64::max);
+    let row = 16.0;
+    let label_w = 190.0;
+    let bar_w = 540.0;
+    let height = row * order.len() as f64 + 40.0;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="{w}" height="{height}" font-family="sans-serif" font-size="11" role="img" aria-label="Soll und Ist je Bezirk">"#,
+        w = label_w + bar_w + 60.0
+    );
+    for (i, &d) in order.iter().enumerate() {
+        let y = 10.0 + i as f64 * row;
+        let f = &figures[d];
+        let total = f.total / max * bar_w;
+        let target = f.target / max * bar_w;
+        let _ = write!(
+            svg,
+            r##"<text x="{tx}" y="{ty}" text-anchor="end">{name}</text><rect x="{label_w}" y="{y}" width="{total:.1}" height="11" fill="#6baed6"><title>{name}: {ist} Plätze, Soll {soll}</title></rect><line x1="{tl:.1}" x2="{tl:.1}" y1="{y1}" y2="{y2}" stroke="#d6400e" stroke-width="2"/>"##,
+            tx = label_w - 6.0,
+            ty = y + 9.5,
+            name = escape(&report.instance.districts[d].name),
+            ist = de(f.total, 0),
+            soll = de(f.target, 1),
+            tl = label_w + target,
+            y1 = y - 2.0,
+            y2 = y + 13.0
+        );
+    }
+    let ly = height - 14.0;
+    let _ = write!(
+        svg,
+        r##"<rect x="{label_w}" y="{ly}" width="14" height="10" fill="#6baed6"/><text x="{a}" y="{t}">Plätze (bestehend + neu)</text><line x1="{b}" x2="{b}" y1="{ly}" y2="{l2}" stroke="#d6400e" stroke-width="2"/><text x="{c}" y="{t}">Soll (fairer Anteil)</text></svg>"##,
+        a = label_w + 18.0,
+        t = ly + 9.0,
+        b = label_w + 200.0,
+        l2 = ly + 11.0,
+        c = label_w + 206.0
+    );
+    svg
+}
+
+/// The whole page.
+pub fn report_html(report: &PlanReport) -> String {
+    let f = report.figures;
+    let instance = report.instance;
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        r#"<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>{title} – quartier</title>
+<style>
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }}
+h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }}
+.figures {{ display: flex; flex-wrap: wrap; gap: 12px; }}
+.figure {{ background: #f3f6fa; border-radius: 6px; padding: 10px 14px; min-width: 150px; }}
+.figure b {{ display: block; font-size: 1.45em; }}
+table {{ border-collapse: collapse; font-size: 0.9em; width: 100%; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }}
+th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) {{ text-align: left; }}
+.note {{ color: #555; font-size: 0.9em; }}
+</style></head><body>
+<h1>{title}</h1>
+<p class="note">Erstellt mit quartier. Status der Optimierung: <b>{status}</b>.</p>
+<h2>Regeln</h2><ul>"#,
+        title = escape(&instance.name),
+        status = if report.status == "optimal" {
+            "optimal (bewiesen)".to_string()
+        } else {
+            format!(
+                "Zeitlimit erreicht, beste gefundene Lösung (Lücke {} %)",
+                de(report.mip_gap * 100.0, 2)
+            )
+        }
+    );
+    let _ = write!(
+        html,
+        "<li>{} neue Plätze sind unterzubringen; {} Plätze bestehen bereits.</li>",
+        de(f.demand as f64, 0),
+        de(f.existing, 0)
+    );
+    for line in rules_in_words(report) {
+        let _ = write!(html, "<li>{line}</li>");
+    }
+    html += "</ul><h2>Kennzahlen</h2><div class=\"figures\">";
+    let worst = f.worst_district.map(|d| {
+        format!(
+            "{} ({} Plätze)",
+            escape(&instance.districts[d].name),
+            {
+                let dev = f.districts[d].deviation;
+                format!("{}{}", if dev > 0.0 { "+" } else { "" }, de(dev, 1))
+            }
+        )
+    });
+    for (label, value) in [
+        ("untergebracht", de(f.placed as f64, 0)),
+        ("Fehlbedarf", de(f.shortfall as f64, 0)),
+        ("genutzte Standorte", de(f.sites_used as f64, 0)),
+        ("Segregationsindex D", de(f.dissimilarity, 3)),
+        (
+            "Plätze je 1.000 EW (min / Median / max)",
+            format!(
+                "{} / {} / {}",
+                de(f.per_1000_min, 1),
+                de(f.per_1000_median, 1),
+                de(f.per_1000_max, 1)
+            ),
+        ),
+        ("größte Abweichung", worst.unwrap_or_else(|| "–".into())),
+    ] {
+        let _ = write!(
+            html,
+            "<div class=\"figure\">{label}<b>{value}</b></div>"
+        );
+    }
+    html += "</div><p class=\"note\">Der Segregationsindex D ist 0, wenn jeder Bezirk genau seinen Anteil an den Plätzen hat (nach Einwohnern); 0,1 heißt: 10 % der Plätze müssten umziehen, damit das so ist.</p>";
+    if f.shortfall > 0 {
+        let reasons: Vec<String> = report
+            .shortfall_reasons
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k}: {}", de(*n as f64, 0)))
+            .collect();
+        let _ = write!(
+            html,
+            "<p><b>Fehlbedarf nach Regel:</b> {}</p>",
+            reasons.join(", ")
+        );
+    }
+    html += "<h2>Karte</h2>";
+    html += &map_svg(report);
+    html += "<h2>Soll und Ist je Bezirk</h2>";
+    html += &chart_svg(report);
+    html += "<h2>Bezirke</h2><table><thead><tr><th>Id</th><th>Name</th><th>Einwohner</th><th>bestehend</th><th>neu</th><th>Soll</th><th>Abweichung</th><th>je 1.000 EW</th><th>begrenzt durch</th></tr></thead><tbody>";
+    for (d, district) in instance.districts.iter().enumerate() {
+        let fd = &f.districts[d];
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&district.id),
+            escape(&district.name),
+            de(district.population, 0),
+            de(fd.existing, 0),
+            de(fd.new, 0),
+            de(fd.target, 1),
+            de(fd.deviation, 1),
+            fd.per_1000.map_or("–".into(), |v| de(v, 1)),
+            report.limited_by[d]
+        );
+    }
+    html += "</tbody></table></body></html>\n";
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_numbers() {
+        assert_eq!(de(1234567.891, 1), "1.234.567,9");
+        assert_eq!(de(0.1234, 3), "0,123");
+        assert_eq!(de(-12.5, 1), "−12,5");
+        assert_eq!(de(999.0, 0), "999");
+        assert_eq!(de(-0.01, 1), "0,0");
+    }
+}
