@@ -7,14 +7,22 @@ CARGO   ?= cargo
 QUARTIER = target/release/quartier
 # cmake + libclang-dev: HiGHS (good_lp); sqlite3 + libsqlite3-dev: the bundled PROJ 9.6.
 APT_PACKAGES = build-essential cmake pkg-config libclang-dev clang sqlite3 libsqlite3-dev
+# The tests open the output in real QGIS (headless) and the report in Chromium.
+TEST_PACKAGES = python3-qgis qgis-providers chromium
 
-.PHONY: all deps build demo test lint bench clean
+.PHONY: all deps test-deps apt build demo test lint bench clean
 
 all: build
 
 deps:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_PACKAGES)"
+
+apt:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
@@ -29,8 +37,8 @@ demo: build
 	$(QUARTIER) check scenarios/muenster.toml
 	$(QUARTIER) solve scenarios/muenster.toml
 
-test: build
-	$(CARGO) test --release --locked
+test: build test-deps
+	QUARTIER_REQUIRE_VIEWERS=1 $(CARGO) test --release --locked
 
 lint:
 	$(CARGO) fmt --check

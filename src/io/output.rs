@@ -176,7 +176,9 @@ pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Erro
     folder.write("sites.geojson", |out| write_sites(out, report))?;
     folder.write("districts.geojson", |out| write_districts(out, report))?;
     // QGIS loads a .qml with the layer's name as its default style.
-    folder.write("sites.qml", |out| out.write_all(qml::sites_qml().as_bytes()))?;
+    folder.write("sites.qml", |out| {
+        out.write_all(qml::sites_qml().as_bytes())
+    })?;
     folder.write("districts.qml", |out| {
         out.write_all(qml::districts_qml(report.figures.per_1000_max).as_bytes())
     })?;

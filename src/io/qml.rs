@@ -17,7 +17,11 @@ const DISTRICT_COLOURS: [&str; 5] = [
 /// Round class breaks for values from 0 to `max`: 5 classes of a "nice" step (1, 2, 2.5, 5
 /// times a power of ten), so the legend reads 0–2, 2–4, … rather than 0–1.87.
 pub fn class_breaks(max: f64) -> Vec<f64> {
-    let max = if max.is_finite() && max > 0.0 { max } else { 1.0 };
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
     let raw = max / 5.0;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]

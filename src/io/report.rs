@@ -88,7 +88,10 @@ fn rules_in_words(report: &PlanReport) -> Vec<String> {
             Stage::Cost => "unter gleich guten Plänen den günstigsten wählen",
         })
         .collect();
-    lines.push(format!("Ziele in dieser Reihenfolge: {}", stages.join("; ")));
+    lines.push(format!(
+        "Ziele in dieser Reihenfolge: {}",
+        stages.join("; ")
+    ));
     lines
 }
 
@@ -117,7 +120,12 @@ fn map_svg(report: &PlanReport) -> String {
     let scale = width / span_x;
     let height = (span_y * scale).clamp(200.0, 900.0);
     let scale = scale.min(height / span_y);
-    let px = |x: f64, y: f64| ((x - min_x) * squash * scale + 10.0, (max_y - y) * scale + 10.0);
+    let px = |x: f64, y: f64| {
+        (
+            (x - min_x) * squash * scale + 10.0,
+            (max_y - y) * scale + 10.0,
+        )
+    };
     let breaks = class_breaks(report.figures.per_1000_max);
     let colour = |value: Option<f64>| match value {
         None => "#dddddd",
@@ -131,7 +139,7 @@ fn map_svg(report: &PlanReport) -> String {
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Karte der Bezirke und Standorte">"#,
         w = width + 20.0,
-        h = height + 70.0
+        h = height + 90.0
     );
     for (district, figures) in instance.districts.iter().zip(&report.figures.districts) {
         let mut path = String::new();
@@ -213,8 +221,8 @@ fn map_svg(report: &PlanReport) -> String {
     }
     let _ = write!(
         svg,
-        r##"<text x="200" y="{ty}">Plätze je 1.000 Einwohner; Kreise: Standorte (blau neu, violett erweitert, grau bestehend), Fläche nach Plätzen</text></g></svg>"##,
-        ty = y0 + 32.0
+        r##"<text x="10" y="{ty}">Flächen: Plätze je 1.000 Einwohner. Kreise: Standorte (blau neu, violett erweitert, grau bestehend), Größe nach Plätzen.</text></g></svg>"##,
+        ty = y0 + 48.0
     );
     svg
 }
@@ -312,14 +320,10 @@ th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) {{ text-align: 
     }
     html += "</ul><h2>Kennzahlen</h2><div class=\"figures\">";
     let worst = f.worst_district.map(|d| {
-        format!(
-            "{} ({} Plätze)",
-            escape(&instance.districts[d].name),
-            {
-                let dev = f.districts[d].deviation;
-                format!("{}{}", if dev > 0.0 { "+" } else { "" }, de(dev, 1))
-            }
-        )
+        format!("{} ({} Plätze)", escape(&instance.districts[d].name), {
+            let dev = f.districts[d].deviation;
+            format!("{}{}", if dev > 0.0 { "+" } else { "" }, de(dev, 1))
+        })
     });
     for (label, value) in [
         ("untergebracht", de(f.placed as f64, 0)),
@@ -337,10 +341,7 @@ th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) {{ text-align: 
         ),
         ("größte Abweichung", worst.unwrap_or_else(|| "–".into())),
     ] {
-        let _ = write!(
-            html,
-            "<div class=\"figure\">{label}<b>{value}</b></div>"
-        );
+        let _ = write!(html, "<div class=\"figure\">{label}<b>{value}</b></div>");
     }
     html += "</div><p class=\"note\">Der Segregationsindex D ist 0, wenn jeder Bezirk genau seinen Anteil an den Plätzen hat (nach Einwohnern); 0,1 heißt: 10 % der Plätze müssten umziehen, damit das so ist.</p>";
     if f.shortfall > 0 {
