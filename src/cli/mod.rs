@@ -2,6 +2,7 @@
 //! error that `main` turns into a message and an exit code.
 
 mod check;
+mod compare;
 mod generate;
 mod solve;
 mod verify;
@@ -48,6 +49,17 @@ pub enum Command {
         /// The plan's sites layer (sites.geojson of an output folder).
         plan: PathBuf,
     },
+    /// Two output folders side by side: key figures, districts that changed most, sites
+    /// added or dropped.
+    Compare {
+        /// The first output folder (A).
+        a: PathBuf,
+        /// The second output folder (B).
+        b: PathBuf,
+        /// Also write the comparison with both maps as an HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
     /// Write a synthetic city grid (N × N cells of 100 m) with sites, facilities and a scenario.
     Generate {
         /// Grid side in cells (districts = cells × cells).
@@ -75,6 +87,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Solve { scenario, out } => solve::run(&scenario, out.as_deref(), &progress),
         Command::Check { scenario } => check::run(&scenario, &progress),
         Command::Verify { scenario, plan } => verify::run(&scenario, &plan, &progress),
+        Command::Compare { a, b, html } => compare::run(&a, &b, html.as_deref(), &progress),
         Command::Generate {
             cells,
             sites,

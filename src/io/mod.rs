@@ -1,6 +1,7 @@
 //! Everything that touches files: the scenario and GeoJSON layers in (with CRS handling by
 //! PROJ), the plan folder out.
 
+pub mod compare;
 pub mod crs;
 pub mod geojson_in;
 pub mod geojson_out;

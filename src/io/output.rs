@@ -218,12 +218,10 @@ fn write_sites<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()
             p.insert("capacity".into(), json!(site.capacity));
             p.insert("status".into(), json!(site.status.as_str()));
             // For the map: new accommodation, existing, or existing and extended.
-            let kind = match (site.occupied > 0, places > 0) {
-                (false, _) => "new",
-                (true, true) => "extended",
-                (true, false) => "existing",
-            };
-            p.insert("kind".into(), json!(kind));
+            p.insert(
+                "kind".into(),
+                json!(super::report::site_kind(site.occupied, places)),
+            );
             for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
                 p.insert(
                     format!("dist_{}_m", layer.kind),

@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use geo::MultiPolygon;
+
 use super::output::PlanReport;
 use super::qml::class_breaks;
 use crate::model::Stage;
@@ -95,12 +97,71 @@ fn rules_in_words(report: &PlanReport) -> Vec<String> {
     lines
 }
 
-/// The map: districts shaded by places per 1,000 residents, sites as circles.
-fn map_svg(report: &PlanReport) -> String {
-    let instance = report.instance;
+/// What a map shows: areas shaded by a value, and circles for sites.
+pub struct MapData<'a> {
+    /// Outline (longitude/latitude), value (places per 1,000), tooltip.
+    pub areas: Vec<(&'a MultiPolygon<f64>, Option<f64>, String)>,
+    /// Position, total places, kind (`new`, `extended`, `existing`), tooltip.
+    pub sites: Vec<([f64; 2], u32, &'static str, String)>,
+    /// Largest value, for the class breaks.
+    pub max_value: f64,
+}
+
+impl<'a> MapData<'a> {
+    fn of_report(report: &'a PlanReport) -> MapData<'a> {
+        let instance = report.instance;
+        let areas = instance
+            .districts
+            .iter()
+            .zip(&report.figures.districts)
+            .map(|(district, figures)| {
+                (
+                    &district.area_lonlat,
+                    figures.per_1000,
+                    format!(
+                        "{}: {} Plätze je 1.000 Einwohner",
+                        district.name,
+                        figures.per_1000.map_or("–".into(), |v| de(v, 1))
+                    ),
+                )
+            })
+            .collect();
+        let sites = (0..instance.sites.len())
+            .filter(|&s| report.plan.places[s] > 0 || instance.sites[s].occupied > 0)
+            .map(|s| {
+                let site = &instance.sites[s];
+                let new = report.plan.places[s];
+                (
+                    site.lonlat,
+                    new + site.occupied,
+                    site_kind(site.occupied, new),
+                    format!("{}: {} neu, {} belegt", site.id, new, site.occupied),
+                )
+            })
+            .collect();
+        MapData {
+            areas,
+            sites,
+            max_value: report.figures.per_1000_max,
+        }
+    }
+}
+
+/// New accommodation, existing, or existing and extended.
+pub fn site_kind(occupied: u32, new: u32) -> &'static str {
+    match (occupied > 0, new > 0) {
+        (false, _) => "new",
+        (true, true) => "extended",
+        (true, false) => "existing",
+    }
+}
+
+/// The map: districts shaded by places per 1,000 residents, sites as circles, a legend and
+/// a scale bar. `width` in pixels.
+pub fn map_svg(data: &MapData, width: f64) -> String {
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for district in &instance.districts {
-        for polygon in &district.area_lonlat.0 {
+    for (area, _, _) in &data.areas {
+        for polygon in &area.0 {
             for c in &polygon.exterior().0 {
                 min_x = min_x.min(c.x);
                 max_x = max_x.max(c.x);
@@ -114,7 +175,6 @@ fn map_svg(report: &PlanReport) -> String {
     }
     let mid_lat = (min_y + max_y) / 2.0;
     let squash = mid_lat.to_radians().cos();
-    let width = 760.0;
     let span_x = ((max_x - min_x) * squash).max(1e-9);
     let span_y = (max_y - min_y).max(1e-9);
     let scale = width / span_x;
@@ -126,7 +186,7 @@ fn map_svg(report: &PlanReport) -> String {
             (max_y - y) * scale + 10.0,
         )
     };
-    let breaks = class_breaks(report.figures.per_1000_max);
+    let breaks = class_breaks(data.max_value);
     let colour = |value: Option<f64>| match value {
         None => "#dddddd",
         Some(v) => {
@@ -141,9 +201,9 @@ fn map_svg(report: &PlanReport) -> String {
         w = width + 20.0,
         h = height + 90.0
     );
-    for (district, figures) in instance.districts.iter().zip(&report.figures.districts) {
+    for (area, value, title) in &data.areas {
         let mut path = String::new();
-        for polygon in &district.area_lonlat.0 {
+        for polygon in &area.0 {
             for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
                 for (i, c) in ring.0.iter().enumerate() {
                     let (x, y) = px(c.x, c.y);
@@ -154,36 +214,29 @@ fn map_svg(report: &PlanReport) -> String {
         }
         let _ = write!(
             svg,
-            r##"<path d="{path}" fill="{}" stroke="#666" stroke-width="0.6" fill-rule="evenodd"><title>{}: {} Plätze je 1.000 Einwohner</title></path>"##,
-            colour(figures.per_1000),
-            escape(&district.name),
-            figures.per_1000.map_or("–".into(), |v| de(v, 1))
+            r##"<path d="{path}" fill="{}" stroke="#666" stroke-width="0.6" fill-rule="evenodd"><title>{}</title></path>"##,
+            colour(*value),
+            escape(title)
         );
     }
-    let mut sites: Vec<usize> = (0..instance.sites.len())
-        .filter(|&s| report.plan.places[s] > 0 || instance.sites[s].occupied > 0)
-        .collect();
-    let total = |s: usize| report.plan.places[s] + instance.sites[s].occupied;
-    sites.sort_by_key(|&s| std::cmp::Reverse(total(s)));
-    for s in sites {
-        let site = &instance.sites[s];
-        let (x, y) = px(site.lonlat[0], site.lonlat[1]);
-        let fill = match (site.occupied > 0, report.plan.places[s] > 0) {
-            (false, _) => "#2166ac",
-            (true, true) => "#762a83",
-            (true, false) => "#787878",
+    let mut sites: Vec<&([f64; 2], u32, &str, String)> = data.sites.iter().collect();
+    sites.sort_by_key(|site| std::cmp::Reverse(site.1));
+    for (position, total, kind, title) in sites {
+        let (x, y) = px(position[0], position[1]);
+        let fill = match *kind {
+            "new" => "#2166ac",
+            "extended" => "#762a83",
+            _ => "#787878",
         };
-        let r = 1.5 + 0.45 * f64::from(total(s)).sqrt();
+        let r = 1.5 + 0.45 * f64::from(*total).sqrt();
         let _ = write!(
             svg,
-            r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{fill}" fill-opacity="0.85" stroke="white" stroke-width="0.5"><title>{}: {} neu, {} belegt</title></circle>"#,
-            escape(&site.id),
-            report.plan.places[s],
-            site.occupied
+            r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{fill}" fill-opacity="0.85" stroke="white" stroke-width="0.5"><title>{}</title></circle>"#,
+            escape(title)
         );
     }
     // Scale bar: a round length near a fifth of the map width.
-    let metres_per_px = 111_320.0 * squash / (scale * squash);
+    let metres_per_px = 111_320.0 / scale;
     let target = metres_per_px * width / 5.0;
     let magnitude = 10f64.powf(target.log10().floor());
     let length = [1.0, 2.0, 5.0, 10.0]
@@ -203,8 +256,7 @@ fn map_svg(report: &PlanReport) -> String {
             format!("{} m", de(length, 0))
         }
     );
-    // Legend.
-    let mut lx = 200.0;
+    let mut lx = 200.0_f64.min(width / 4.0);
     for (i, c) in COLOURS.iter().enumerate() {
         let label = if i == 4 {
             format!("≥ {}", de(breaks[4], 1))
@@ -276,13 +328,9 @@ fn chart_svg(report: &PlanReport) -> String {
     svg
 }
 
-/// The whole page.
-pub fn report_html(report: &PlanReport) -> String {
-    let f = report.figures;
-    let instance = report.instance;
-    let mut html = String::new();
-    let _ = write!(
-        html,
+/// The page's head and style, shared with `compare.html`.
+pub fn page_head(title: &str) -> String {
+    format!(
         r#"<!DOCTYPE html>
 <html lang="de"><head><meta charset="utf-8"><title>{title} – quartier</title>
 <style>
@@ -291,12 +339,30 @@ h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.15em; margin-top: 1.6em; border-bo
 .figures {{ display: flex; flex-wrap: wrap; gap: 12px; }}
 .figure {{ background: #f3f6fa; border-radius: 6px; padding: 10px 14px; min-width: 150px; }}
 .figure b {{ display: block; font-size: 1.45em; }}
+.maps {{ display: flex; gap: 12px; }}
 table {{ border-collapse: collapse; font-size: 0.9em; width: 100%; }}
 th, td {{ border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: right; }}
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) {{ text-align: left; }}
 .note {{ color: #555; font-size: 0.9em; }}
 </style></head><body>
-<h1>{title}</h1>
+"#,
+        title = escape(title)
+    )
+}
+
+pub fn escape_html(text: &str) -> String {
+    escape(text)
+}
+
+/// The whole page.
+pub fn report_html(report: &PlanReport) -> String {
+    let f = report.figures;
+    let instance = report.instance;
+    let mut html = String::new();
+    html += &page_head(&instance.name);
+    let _ = write!(
+        html,
+        r#"<h1>{title}</h1>
 <p class="note">Erstellt mit quartier. Status der Optimierung: <b>{status}</b>.</p>
 <h2>Regeln</h2><ul>"#,
         title = escape(&instance.name),
@@ -358,7 +424,7 @@ th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) {{ text-align: 
         );
     }
     html += "<h2>Karte</h2>";
-    html += &map_svg(report);
+    html += &map_svg(&MapData::of_report(report), 760.0);
     html += "<h2>Soll und Ist je Bezirk</h2>";
     html += &chart_svg(report);
     html += "<h2>Bezirke</h2><table><thead><tr><th>Id</th><th>Name</th><th>Einwohner</th><th>bestehend</th><th>neu</th><th>Soll</th><th>Abweichung</th><th>je 1.000 EW</th><th>begrenzt durch</th></tr></thead><tbody>";

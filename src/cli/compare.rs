@@ -1,0 +1,254 @@
+//! `quartier compare`: two output folders side by side: every key figure and its change,
+//! the districts whose allocation changed most, and the sites added or dropped; with
+//! `--html`, also a page with both maps.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{print, Progress};
+use crate::error::{Error, InputError};
+use crate::io::compare::{read_output, Output};
+use crate::io::report::{de, escape_html, map_svg, page_head, site_kind, MapData};
+
+/// The key figures compared, with their labels.
+const FIGURES: &[(&str, &str)] = &[
+    ("demand", "demand"),
+    ("placed", "placed"),
+    ("shortfall", "shortfall"),
+    ("existing", "existing places"),
+    ("sites_used", "sites used"),
+    ("dissimilarity", "dissimilarity D"),
+    ("max_abs_deviation", "largest deviation (places)"),
+    ("max_rel_deviation", "largest deviation (share of target)"),
+];
+
+fn figure(summary: &Value, key: &str) -> Option<f64> {
+    summary.get(key).and_then(Value::as_f64)
+}
+
+fn format_value(value: Option<f64>) -> String {
+    match value {
+        None => "–".into(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e12 => format!("{}", v as i64),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+pub fn run(a: &Path, b: &Path, html: Option<&Path>, progress: &Progress) -> Result<i32, Error> {
+    progress.step("reading both output folders");
+    let left = read_output(a)?;
+    let right = read_output(b)?;
+    progress.finish();
+
+    let name = |o: &Output| {
+        o.summary
+            .get("scenario")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    let mut text = format!(
+        "A: {} ({})\nB: {} ({})\n\n",
+        name(&left),
+        a.display(),
+        name(&right),
+        b.display()
+    );
+    let _ = writeln!(
+        text,
+        "  {:<38} {:>14} {:>14} {:>14}",
+        "figure", "A", "B", "B − A"
+    );
+    for (key, label) in FIGURES {
+        let (x, y) = (figure(&left.summary, key), figure(&right.summary, key));
+        let change = match (x, y) {
+            (Some(x), Some(y)) => format_value(Some(y - x)),
+            _ => "–".into(),
+        };
+        let _ = writeln!(
+            text,
+            "  {label:<38} {:>14} {:>14} {:>14}",
+            format_value(x),
+            format_value(y),
+            change
+        );
+    }
+
+    // Districts matched by id.
+    let right_districts: HashMap<&str, usize> = right
+        .districts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let mut changes: Vec<(f64, usize, usize)> = left
+        .districts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let j = *right_districts.get(d.id.as_str())?;
+            Some((right.districts[j].total - d.total, i, j))
+        })
+        .filter(|(change, _, _)| change.abs() > 1e-9)
+        .collect();
+    changes.sort_by(|x, y| y.0.abs().total_cmp(&x.0.abs()).then(x.1.cmp(&y.1)));
+    let _ = writeln!(
+        text,
+        "\n  districts whose places changed most (of {} that changed):",
+        changes.len()
+    );
+    for &(change, i, j) in changes.iter().take(10) {
+        let d = &left.districts[i];
+        let _ = writeln!(
+            text,
+            "    {} \"{}\": {} → {} places ({:+}), target {:.1} → {:.1}",
+            d.id,
+            d.name,
+            d.total,
+            right.districts[j].total,
+            change,
+            d.target,
+            right.districts[j].target
+        );
+    }
+    if left.districts.len() != right.districts.len() || changes.len() > left.districts.len() {
+        let _ = writeln!(
+            text,
+            "    note: the folders have {} and {} districts",
+            left.districts.len(),
+            right.districts.len()
+        );
+    }
+
+    // Sites with new places added, dropped or changed.
+    let places = |o: &Output| -> HashMap<String, u32> {
+        o.sites
+            .iter()
+            .filter(|s| s.places > 0)
+            .map(|s| (s.id.clone(), s.places))
+            .collect()
+    };
+    let (pa, pb) = (places(&left), places(&right));
+    let mut added: Vec<(&String, &u32)> =
+        pb.iter().filter(|(id, _)| !pa.contains_key(*id)).collect();
+    let mut dropped: Vec<(&String, &u32)> =
+        pa.iter().filter(|(id, _)| !pb.contains_key(*id)).collect();
+    let changed = pa
+        .iter()
+        .filter(|(id, n)| pb.get(*id).is_some_and(|m| m != *n))
+        .count();
+    added.sort();
+    dropped.sort();
+    let list = |sites: &[(&String, &u32)]| {
+        let mut shown: Vec<String> = sites
+            .iter()
+            .take(12)
+            .map(|(id, n)| format!("{id} ({n})"))
+            .collect();
+        if sites.len() > 12 {
+            shown.push(format!("… {} more", sites.len() - 12));
+        }
+        shown.join(", ")
+    };
+    let _ = writeln!(
+        text,
+        "\n  sites with new places only in B (added): {}",
+        added.len()
+    );
+    if !added.is_empty() {
+        let _ = writeln!(text, "    {}", list(&added));
+    }
+    let _ = writeln!(
+        text,
+        "  sites with new places only in A (dropped): {}",
+        dropped.len()
+    );
+    if !dropped.is_empty() {
+        let _ = writeln!(text, "    {}", list(&dropped));
+    }
+    let _ = writeln!(
+        text,
+        "  sites in both with other numbers of places: {changed}"
+    );
+
+    if let Some(path) = html {
+        for folder in [a, b] {
+            if path.starts_with(folder) {
+                return Err(InputError::new(
+                    path.display(),
+                    "compare.html would be written into one of the compared folders; choose another path",
+                )
+                .into());
+            }
+        }
+        let page = compare_html(&left, &right, &text);
+        let mut file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        file.write_all(page.as_bytes())
+            .map_err(|e| Error::io(path, e))?;
+        let _ = writeln!(text, "\n  written to {}", path.display());
+    }
+    print(&text);
+    Ok(0)
+}
+
+fn map_of(output: &Output) -> String {
+    let max = output
+        .districts
+        .iter()
+        .filter_map(|d| d.per_1000)
+        .fold(0.0, f64::max);
+    let data = MapData {
+        areas: output
+            .districts
+            .iter()
+            .map(|d| {
+                (
+                    &d.area,
+                    d.per_1000,
+                    format!("{}: {} Plätze", d.name, de(d.total, 0)),
+                )
+            })
+            .collect(),
+        sites: output
+            .sites
+            .iter()
+            .map(|s| {
+                (
+                    s.lonlat,
+                    s.places + s.occupied,
+                    site_kind(s.occupied, s.places),
+                    format!("{}: {} neu, {} belegt", s.id, s.places, s.occupied),
+                )
+            })
+            .collect(),
+        max_value: max,
+    };
+    map_svg(&data, 470.0)
+}
+
+fn compare_html(left: &Output, right: &Output, text: &str) -> String {
+    let scenario = |o: &Output| {
+        o.summary
+            .get("scenario")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
+    let mut html = page_head("Vergleich zweier Pläne");
+    let _ = write!(
+        html,
+        "<h1>Vergleich: {} / {}</h1><div class=\"maps\"><div><h2>A: {}</h2>{}</div><div><h2>B: {}</h2>{}</div></div><h2>Zahlen</h2><pre>{}</pre></body></html>\n",
+        escape_html(&scenario(left)),
+        escape_html(&scenario(right)),
+        escape_html(&scenario(left)),
+        map_of(left),
+        escape_html(&scenario(right)),
+        map_of(right),
+        escape_html(text)
+    );
+    html
+}

@@ -1,0 +1,114 @@
+//! Reading an output folder back (for `quartier compare`): summary, districts and sites.
+
+use std::path::Path;
+
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geojson::{GeometryValue, PolygonType};
+use serde_json::Value;
+
+use super::load::{read_layer, read_text};
+use crate::error::InputError;
+
+/// One district of an output folder.
+pub struct DistrictRow {
+    pub id: String,
+    pub name: String,
+    pub total: f64,
+    pub new: f64,
+    pub target: f64,
+    pub per_1000: Option<f64>,
+    pub area: MultiPolygon<f64>,
+}
+
+/// One site of an output folder.
+pub struct SiteRow {
+    pub id: String,
+    pub places: u32,
+    pub occupied: u32,
+    pub lonlat: [f64; 2],
+}
+
+/// An output folder of `quartier solve`.
+pub struct Output {
+    pub summary: Value,
+    pub districts: Vec<DistrictRow>,
+    pub sites: Vec<SiteRow>,
+}
+
+fn polygons(rings: &[PolygonType]) -> MultiPolygon<f64> {
+    let ring = |r: &Vec<geojson::Position>| {
+        LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect())
+    };
+    MultiPolygon(
+        rings
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| Polygon::new(ring(&p[0]), p[1..].iter().map(ring).collect()))
+            .collect(),
+    )
+}
+
+/// Reads `summary.json`, `districts.geojson` and `sites.geojson` of a folder.
+pub fn read_output(dir: &Path) -> Result<Output, InputError> {
+    let summary_path = dir.join("summary.json");
+    let text = read_text(&summary_path)?;
+    let summary: Value = serde_json::from_str(&text).map_err(|e| {
+        InputError::new(
+            summary_path.display(),
+            format!("invalid JSON at line {}, column {}", e.line(), e.column()),
+        )
+    })?;
+    let layer = read_layer(&dir.join("districts.geojson"))?;
+    let number = |f: &super::geojson_in::Feature, key: &str| {
+        f.number(key)
+            .map_err(|m| InputError::new(&layer.file, format!("{}: {m}", f.label(None))))
+    };
+    let mut districts = Vec::with_capacity(layer.features.len());
+    for f in &layer.features {
+        let id = f.id_text("id").ok_or_else(|| {
+            InputError::new(
+                &layer.file,
+                format!("{}: property \"id\" is missing", f.label(None)),
+            )
+        })?;
+        let area = match f.geometry.as_ref().map(|g| &g.value) {
+            Some(GeometryValue::Polygon { coordinates }) => {
+                polygons(std::slice::from_ref(coordinates))
+            }
+            Some(GeometryValue::MultiPolygon { coordinates }) => polygons(coordinates),
+            _ => MultiPolygon(Vec::new()),
+        };
+        districts.push(DistrictRow {
+            name: f.text("name").unwrap_or_else(|| id.clone()),
+            total: number(f, "total")?.unwrap_or(0.0),
+            new: number(f, "new")?.unwrap_or(0.0),
+            target: number(f, "target")?.unwrap_or(0.0),
+            per_1000: number(f, "per_1000")?,
+            id,
+            area,
+        });
+    }
+    let layer = read_layer(&dir.join("sites.geojson"))?;
+    let mut sites = Vec::with_capacity(layer.features.len());
+    for f in &layer.features {
+        let fail = |m: String| InputError::new(&layer.file, format!("{}: {m}", f.label(None)));
+        let id = f
+            .id_text("id")
+            .ok_or_else(|| fail("property \"id\" is missing".into()))?;
+        let lonlat = match f.geometry.as_ref().map(|g| &g.value) {
+            Some(GeometryValue::Point { coordinates }) => [coordinates[0], coordinates[1]],
+            _ => return Err(fail("geometry must be a Point".into())),
+        };
+        sites.push(SiteRow {
+            places: f.count("places").map_err(fail)?.unwrap_or(0),
+            occupied: f.count("occupied").map_err(fail)?.unwrap_or(0),
+            id,
+            lonlat,
+        });
+    }
+    Ok(Output {
+        summary,
+        districts,
+        sites,
+    })
+}
