@@ -265,3 +265,23 @@ fn verify_catches_an_edited_plan() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("S-1"), "{}", run.stdout);
 }
+
+#[test]
+fn compare_shows_what_changed_between_two_plans() {
+    let dir = tempfile::tempdir().unwrap();
+    mixed_crs_city(dir.path());
+    write_scenario(dir.path(), 48, "");
+    assert_eq!(quartier(&["solve", "scenario.toml", "--out", "a", "--quiet"], dir.path()).code, 0);
+    write_scenario(dir.path(), 20, "");
+    assert_eq!(quartier(&["solve", "scenario.toml", "--out", "b", "--quiet"], dir.path()).code, 0);
+    let run = quartier(&["compare", "a", "b", "--html", "compare.html"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run.stdout.lines().find(|l| l.trim_start().starts_with("placed")).unwrap();
+    assert!(line.contains("48") && line.contains("20") && line.contains("-28"), "{line}");
+    assert!(run.stdout.contains("districts whose places changed most"), "{}", run.stdout);
+    let html = std::fs::read_to_string(dir.path().join("compare.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 2, "both maps");
+    let missing = quartier(&["compare", "a", "nowhere"], dir.path());
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("nowhere/summary.json: file not found"), "{}", missing.stderr);
+}
