@@ -233,7 +233,7 @@ fn a_second_solve_replaces_its_own_output_folder() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
     // No partial folders left behind.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
@@ -271,17 +271,48 @@ fn compare_shows_what_changed_between_two_plans() {
     let dir = tempfile::tempdir().unwrap();
     mixed_crs_city(dir.path());
     write_scenario(dir.path(), 48, "");
-    assert_eq!(quartier(&["solve", "scenario.toml", "--out", "a", "--quiet"], dir.path()).code, 0);
+    assert_eq!(
+        quartier(
+            &["solve", "scenario.toml", "--out", "a", "--quiet"],
+            dir.path()
+        )
+        .code,
+        0
+    );
     write_scenario(dir.path(), 20, "");
-    assert_eq!(quartier(&["solve", "scenario.toml", "--out", "b", "--quiet"], dir.path()).code, 0);
+    assert_eq!(
+        quartier(
+            &["solve", "scenario.toml", "--out", "b", "--quiet"],
+            dir.path()
+        )
+        .code,
+        0
+    );
     let run = quartier(&["compare", "a", "b", "--html", "compare.html"], dir.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let line = run.stdout.lines().find(|l| l.trim_start().starts_with("placed")).unwrap();
-    assert!(line.contains("48") && line.contains("20") && line.contains("-28"), "{line}");
-    assert!(run.stdout.contains("districts whose places changed most"), "{}", run.stdout);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("placed"))
+        .unwrap();
+    assert!(
+        line.contains("48") && line.contains("20") && line.contains("-28"),
+        "{line}"
+    );
+    assert!(
+        run.stdout.contains("districts whose places changed most"),
+        "{}",
+        run.stdout
+    );
     let html = std::fs::read_to_string(dir.path().join("compare.html")).unwrap();
     assert_eq!(html.matches("<svg").count(), 2, "both maps");
     let missing = quartier(&["compare", "a", "nowhere"], dir.path());
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("nowhere/summary.json: file not found"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("nowhere/summary.json: file not found"),
+        "{}",
+        missing.stderr
+    );
 }

@@ -1,14 +1,297 @@
-//! STUB (replaced by the checker module).
-use crate::metrics::Figures;
+//! The independent checker: audits any plan against every rule of MODEL.md and recomputes
+//! the figures. It derives every limit from the model's definitions itself and never looks
+//! at `solve` (they meet only in the tests), so a bug in one is caught by the other.
+//!
+//! One file per rule family; every violation is collected, not only the first.
+
+mod access;
+mod demand;
+mod seats;
+mod share;
+mod sites;
+mod spacing;
+
+use std::fmt;
+
+use crate::metrics::{figures, Figures};
 use crate::model::{Instance, Plan};
 use crate::spatial::Geography;
+
+/// A broken rule, with the ids and amounts a planner needs to find and fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Violation {
+    /// More new places than demanded.
+    Demand { placed: u64, demand: u64 },
+    /// o_s + x_s above min(capacity, max_per_site).
+    SiteCap {
+        site: String,
+        occupied: u32,
+        new: u32,
+        cap: u32,
+        max_per_site: u32,
+        capacity: u32,
+    },
+    /// New places at an excluded site.
+    Excluded { site: String, new: u32 },
+    /// New places at a site inside no district.
+    Outside { site: String, new: u32 },
+    /// Fewer new places than the site's minimum (and more than 0).
+    MinPlaces { site: String, new: u32, min: u32 },
+    /// a_d above max(max_share · pop_d, e_d).
+    ShareCap {
+        district: String,
+        name: String,
+        total: f64,
+        cap: f64,
+        share: f64,
+    },
+    /// More places within the radius of a site than allowed.
+    Spacing {
+        site: String,
+        total: u64,
+        limit: u64,
+        metres: f64,
+        members: Vec<String>,
+    },
+    /// New places at a site too far from its nearest facility of a kind.
+    Access {
+        site: String,
+        kind: String,
+        metres: Option<f64>,
+        limit: f64,
+    },
+    /// Children from the places served by a facility above its free seats.
+    Seats {
+        facility: String,
+        kind: String,
+        children: f64,
+        limit: f64,
+        sites: usize,
+    },
+}
+
+impl Violation {
+    /// The rule family, as named in `limited_by` and `shortfall_reasons`.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Violation::Demand { .. } => "demand",
+            Violation::SiteCap { .. } => "site_cap",
+            Violation::Excluded { .. } => "status",
+            Violation::Outside { .. } => "outside",
+            Violation::MinPlaces { .. } => "min_places",
+            Violation::ShareCap { .. } => "share_cap",
+            Violation::Spacing { .. } => "spacing",
+            Violation::Access { .. } => "access",
+            Violation::Seats { .. } => "seats",
+        }
+    }
+}
+
+fn number(value: f64) -> String {
+    let rounded = (value * 100.0).round() / 100.0;
+    let text = if rounded.fract() == 0.0 {
+        format!("{}", rounded as i64)
+    } else {
+        format!("{rounded:.2}")
+    };
+    // Thousands separators for readability: 12345 → 12,345.
+    let (whole, fraction) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+    let negative = whole.starts_with('-');
+    let digits = whole.trim_start_matches('-');
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!(
+        "{}{grouped}{}",
+        if negative { "-" } else { "" },
+        fraction.map_or(String::new(), |f| format!(".{f}"))
+    )
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::Demand { placed, demand } => write!(
+                f,
+                "the plan places {} new places, more than the demand of {}",
+                number(*placed as f64),
+                number(*demand as f64)
+            ),
+            Violation::SiteCap { site, occupied, new, cap, max_per_site, capacity } => {
+                let why = if cap == max_per_site && capacity >= max_per_site {
+                    format!("the cap of {max_per_site} per site")
+                } else {
+                    format!("its capacity of {capacity}")
+                };
+                write!(
+                    f,
+                    "site \"{site}\": {} places ({occupied} occupied + {new} new) exceed {why}",
+                    occupied + new
+                )
+            }
+            Violation::Excluded { site, new } => {
+                write!(f, "site \"{site}\" gets {new} new places but its status is excluded")
+            }
+            Violation::Outside { site, new } => {
+                write!(f, "site \"{site}\" gets {new} new places but lies in no district")
+            }
+            Violation::MinPlaces { site, new, min } => write!(
+                f,
+                "site \"{site}\" gets {new} new places; if used at all it needs at least {min}"
+            ),
+            Violation::ShareCap { district, name, total, cap, share } => write!(
+                f,
+                "district {district} \"{name}\": {} places exceed the share cap of {} % ({})",
+                number(*total),
+                number(share * 100.0),
+                number(cap.floor())
+            ),
+            Violation::Spacing { site, total, limit, metres, members } => {
+                let mut shown: Vec<String> = members.iter().take(5).map(|m| format!("\"{m}\"")).collect();
+                if members.len() > 5 {
+                    shown.push("…".into());
+                }
+                write!(
+                    f,
+                    "site \"{site}\": {} places within {} m of it ({}) exceed the spacing limit of {}",
+                    number(*total as f64),
+                    number(*metres),
+                    shown.join(", "),
+                    number(*limit as f64)
+                )
+            }
+            Violation::Access { site, kind, metres, limit } => match metres {
+                Some(m) => write!(
+                    f,
+                    "site \"{site}\": nearest {kind} is {} m away (limit {} m)",
+                    number(m.round()),
+                    number(*limit)
+                ),
+                None => write!(f, "site \"{site}\" gets new places but there is no {kind} at all (limit {} m)", number(*limit)),
+            },
+            Violation::Seats { facility, kind, children, limit, sites } => write!(
+                f,
+                "{kind} \"{facility}\": {} children from the places at the {sites} sites it serves exceed its {} free seats",
+                number(*children),
+                number(*limit)
+            ),
+        }
+    }
+}
+
+/// The checker's verdict and the plan's figures.
+#[derive(Debug, Clone)]
 pub struct Report {
-    pub violations: Vec<String>,
+    pub violations: Vec<Violation>,
     pub figures: Figures,
 }
+
+/// Checks the plan against every rule of the instance.
 pub fn check_plan(instance: &Instance, geography: &Geography, plan: &Plan) -> Report {
+    let figures = figures(instance, &geography.site_district, plan);
+    let mut violations = Vec::new();
+    demand::check(instance, plan, &mut violations);
+    sites::check(instance, geography, plan, &mut violations);
+    share::check(instance, &figures, &mut violations);
+    spacing::check(instance, geography, plan, &mut violations);
+    access::check(instance, geography, plan, &mut violations);
+    seats::check(instance, geography, plan, &mut violations);
     Report {
-        violations: vec![],
-        figures: crate::metrics::figures(instance, &geography.site_district, plan),
+        violations,
+        figures,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Tiny cities for the rule tests: squares of 1 km side in a row.
+    use crate::model::*;
+    use geo::{polygon, MultiPolygon};
+
+    pub fn city(populations: &[f64], sites: Vec<Site>, demand: u64) -> Instance {
+        let districts = populations
+            .iter()
+            .enumerate()
+            .map(|(i, &population)| {
+                let x = i as f64 * 1000.0;
+                let area = MultiPolygon(vec![polygon![
+                    (x: x, y: 0.0), (x: x + 1000.0, y: 0.0), (x: x + 1000.0, y: 1000.0), (x: x, y: 1000.0)
+                ]]);
+                District {
+                    id: format!("D{i}"),
+                    name: format!("Bezirk {i}"),
+                    population,
+                    weight: population,
+                    existing: 0.0,
+                    area_lonlat: area.clone(),
+                    area,
+                }
+            })
+            .collect();
+        Instance {
+            name: "test".into(),
+            districts,
+            sites,
+            facilities: Vec::new(),
+            demand,
+            rules: Rules::default(),
+            stages: Stage::ALL.to_vec(),
+            solver: SolverOptions::default(),
+        }
+    }
+
+    pub fn site(id: &str, x: f64, y: f64, capacity: u32) -> Site {
+        Site {
+            id: id.into(),
+            position: [x, y],
+            lonlat: [0.0, 0.0],
+            capacity,
+            status: SiteStatus::Candidate,
+            occupied: 0,
+            min_places: 0,
+            cost: None,
+        }
+    }
+
+    pub fn rules_broken(instance: &Instance, places: Vec<u32>) -> Vec<&'static str> {
+        let geography = crate::spatial::Geography::of(instance);
+        super::check_plan(instance, &geography, &Plan { places })
+            .violations
+            .iter()
+            .map(|v| v.rule())
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_plan_has_no_violation() {
+        let inst = city(
+            &[1000.0, 1000.0],
+            vec![site("A", 500.0, 500.0, 20), site("B", 1500.0, 500.0, 20)],
+            20,
+        );
+        assert!(rules_broken(&inst, vec![10, 10]).is_empty());
+        assert!(
+            rules_broken(&inst, vec![0, 0]).is_empty(),
+            "a shortfall is not a violation"
+        );
+    }
+
+    #[test]
+    fn every_violation_is_collected() {
+        let inst = city(
+            &[1000.0],
+            vec![site("A", 500.0, 500.0, 20), site("B", 600.0, 500.0, 20)],
+            20,
+        );
+        assert_eq!(
+            rules_broken(&inst, vec![30, 30]),
+            vec!["demand", "site_cap", "site_cap"]
+        );
     }
 }
