@@ -190,3 +190,17 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// MODEL.md: with no shortfall the evenness sum is 2·T·D (D the dissimilarity index).
+    #[test]
+    fn evenness_is_twice_total_times_dissimilarity(instance in arb_city()) {
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let solution = solve(&instance, &prepared).unwrap();
+        let f = figures(&instance, &geography.site_district, &solution.plan);
+        prop_assume!(f.shortfall == 0);
+        let total = instance.demand as f64 + f.existing;
+        prop_assert!((f.evenness - 2.0 * total * f.dissimilarity).abs() < 1e-6 * total.max(1.0));
+    }
+}

@@ -2,7 +2,7 @@
 //! places each site may take (site cap, status, access), the fair-share targets, the share
 //! caps and the spacing balls that can bind at all.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::model::{Instance, SiteStatus};
 use crate::spatial::{neighbours_within, Geography};
@@ -156,8 +156,9 @@ impl Prepared {
             .map(|&s| instance.sites[s as usize].position)
             .collect();
         let hood = neighbours_within(&positions, spacing.metres);
-        let mut seen: HashSet<Vec<u32>> = HashSet::new();
-        let mut limits = Vec::new();
+        // Balls with the same usable sites differ only in their room: keep the tightest.
+        let mut seen: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut limits: Vec<SpacingLimit> = Vec::new();
         for (centre_pos, &centre) in members.iter().enumerate() {
             let ball = hood.of(centre_pos);
             let occupied: u64 = ball
@@ -177,12 +178,21 @@ impl Prepared {
             if could_take <= room {
                 continue;
             }
-            if seen.insert(usable.clone()) {
-                limits.push(SpacingLimit {
-                    centre,
-                    members: usable,
-                    room,
-                });
+            match seen.get(&usable) {
+                Some(&known) => {
+                    if room < limits[known].room {
+                        limits[known].room = room;
+                        limits[known].centre = centre;
+                    }
+                }
+                None => {
+                    seen.insert(usable.clone(), limits.len());
+                    limits.push(SpacingLimit {
+                        centre,
+                        members: usable,
+                        room,
+                    });
+                }
             }
         }
         limits
