@@ -328,3 +328,47 @@ fn many_sites_split_in_file_order_within_a_district() {
     assert_eq!(s.solution.plan.places, vec![10, 10, 5, 0]);
     assert_eq!(s.solution.size.aggregated_sites, 4);
 }
+
+#[test]
+fn marginal_value_predicts_the_gain_of_more_capacity() {
+    // A (target 30) holds only 10; one more place of capacity in A moves a place from B
+    // (above target) to A (below): the evenness sum falls by 2, as the marginal value says.
+    let city = |cap_a: u32| {
+        instance(
+            vec![
+                square("A", 0.0, 0.0, 1000.0, 3000.0),
+                square("B", 1000.0, 0.0, 1000.0, 1000.0),
+            ],
+            vec![
+                site("S1", 500.0, 500.0, cap_a),
+                site("S2", 1500.0, 500.0, 50),
+            ],
+            40,
+        )
+    };
+    for use_highs in [false, true] {
+        let run = |inst: &Instance| {
+            let geography = Geography::of(inst);
+            let prepared = Prepared::new(inst, &geography);
+            let solution = if use_highs {
+                quartier::solve::solve_mip(inst, &prepared).unwrap()
+            } else {
+                solve(inst, &prepared).unwrap()
+            };
+            assert!(check_plan(inst, &geography, &solution.plan)
+                .violations
+                .is_empty());
+            solution
+        };
+        let before = run(&city(10));
+        let values = before.marginal_values.clone().expect("marginal values");
+        assert!(
+            (values[0] - 2.0).abs() < 1e-6,
+            "highs {use_highs}: {values:?}"
+        );
+        assert_eq!(values[1], 0.0);
+        let after = run(&city(11));
+        let gain = stage(&before, Stage::Evenness) - stage(&after, Stage::Evenness);
+        assert!((gain - values[0]).abs() < 1e-6, "gain {gain}");
+    }
+}

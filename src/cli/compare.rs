@@ -239,9 +239,9 @@ fn compare_html(left: &Output, right: &Output, text: &str) -> String {
             .to_string()
     };
     let mut html = page_head("Vergleich zweier Pläne");
-    let _ = write!(
+    let _ = writeln!(
         html,
-        "<h1>Vergleich: {} / {}</h1><div class=\"maps\"><div><h2>A: {}</h2>{}</div><div><h2>B: {}</h2>{}</div></div><h2>Zahlen</h2><pre>{}</pre></body></html>\n",
+        "<h1>Vergleich: {} / {}</h1><div class=\"maps\"><div><h2>A: {}</h2>{}</div><div><h2>B: {}</h2>{}</div></div><h2>Zahlen</h2><pre>{}</pre></body></html>",
         escape_html(&scenario(left)),
         escape_html(&scenario(right)),
         escape_html(&scenario(left)),

@@ -76,7 +76,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
     text += &format!(
         "  plan: {}{}\n",
         solution.status.as_str(),
-        if solution.mip_gap > 0.0 {
+        if solution.status == crate::solve::SolveStatus::TimeLimit {
             format!(" (gap {:.4} %)", solution.mip_gap * 100.0)
         } else {
             String::new()

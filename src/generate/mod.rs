@@ -1,13 +1,24 @@
-//! STUB (replaced by the generator module).
-use std::io::Write;
-pub struct GridSpec {
-    pub cells: u32,
-    pub sites: u64,
-    pub seed: u64,
-}
-pub struct DemoSpec {
-    pub seed: u64,
-}
+//! Synthetic cities, deterministic from a seed, written as GeoJSON layers in EPSG:25832:
+//!
+//! - the demo city *Musterstadt* (`write_demo_layer`): about 40 irregular districts
+//!   (Voronoi cells of jittered seeds inside an elliptic city outline), about 300,000
+//!   residents with varied welfare and foreign-national shares, about 1,500 sites of the
+//!   kinds the NRW research names, existing accommodation, schools, Kitas and stops;
+//! - city grids for benchmarks (`write_grid_layer`): N × N square districts of 100 m with a
+//!   population surface of a few centres, any number of sites, and facilities.
+//!
+//! Nothing here touches files: every layer is written feature by feature to a writer, so a
+//! grid with a million sites never sits in memory. The random numbers come from a
+//! hand-written SplitMix64, so the files never change with a crate's version.
+
+mod demo;
+mod grid;
+mod rng;
+
+pub use demo::{write_demo_layer, DemoSpec};
+pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
+
+/// The layers a generator writes, in this order.
 pub const LAYER_FILES: [&str; 5] = [
     "districts.geojson",
     "sites.geojson",
@@ -15,15 +26,68 @@ pub const LAYER_FILES: [&str; 5] = [
     "kitas.geojson",
     "stops.geojson",
 ];
-pub fn write_grid_layer(_: &GridSpec, _: &str, _: &mut impl Write) -> std::io::Result<u64> {
-    Ok(0)
+
+use std::io::{self, Write};
+
+/// The start of a FeatureCollection in EPSG:25832 with its legacy `crs` member.
+fn begin_collection(out: &mut impl Write) -> io::Result<()> {
+    out.write_all(
+        b"{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"urn:ogc:def:crs:EPSG::25832\"}},\"features\":[\n",
+    )
 }
-pub fn grid_scenario_toml(_: &GridSpec) -> String {
-    String::new()
+
+fn end_collection(out: &mut impl Write) -> io::Result<()> {
+    out.write_all(b"\n]}\n")
 }
-pub fn write_demo_layer(_: &DemoSpec, _: &str, _: &mut impl Write) -> std::io::Result<u64> {
-    Ok(0)
+
+/// A JSON string literal.
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
 }
-pub fn validate_grid(_: &GridSpec) -> Result<(), String> {
-    Ok(())
+
+/// Writes one Point feature; `properties` is the inside of a JSON object.
+fn point_feature(
+    out: &mut impl Write,
+    first: bool,
+    x: f64,
+    y: f64,
+    properties: &str,
+) -> io::Result<()> {
+    if !first {
+        out.write_all(b",\n")?;
+    }
+    write!(
+        out,
+        "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":[{x:.2},{y:.2}]}},\"properties\":{{{properties}}}}}"
+    )
+}
+
+/// Writes one Polygon feature (a closed, counter-clockwise ring).
+fn polygon_feature(
+    out: &mut impl Write,
+    first: bool,
+    ring: &[(f64, f64)],
+    properties: &str,
+) -> io::Result<()> {
+    if !first {
+        out.write_all(b",\n")?;
+    }
+    out.write_all(b"{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[")?;
+    for (i, (x, y)) in ring.iter().chain(ring.first()).enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write!(out, "[{x:.2},{y:.2}]")?;
+    }
+    write!(out, "]]}},\"properties\":{{{properties}}}}}")
+}
+
+fn unknown_layer(layer: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "unknown layer {layer}; expected one of {}",
+            LAYER_FILES.join(", ")
+        ),
+    )
 }

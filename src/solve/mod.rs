@@ -264,13 +264,24 @@ fn solve_program(
     })?;
     let plan = read_plan(instance, prepared, &city, &last.values);
     let marginal_values = match (status, evenness_program) {
-        (SolveStatus::Optimal, Some((program, objective))) => Some(marginal_values(
-            &city,
-            program,
-            &objective,
-            &last.values,
-            instance,
-        )?),
+        (SolveStatus::Optimal, Some((program, objective))) => {
+            let mut values =
+                marginal_values(&city, program, &objective, &last.values, instance, prepared)?;
+            // At a degenerate optimum a reduced cost may promise a gain where the share cap
+            // leaves no room: capacity there cannot be used, whatever the dual says.
+            let mut new_places = vec![0u64; values.len()];
+            for (s, &x) in plan.places.iter().enumerate() {
+                if let Some(d) = prepared.site_district[s] {
+                    new_places[d as usize] += u64::from(x);
+                }
+            }
+            for (d, value) in values.iter_mut().enumerate() {
+                if prepared.share_room[d].is_some_and(|room| new_places[d] >= room) {
+                    *value = 0.0;
+                }
+            }
+            Some(values)
+        }
         _ => None,
     };
     let stages = stages_run
@@ -587,6 +598,7 @@ fn marginal_values(
     objective: &[(Col, f64)],
     optimum: &[f64],
     instance: &Instance,
+    prepared: &Prepared,
 ) -> Result<Vec<f64>, Error> {
     for &column in &city.binaries {
         let used = optimum[column].round();
@@ -600,8 +612,21 @@ fn marginal_values(
             program.rows[city.deviation_rows[d]]
                 .terms
                 .push((column, 1.0));
-            if let Some(row) = city.share_rows[d] {
-                program.rows[row].terms.push((column, 1.0));
+            match (city.share_rows[d], prepared.share_room[d]) {
+                (Some(row), _) => program.rows[row].terms.push((column, 1.0)),
+                // The sites alone keep the district within its share cap today; extra
+                // capacity would not.
+                (None, Some(room)) => {
+                    let mut terms: Vec<(Col, f64)> = city
+                        .units
+                        .iter()
+                        .filter(|u| u.district as usize == d)
+                        .map(|u| (u.column, 1.0))
+                        .collect();
+                    terms.push((column, 1.0));
+                    program.add_row(terms, room as f64, false);
+                }
+                (None, None) => {}
             }
             column
         })
