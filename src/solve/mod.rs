@@ -108,18 +108,28 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
     let started = Instant::now();
     let mut active = SpacingRows::none(instance);
     loop {
-        let mut solution = match solve_separable_city(instance, prepared, &active, started) {
-            Some(solution) => solution,
-            None => solve_program(instance, prepared, &active, started)?,
+        // A stage whose plan breaks a ball not yet in the model ends the round early: the
+        // later, dearer stages would only be solved again.
+        let outcome = match solve_separable_city(instance, prepared, &active, started) {
+            Some(solution) => Ok(solution),
+            None => solve_program(instance, prepared, &active, started, true)?,
         };
-        let violated = violated_spacing(prepared, &active, &solution.plan);
+        let (mut solution, violated) = match outcome {
+            Ok(solution) => {
+                let violated = violated_spacing(prepared, &active, &solution.plan);
+                (Some(solution), violated)
+            }
+            Err(violated) => (None, violated),
+        };
         let out_of_time = instance
             .solver
             .time_limit_s
             .is_some_and(|limit| started.elapsed().as_secs_f64() >= limit);
         if violated.is_empty() {
-            solution.spacing_rows = active.rows.len();
-            return Ok(solution);
+            if let Some(mut solution) = solution.take() {
+                solution.spacing_rows = active.rows.len();
+                return Ok(solution);
+            }
         }
         if out_of_time {
             return Err(Error::Solver(format!(
@@ -136,7 +146,9 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
 pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let mut active = SpacingRows::none(instance);
     active.add(prepared, (0..prepared.spacing.len()).collect());
-    let mut solution = solve_program(instance, prepared, &active, Instant::now())?;
+    let outcome = solve_program(instance, prepared, &active, Instant::now(), false)?;
+    let mut solution =
+        outcome.map_err(|_| Error::Solver("every spacing ball is in the model".into()))?;
     solution.spacing_rows = active.rows.len();
     Ok(solution)
 }
@@ -188,12 +200,15 @@ fn violated_spacing(prepared: &Prepared, active: &SpacingRows, plan: &Plan) -> V
         .collect()
 }
 
+/// Solves the stages with HiGHS. With `stop_on_violation`, returns `Err(balls)` as soon as a
+/// stage's plan breaks spacing balls that are not in the model.
 fn solve_program(
     instance: &Instance,
     prepared: &Prepared,
     active: &SpacingRows,
     started: Instant,
-) -> Result<Solution, Error> {
+    stop_on_violation: bool,
+) -> Result<Result<Solution, Vec<usize>>, Error> {
     let built = Instant::now();
     let city = build(instance, prepared, active);
     let build_s = built.elapsed().as_secs_f64();
@@ -245,6 +260,13 @@ fn solve_program(
                 result.mip_gap
             );
         }
+        if stop_on_violation && !prepared.spacing.is_empty() {
+            let plan = read_plan(instance, prepared, &city, &result.values);
+            let violated = violated_spacing(prepared, active, &plan);
+            if !violated.is_empty() {
+                return Ok(Err(violated));
+            }
+        }
         let optimum = result.objective;
         let stopped = result.status == program::StageStatus::TimeLimit;
         stages_run.push(stage);
@@ -288,7 +310,7 @@ fn solve_program(
         .iter()
         .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
         .collect();
-    Ok(Solution {
+    Ok(Ok(Solution {
         plan,
         status,
         stages,
@@ -304,7 +326,7 @@ fn solve_program(
         spacing_rows: 0,
         build_s,
         solve_s: built.elapsed().as_secs_f64() - build_s,
-    })
+    }))
 }
 
 /// Sites grouped by the column they share, and the new places that could go there.

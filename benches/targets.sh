@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# End-to-end timings of `quartier solve` on generated city grids (the targets of
+# BENCHMARKS.md): wall time and peak memory from /usr/bin/time, the solver's own split from
+# summary.json. Usage: bash benches/targets.sh [WORKDIR]   (needs `make build` first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quartier=$PWD/target/release/quartier
+work=${1:-/tmp/quartier-bench}
+mkdir -p "$work"
+
+run() { # name cells sites spacing(yes/no)
+  local name=$1 cells=$2 sites=$3 spacing=$4 dir="$work/$1"
+  if [ ! -f "$dir/sites.geojson" ]; then
+    rm -rf "$dir"
+    "$quartier" generate --cells "$cells" --sites "$sites" --seed 7 --out "$dir" --quiet >/dev/null
+  fi
+  if [ "$spacing" = yes ]; then
+    sed -i 's/^# radius = /radius = /' "$dir/scenario.toml"
+  fi
+  rm -rf "$dir/out"
+  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$quartier" solve "$dir/scenario.toml" --out "$dir/out" --quiet >/dev/null
+  read -r wall kb < "$dir/time.txt"
+  python3 - "$name" "$wall" "$kb" "$dir/out/summary.json" <<'PY'
+import json, sys
+name, wall, kb, path = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+s = json.load(open(path))
+t = s["timings_s"]
+print(f"| {name} | {wall:.2f} | {kb/1024:.0f} | {t['load']:.2f} | {t['index']:.2f} | {t['build']:.2f} | {t['solve']:.2f} | {t['write']:.2f} | {s['status']} | {s['model']['method']} | {s['stages']['evenness']:.6f} |")
+PY
+}
+
+echo "| run | wall s | peak MiB | load | index | build | solve | write | status | method | evenness optimum |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+run "10k sites, 40x40" 40 10000 no
+run "100k sites, 100x100" 100 100000 no
+run "200k sites, 100x100" 100 200000 no
+run "1M sites, 200x200" 200 1000000 no
+run "20k sites, 40x40, spacing" 40 20000 yes
+run "200k sites, 100x100, spacing" 100 200000 yes
