@@ -207,3 +207,96 @@ proptest! {
         prop_assert!((f.evenness - 2.0 * total * f.dissimilarity).abs() < 1e-6 * total.max(1.0));
     }
 }
+
+/// Cities where only spacing ties sites together, with costs: the solver first solves them
+/// without spacing and then within the evenness bounds of that relaxation.
+fn arb_spacing_city() -> impl Strategy<Value = Instance> {
+    (
+        prop::collection::vec(0u32..5000, 2..=3),
+        prop::collection::vec(
+            (
+                0.0f64..3000.0,
+                0.0f64..1000.0,
+                1u32..=6,
+                0u8..10,
+                prop::option::of(100u32..400),
+            ),
+            4..=9,
+        ),
+        (300.0f64..1200.0, 1u32..=8),
+        1u64..=20,
+        any::<bool>(),
+    )
+        .prop_map(
+            |(mut pops, raw_sites, (metres, max_places), demand, worst)| {
+                if pops.iter().all(|&p| p == 0) {
+                    pops[0] = 1000;
+                }
+                let districts = pops
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| {
+                        square(
+                            &format!("D{i}"),
+                            i as f64 * 1000.0,
+                            0.0,
+                            1000.0,
+                            f64::from(p),
+                        )
+                    })
+                    .collect();
+                let sites = raw_sites
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (x, y, cap, kind, cost))| {
+                        let mut s = site(&format!("S{i}"), x, y, cap);
+                        if kind == 0 {
+                            s.status = SiteStatus::Existing;
+                            s.occupied = cap / 2;
+                        }
+                        s.cost = cost.map(f64::from);
+                        s
+                    })
+                    .collect();
+                let mut inst = instance(districts, sites, demand);
+                inst.rules.spacing = Some(Spacing { metres, max_places });
+                if !worst {
+                    inst.stages = vec![Stage::Shortfall, Stage::Evenness, Stage::Cost];
+                }
+                inst
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    /// Solving within the relaxation's evenness bounds (or falling back to plain lazy rounds)
+    /// gives every stage optimum of the full model, and the checker accepts the plan.
+    #[test]
+    fn spacing_within_evenness_bounds_matches_the_full_model(instance in arb_spacing_city()) {
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let fast = solve(&instance, &prepared).unwrap();
+        let full = quartier::solve::solve_mip(&instance, &prepared).unwrap();
+        prop_assert_eq!(fast.stages.len(), full.stages.len());
+        for ((stage, a), (_, b)) in fast.stages.iter().zip(&full.stages) {
+            prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{:?}: fast {} vs full {}", stage, a, b);
+        }
+        let report = check_plan(&instance, &geography, &fast.plan);
+        prop_assert!(report.violations.is_empty(), "{:?}",
+            report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+    }
+
+    /// The greedy plan that proves a zero shortfall keeps every rule.
+    #[test]
+    fn greedy_plan_keeps_every_rule(instance in arb_city()) {
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let plan = quartier::solve::greedy_plan(&instance, &prepared);
+        prop_assert!(plan.placed() <= instance.demand);
+        let report = check_plan(&instance, &geography, &plan);
+        prop_assert!(report.violations.is_empty(), "{:?}",
+            report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+    }
+}

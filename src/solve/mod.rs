@@ -15,6 +15,7 @@
 //! model (stage by stage). When no rule ties sites together, an exact per-district algorithm
 //! (`separable`) replaces HiGHS.
 
+mod greedy;
 mod prepare;
 mod program;
 mod separable;
@@ -22,6 +23,7 @@ mod separable;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+pub use greedy::greedy_plan;
 pub use prepare::{Exclusion, Prepared, SpacingLimit};
 pub use program::StageStatus;
 
@@ -101,25 +103,154 @@ struct CityProgram {
     under: Vec<Col>,
     worst: Option<Col>,
     aggregated_sites: usize,
+    /// Rows keeping districts within evenness bounds (dropped for marginal values).
+    bound_rows: Vec<usize>,
 }
 
 /// Builds and solves the lexicographic program; the plan always satisfies every rule.
 pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let started = Instant::now();
+    let none = SpacingRows::none(instance);
+    if let Some(relaxed) = solve_separable_city(instance, prepared, &none) {
+        if violated_spacing(prepared, &none, &relaxed.plan).is_empty() {
+            return Ok(relaxed);
+        }
+        if let Some(solution) = solve_within_evenness_bounds(instance, prepared, &relaxed, started)?
+        {
+            return Ok(solution);
+        }
+    }
+    lazy_rounds(instance, prepared, none, started)
+}
+
+/// Spacing balls usually leave stage B's optimum where it is without them. If so, every
+/// optimal plan keeps each district's new places within the bounds of `evenness_bounds`,
+/// and only the balls that could be overfilled within those bounds matter: usually few,
+/// so all go into the model at once. The plan is accepted when its shortfall and evenness
+/// equal the relaxation's (which proves the assumption); otherwise `None`.
+fn solve_within_evenness_bounds(
+    instance: &Instance,
+    prepared: &Prepared,
+    relaxed: &Solution,
+    started: Instant,
+) -> Result<Option<Solution>, Error> {
+    let value = |solution: &Solution, stage: Stage| {
+        solution
+            .stages
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|&(_, v)| v)
+    };
+    let (Some(shortfall), Some(evenness)) = (
+        value(relaxed, Stage::Shortfall),
+        value(relaxed, Stage::Evenness),
+    ) else {
+        return Ok(None);
+    };
+    // Later stages let evenness exceed its optimum by 1e-6 of it: the bounds allow more.
+    let slack = 3e-6 * evenness.max(1.0);
+    let (districts, _) = separable_districts(instance, prepared);
+    let bounds = separable::evenness_bounds(&districts, instance.demand, slack);
+    if bounds
+        .iter()
+        .zip(&districts)
+        .all(|(&(_, hi), d)| hi >= d.cap)
+    {
+        return Ok(None); // every district may take anything up to its cap: nothing gained
+    }
     let mut active = SpacingRows::none(instance);
+    let candidates: Vec<usize> = prepared
+        .spacing
+        .iter()
+        .enumerate()
+        .filter(|(_, ball)| could_overfill(prepared, &bounds, ball))
+        .map(|(index, _)| index)
+        .collect();
+    let members: usize = candidates
+        .iter()
+        .map(|&b| prepared.spacing[b].members.len())
+        .sum();
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!(
+            "evenness bounds: {} of {} spacing balls could overfill ({members} members)",
+            candidates.len(),
+            prepared.spacing.len()
+        );
+    }
+    // Up front when the rows stay small for HiGHS; otherwise they enter lazily.
+    if members <= 400_000 {
+        active.add(prepared, candidates);
+    }
+    active.bounds = Some(bounds);
+    let solution = lazy_rounds(instance, prepared, active, started)?;
+    let holds = value(&solution, Stage::Shortfall) == Some(shortfall)
+        && value(&solution, Stage::Evenness)
+            .is_some_and(|v| v <= evenness + 1e-6 * evenness.max(1.0));
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!("evenness bounds: optimum kept: {holds}");
+    }
+    Ok(holds.then_some(solution))
+}
+
+/// True when the sites of `ball` could take more than its room while every district keeps
+/// within its bounds.
+fn could_overfill(prepared: &Prepared, bounds: &[(u64, u64)], ball: &SpacingLimit) -> bool {
+    let mut by_district: Vec<(u32, u64)> = Vec::new();
+    for &s in &ball.members {
+        let Some(d) = prepared.site_district[s as usize] else {
+            continue;
+        };
+        let room = u64::from(prepared.site_room[s as usize]);
+        match by_district.iter_mut().find(|(known, _)| *known == d) {
+            Some(entry) => entry.1 += room,
+            None => by_district.push((d, room)),
+        }
+    }
+    by_district
+        .into_iter()
+        .map(|(d, room)| room.min(bounds[d as usize].1))
+        .sum::<u64>()
+        > ball.room
+}
+
+/// Solves, checks every spacing ball, adds the violated ones and solves again until none is.
+fn lazy_rounds(
+    instance: &Instance,
+    prepared: &Prepared,
+    mut active: SpacingRows,
+    started: Instant,
+) -> Result<Solution, Error> {
+    let mut fills_demand = None;
+    let (mut build_s, mut solve_s) = (0.0, 0.0);
     loop {
         // A stage whose plan breaks a ball not yet in the model ends the round early: the
         // later, dearer stages would only be solved again.
-        let outcome = match solve_separable_city(instance, prepared, &active, started) {
+        let round_started = Instant::now();
+        let outcome = match solve_separable_city(instance, prepared, &active) {
             Some(solution) => Ok(solution),
-            None => solve_program(instance, prepared, &active, started, true)?,
+            None => {
+                let fills = *fills_demand.get_or_insert_with(|| {
+                    let caps: Option<Vec<u64>> = active
+                        .bounds
+                        .as_ref()
+                        .map(|b| b.iter().map(|&(_, hi)| hi).collect());
+                    greedy::greedy_plan_within(instance, prepared, caps.as_deref()).placed()
+                        >= instance.demand
+                });
+                solve_program(instance, prepared, &active, started, true, fills)?
+            }
         };
         let (mut solution, violated) = match outcome {
             Ok(solution) => {
+                build_s += solution.build_s;
+                solve_s += round_started.elapsed().as_secs_f64() - solution.build_s;
                 let violated = violated_spacing(prepared, &active, &solution.plan);
                 (Some(solution), violated)
             }
-            Err(violated) => (None, violated),
+            Err(violated) => {
+                solve_s += round_started.elapsed().as_secs_f64();
+                (None, violated)
+            }
         };
         let out_of_time = instance
             .solver
@@ -128,6 +259,8 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
         if violated.is_empty() {
             if let Some(mut solution) = solution.take() {
                 solution.spacing_rows = active.rows.len();
+                solution.build_s = build_s;
+                solution.solve_s = solve_s;
                 return Ok(solution);
             }
         }
@@ -136,6 +269,13 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
                 "the time limit ended the solve while {} spacing neighbourhoods were still over their limit; raise [solver] time_limit_s",
                 violated.len()
             )));
+        }
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!(
+                "spacing: {} balls in the model, {} more violated",
+                active.rows.len(),
+                violated.len()
+            );
         }
         active.add(prepared, violated);
     }
@@ -146,7 +286,15 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
 pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let mut active = SpacingRows::none(instance);
     active.add(prepared, (0..prepared.spacing.len()).collect());
-    let outcome = solve_program(instance, prepared, &active, Instant::now(), false)?;
+    let fills_demand = greedy::greedy_plan(instance, prepared).placed() >= instance.demand;
+    let outcome = solve_program(
+        instance,
+        prepared,
+        &active,
+        Instant::now(),
+        false,
+        fills_demand,
+    )?;
     let mut solution =
         outcome.map_err(|_| Error::Solver("every spacing ball is in the model".into()))?;
     solution.spacing_rows = active.rows.len();
@@ -157,6 +305,8 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
 struct SpacingRows {
     rows: Vec<usize>,
     in_spacing: Vec<bool>,
+    /// New places per district kept within `[lo, hi]` (see `solve_within_evenness_bounds`).
+    bounds: Option<Vec<(u64, u64)>>,
 }
 
 impl SpacingRows {
@@ -164,6 +314,7 @@ impl SpacingRows {
         SpacingRows {
             rows: Vec::new(),
             in_spacing: vec![false; instance.sites.len()],
+            bounds: None,
         }
     }
 
@@ -188,13 +339,12 @@ fn violated_spacing(prepared: &Prepared, active: &SpacingRows, plan: &Plan) -> V
         .iter()
         .enumerate()
         .filter(|(ball, limit)| {
-            !in_model[*ball]
-                && limit
-                    .members
-                    .iter()
-                    .map(|&s| u64::from(plan.places[s as usize]))
-                    .sum::<u64>()
-                    > limit.room
+            let load = limit
+                .members
+                .iter()
+                .map(|&s| u64::from(plan.places[s as usize]))
+                .sum::<u64>();
+            !in_model[*ball] && load > limit.room
         })
         .map(|(ball, _)| ball)
         .collect()
@@ -208,6 +358,7 @@ fn solve_program(
     active: &SpacingRows,
     started: Instant,
     stop_on_violation: bool,
+    fills_demand: bool,
 ) -> Result<Result<Solution, Vec<usize>>, Error> {
     let built = Instant::now();
     let city = build(instance, prepared, active);
@@ -249,6 +400,12 @@ fn solve_program(
         if stage == Stage::Evenness {
             evenness_program = Some((program.clone(), objective.clone()));
         }
+        if stage == Stage::Shortfall && fills_demand {
+            // A plan that keeps every rule places the whole demand: the optimum is 0.
+            stages_run.push(stage);
+            program.add_row(objective, 1e-6, false);
+            continue;
+        }
         let stage_started = Instant::now();
         let result = program.minimise(&objective, settings, false)?;
         if std::env::var_os("QUARTIER_TRACE").is_some() {
@@ -260,7 +417,9 @@ fn solve_program(
                 result.mip_gap
             );
         }
-        if stop_on_violation && !prepared.spacing.is_empty() {
+        // The shortfall stage's plan is any plan that places the most; its violations say
+        // little about the plan the later stages choose, so the first check is after it.
+        if stop_on_violation && stage != Stage::Shortfall && !prepared.spacing.is_empty() {
             let plan = read_plan(instance, prepared, &city, &result.values);
             let violated = violated_spacing(prepared, active, &plan);
             if !violated.is_empty() {
@@ -345,6 +504,7 @@ fn site_room_by_district(instance: &Instance, prepared: &Prepared) -> Vec<u64> {
 fn is_coupled(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> bool {
     let usable = |s: usize| prepared.site_room[s] > 0;
     if !active.rows.is_empty()
+        || active.bounds.is_some()
         || (0..instance.sites.len()).any(|s| usable(s) && instance.sites[s].min_places > 0)
     {
         return true;
@@ -362,20 +522,14 @@ fn is_coupled(instance: &Instance, prepared: &Prepared, active: &SpacingRows) ->
         .any(|(room, &served)| room.is_some_and(|r| r < served))
 }
 
-/// The exact per-district algorithm (see `separable`) when no rule couples sites.
-fn solve_separable_city(
+/// The districts of the separable model, and each district's usable sites, cheapest first
+/// (when the cost stage runs), then in file order.
+fn separable_districts(
     instance: &Instance,
     prepared: &Prepared,
-    active: &SpacingRows,
-    started: Instant,
-) -> Option<Solution> {
-    if is_coupled(instance, prepared, active) {
-        return None;
-    }
-    let started_here = Instant::now();
+) -> (Vec<separable::SeparableDistrict>, Vec<Vec<u32>>) {
     let with_cost = instance.stages.contains(&Stage::Cost);
     let site_room = site_room_by_district(instance, prepared);
-    // Usable sites per district, cheapest first, then in file order.
     let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); instance.districts.len()];
     for (s, &room) in prepared.site_room.iter().enumerate() {
         if let (Some(d), true) = (prepared.site_district[s], room > 0) {
@@ -392,7 +546,7 @@ fn solve_separable_city(
     for list in &mut sites_of {
         list.sort_by(|&a, &b| cost_of(a).total_cmp(&cost_of(b)).then(a.cmp(&b)));
     }
-    let districts: Vec<separable::SeparableDistrict> = (0..instance.districts.len())
+    let districts = (0..instance.districts.len())
         .map(|d| {
             let mut blocks: Vec<(f64, u64)> = Vec::new();
             for &s in &sites_of[d] {
@@ -409,7 +563,21 @@ fn solve_separable_city(
             }
         })
         .collect();
-    let _ = started;
+    (districts, sites_of)
+}
+
+/// The exact per-district algorithm (see `separable`) when no rule couples sites.
+fn solve_separable_city(
+    instance: &Instance,
+    prepared: &Prepared,
+    active: &SpacingRows,
+) -> Option<Solution> {
+    if is_coupled(instance, prepared, active) {
+        return None;
+    }
+    let started_here = Instant::now();
+    let site_room = site_room_by_district(instance, prepared);
+    let (districts, sites_of) = separable_districts(instance, prepared);
     let build_s = started_here.elapsed().as_secs_f64();
     let result = separable::solve_separable(
         &districts,
@@ -551,11 +719,22 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
         let mut terms = in_district[d].clone();
         terms.push((p, -1.0));
         terms.push((m, 1.0));
-        deviation_rows.push(program.add_row(
-            terms,
-            prepared.target[d] - prepared.district_existing[d],
-            true,
-        ));
+        let kink = prepared.target[d] - prepared.district_existing[d];
+        deviation_rows.push(program.add_row(terms, kink, true));
+        // New places k = Σx are whole, so |k − kink| lies on or above the chord through
+        // the two whole numbers around the kink: p + m ≥ φ + (k − ⌊kink⌋)(1 − 2φ), with φ
+        // the fractional part. Every whole k satisfies it, so the model keeps its optimum;
+        // the LP relaxation becomes the convex hull per district and HiGHS rarely branches.
+        let floor = kink.floor();
+        let fraction = kink - floor;
+        if fraction > 1e-9 && fraction < 1.0 - 1e-9 {
+            let slope = 1.0 - 2.0 * fraction;
+            let mut chord: Vec<(Col, f64)> =
+                in_district[d].iter().map(|&(c, _)| (c, slope)).collect();
+            chord.push((p, -1.0));
+            chord.push((m, -1.0));
+            program.add_row(chord, floor * slope - fraction, false);
+        }
         if let Some(share_room) = prepared.share_room[d] {
             if share_room < room_in_district[d] {
                 share_rows[d] =
@@ -594,6 +773,17 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
         }
         z
     });
+    // Last, so that dropping them leaves the other row indices as they are.
+    let mut bound_rows = Vec::new();
+    if let Some(bounds) = &active.bounds {
+        // Only the upper bounds: they are what keeps balls from overfilling. (Lower bounds
+        // could make the model infeasible where spacing moves the optimum.)
+        for (d, &(_, hi)) in bounds.iter().enumerate() {
+            if hi < room_in_district[d] {
+                bound_rows.push(program.add_row(in_district[d].clone(), hi as f64, false));
+            }
+        }
+    }
 
     CityProgram {
         program,
@@ -607,6 +797,7 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
         under,
         worst,
         aggregated_sites,
+        bound_rows,
     }
 }
 
@@ -622,6 +813,10 @@ fn marginal_values(
     instance: &Instance,
     prepared: &Prepared,
 ) -> Result<Vec<f64>, Error> {
+    // Marginal values are about the city's own model, not the bounds that sped it up.
+    for &row in city.bound_rows.iter().rev() {
+        program.rows.remove(row);
+    }
     for &column in &city.binaries {
         let used = optimum[column].round();
         program.columns[column].lower = used;

@@ -171,10 +171,7 @@ impl Prepared {
                 .map(|&m| members[m as usize])
                 .filter(|&s| self.site_room[s as usize] > 0)
                 .collect();
-            let could_take: u64 = usable
-                .iter()
-                .map(|&s| u64::from(self.site_room[s as usize]))
-                .sum();
+            let could_take = self.could_take(&usable);
             if could_take <= room {
                 continue;
             }
@@ -196,6 +193,26 @@ impl Prepared {
             }
         }
         limits
+    }
+
+    /// The most new places `sites` (ascending) could take together: their room, where the
+    /// share cap of their district leaves that much.
+    fn could_take(&self, sites: &[u32]) -> u64 {
+        let mut by_district: Vec<(u32, u64)> = Vec::new();
+        for &s in sites {
+            let Some(d) = self.site_district[s as usize] else {
+                continue;
+            };
+            let room = u64::from(self.site_room[s as usize]);
+            match by_district.iter_mut().find(|(known, _)| *known == d) {
+                Some(entry) => entry.1 += room,
+                None => by_district.push((d, room)),
+            }
+        }
+        by_district
+            .into_iter()
+            .map(|(d, room)| self.share_room[d as usize].map_or(room, |cap| cap.min(room)))
+            .sum()
     }
 
     /// Counts of excluded sites by reason key, in a stable order.

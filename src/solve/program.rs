@@ -96,6 +96,45 @@ impl Program {
         settings: Settings,
         relax: bool,
     ) -> Result<StageResult, Error> {
+        // When the LP relaxation's optimum is whole, it is the integer optimum: HiGHS's MIP
+        // machinery (presolve, heuristics, branching) is then not needed.
+        if !relax && self.has_integers() {
+            if let Some(lp) = self.minimise_once(objective, settings, true, true)? {
+                let integral = self
+                    .columns
+                    .iter()
+                    .zip(&lp.values)
+                    .all(|(c, &v)| !c.integer || (v - v.round()).abs() <= 1e-7);
+                if integral && lp.status == StageStatus::Optimal {
+                    return Ok(StageResult {
+                        column_duals: Vec::new(),
+                        ..lp
+                    });
+                }
+            }
+        }
+        // The model always has a solution (the shortfall column, and each stage keeps a
+        // bound its own optimum met). HiGHS's presolve has been seen to call such models
+        // infeasible when a stage bound is tight; solving without presolve is then right.
+        if let Some(result) = self.minimise_once(objective, settings, relax, true)? {
+            return Ok(result);
+        }
+        self.minimise_once(objective, settings, relax, false)?
+            .ok_or_else(|| {
+                Error::Solver(
+                    "HiGHS found the model infeasible; this is a bug in quartier (the shortfall variable always makes it feasible), please report it with the scenario".into(),
+                )
+            })
+    }
+
+    /// One HiGHS run; `None` when HiGHS calls the model infeasible.
+    fn minimise_once(
+        &self,
+        objective: &[(Col, f64)],
+        settings: Settings,
+        relax: bool,
+        presolve: bool,
+    ) -> Result<Option<StageResult>, Error> {
         let mut variables = ProblemVariables::new();
         let vars: Vec<Variable> = self
             .columns
@@ -147,6 +186,12 @@ impl Program {
                 .try_set_option("threads", settings.threads as i32)
                 .map_err(|_| option_error("threads"))?;
         }
+        if !presolve {
+            model
+                .try_set_option("presolve", "off")
+                .map_err(|_| option_error("presolve"))?;
+        }
+        let solving = std::time::Instant::now();
         let solved = model
             .try_solve()
             .map_err(|e| Error::Solver(format!("HiGHS stopped with {e:?}")))?;
@@ -157,12 +202,20 @@ impl Program {
             | HighsModelStatus::ReachedSolutionLimit
             | HighsModelStatus::ReachedInterrupt => StageStatus::TimeLimit,
             HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
-                return Err(Error::Solver(
-                    "HiGHS found the model infeasible; this is a bug in quartier (the shortfall variable always makes it feasible), please report it with the scenario".into(),
-                ))
+                return Ok(None)
             }
             other => return Err(Error::Solver(format!("HiGHS ended with status {other:?}"))),
         };
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            let nonzeros: usize = self.rows.iter().map(|r| r.terms.len()).sum();
+            eprintln!(
+                "  HiGHS {:.3} s: {} columns, {} rows, {nonzeros} nonzeros{}",
+                solving.elapsed().as_secs_f64(),
+                self.columns.len(),
+                self.rows.len(),
+                if relax { ", LP" } else { "" }
+            );
+        }
         let solution = solved.get_solution();
         let values = solution.columns().to_vec();
         if values.len() != self.columns.len()
@@ -174,7 +227,7 @@ impl Program {
         }
         let objective_value = objective.iter().map(|&(c, k)| k * values[c]).sum();
         let is_mip = self.has_integers() && !relax;
-        Ok(StageResult {
+        Ok(Some(StageResult {
             status,
             objective: objective_value,
             mip_gap: if is_mip {
@@ -193,6 +246,6 @@ impl Program {
                 solution.dual_columns().to_vec()
             },
             values,
-        })
+        }))
     }
 }

@@ -48,20 +48,9 @@ fn slope(j: u64, kink: f64) -> f64 {
     (j - kink).abs() - (j - 1.0 - kink).abs()
 }
 
-/// Solves the stages; `worst` and `cost` say whether those stages run. `site_room_only` is
-/// the room of each district's sites before its share cap (for marginal values).
-pub fn solve_separable(
-    districts: &[SeparableDistrict],
-    demand: u64,
-    worst: bool,
-    site_room_only: &[u64],
-) -> SeparablePlan {
-    let count = districts.len();
-    let total_cap: u64 = districts.iter().map(|d| d.cap).sum();
-    let k = demand.min(total_cap);
-
-    // Stage B: threshold slope λ of the K-th cheapest increment. Per district, increments
-    // come in at most three runs of equal slope: −1 (below the kink), one across it, +1.
+/// Stage B's threshold: each district's runs of equal slope (−1 below the kink, one step
+/// across it, +1 above; at most three), and the slope λ of the K-th cheapest increment.
+fn threshold(districts: &[SeparableDistrict], k: u64) -> (Vec<Vec<(f64, u64)>>, f64) {
     let runs = |d: &SeparableDistrict| -> Vec<(f64, u64)> {
         let mut runs = Vec::with_capacity(3);
         if d.cap == 0 {
@@ -97,6 +86,53 @@ pub fn solve_separable(
         lambda = s;
         left -= left.min(n);
     }
+    (all_runs, lambda)
+}
+
+/// New places per district that every plan within `slack` of stage B's optimum keeps
+/// (given the most places are placed): `[lo_d, hi_d]`. By duality with λ, a plan's
+/// evenness sum exceeds the optimum by at least the distance of each increment it takes
+/// above λ, or leaves out below λ, so no plan within `slack` takes an increment steeper
+/// than λ + slack or leaves out one flatter than λ − slack.
+pub fn evenness_bounds(
+    districts: &[SeparableDistrict],
+    demand: u64,
+    slack: f64,
+) -> Vec<(u64, u64)> {
+    let total_cap: u64 = districts.iter().map(|d| d.cap).sum();
+    let (all_runs, lambda) = threshold(districts, demand.min(total_cap));
+    let slack = slack.max(EPS);
+    all_runs
+        .iter()
+        .map(|runs| {
+            let lo = runs
+                .iter()
+                .filter(|r| r.0 < lambda - slack)
+                .map(|r| r.1)
+                .sum();
+            let hi = runs
+                .iter()
+                .filter(|r| r.0 <= lambda + slack)
+                .map(|r| r.1)
+                .sum();
+            (lo, hi)
+        })
+        .collect()
+}
+
+/// Solves the stages; `worst` and `cost` say whether those stages run. `site_room_only` is
+/// the room of each district's sites before its share cap (for marginal values).
+pub fn solve_separable(
+    districts: &[SeparableDistrict],
+    demand: u64,
+    worst: bool,
+    site_room_only: &[u64],
+) -> SeparablePlan {
+    let count = districts.len();
+    let total_cap: u64 = districts.iter().map(|d| d.cap).sum();
+    let k = demand.min(total_cap);
+
+    let (all_runs, lambda) = threshold(districts, k);
     let mut must = vec![0u64; count];
     let mut tied = vec![0u64; count];
     for (d, runs) in all_runs.iter().enumerate() {
@@ -284,6 +320,55 @@ mod tests {
             cap,
             kink,
             blocks: vec![(0.0, cap)],
+        }
+    }
+
+    /// Every plan within the slack of the evenness optimum lies within the bounds (checked
+    /// against all plans of small random cities).
+    #[test]
+    fn evenness_bounds_hold_every_near_optimal_plan() {
+        let mut seed = 12345u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for _ in 0..300 {
+            let count = 2 + next(3) as usize;
+            let city: Vec<SeparableDistrict> = (0..count)
+                .map(|_| district(next(5), next(40) as f64 / 8.0 - 1.0))
+                .collect();
+            let demand = next(12);
+            let slack = [0.0, 0.3, 1.0][next(3) as usize];
+            let bounds = evenness_bounds(&city, demand, slack);
+            let k = demand.min(city.iter().map(|d| d.cap).sum());
+            let mut plans = vec![Vec::new()];
+            for d in &city {
+                plans = plans
+                    .into_iter()
+                    .flat_map(|p: Vec<u64>| {
+                        (0..=d.cap).map(move |x| {
+                            let mut p = p.clone();
+                            p.push(x);
+                            p
+                        })
+                    })
+                    .collect();
+            }
+            plans.retain(|p| p.iter().sum::<u64>() == k);
+            let value = |p: &Vec<u64>| -> f64 {
+                p.iter()
+                    .zip(&city)
+                    .map(|(&x, d)| (x as f64 - d.kink).abs())
+                    .sum()
+            };
+            let best = plans.iter().map(value).fold(f64::INFINITY, f64::min);
+            for plan in plans.iter().filter(|p| value(p) <= best + slack + 1e-9) {
+                for (x, (lo, hi)) in plan.iter().zip(&bounds) {
+                    assert!(lo <= x && x <= hi, "{plan:?} outside {bounds:?}");
+                }
+            }
         }
     }
 

@@ -1,0 +1,73 @@
+//! A quick plan that keeps every rule, used as a proof: when it places the whole demand, the
+//! shortfall stage's optimum is 0 and HiGHS need not solve it.
+
+use super::prepare::Prepared;
+use crate::model::{Instance, Plan};
+
+/// Places new places site by site (file order), each time as many as the site, its
+/// district's share cap, its school's seats, every spacing ball containing it and the
+/// demand still allow (none where that is below the site's minimum). The plan keeps every
+/// rule of MODEL.md.
+pub fn greedy_plan(instance: &Instance, prepared: &Prepared) -> Plan {
+    greedy_plan_within(instance, prepared, None)
+}
+
+/// As `greedy_plan`, with at most `district_caps[d]` new places in district d.
+pub(super) fn greedy_plan_within(
+    instance: &Instance,
+    prepared: &Prepared,
+    district_caps: Option<&[u64]>,
+) -> Plan {
+    let mut plan = Plan::empty(instance.sites.len());
+    let mut balls_of: Vec<Vec<u32>> = vec![Vec::new(); instance.sites.len()];
+    for (ball, limit) in prepared.spacing.iter().enumerate() {
+        for &member in &limit.members {
+            balls_of[member as usize].push(ball as u32);
+        }
+    }
+    let mut ball_left: Vec<u64> = prepared.spacing.iter().map(|b| b.room).collect();
+    let mut share_left: Vec<u64> = prepared
+        .share_room
+        .iter()
+        .enumerate()
+        .map(|(d, r)| {
+            let cap = district_caps.map_or(u64::MAX, |caps| caps[d]);
+            r.unwrap_or(u64::MAX).min(cap)
+        })
+        .collect();
+    let mut seat_left: Vec<u64> = prepared
+        .seat_room
+        .iter()
+        .map(|r| r.unwrap_or(u64::MAX))
+        .collect();
+    let mut left = instance.demand;
+    for (s, &room) in prepared.site_room.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        let Some(d) = prepared.site_district[s] else {
+            continue;
+        };
+        let seat = prepared.seat_facility[s].and_then(|f| seat_left.get(f as usize).map(|_| f));
+        let mut take = u64::from(room)
+            .min(left)
+            .min(share_left[d as usize])
+            .min(seat.map_or(u64::MAX, |f| seat_left[f as usize]));
+        for &ball in &balls_of[s] {
+            take = take.min(ball_left[ball as usize]);
+        }
+        if take == 0 || take < u64::from(instance.sites[s].min_places) {
+            continue;
+        }
+        left -= take;
+        plan.places[s] = take as u32;
+        share_left[d as usize] -= take.min(share_left[d as usize]);
+        if let Some(f) = seat {
+            seat_left[f as usize] -= take;
+        }
+        for &ball in &balls_of[s] {
+            ball_left[ball as usize] -= take;
+        }
+    }
+    plan
+}
