@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+// Loading a large city allocates millions of small strings and vectors on both cores;
+// mimalloc does that with far fewer page faults than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // PROJ prints its own errors to stderr ("proj_create: crs not found"); quartier reports
     // them in its messages instead.
