@@ -54,6 +54,7 @@ pub mod generate;
 pub mod io;
 pub mod metrics;
 pub mod model;
+pub mod progress;
 pub mod scenario;
 pub mod solve;
 pub mod spatial;

@@ -10,6 +10,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use crate::model::{District, Instance, Site};
+use crate::progress::{Progress, Silent};
 
 /// Which district contains each site, and how far each site is from its nearest facilities.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,14 +31,22 @@ pub struct Nearest {
 
 impl Geography {
     pub fn of(instance: &Instance) -> Geography {
-        let site_district = locate_sites(&instance.districts, &instance.sites);
+        Geography::of_with(instance, &Silent)
+    }
+
+    /// As `of`, reporting the sites done to `progress`.
+    pub fn of_with(instance: &Instance, progress: &dyn Progress) -> Geography {
+        let sites = instance.sites.len() as u64;
+        progress.start("finding the district of each site", Some(sites));
+        let site_district = locate_sites(&instance.districts, &instance.sites, progress);
         let positions: Vec<[f64; 2]> = instance.sites.iter().map(|s| s.position).collect();
         let nearest = instance
             .facilities
             .iter()
             .map(|layer| {
+                progress.start(&format!("nearest {} of each site", layer.kind), Some(sites));
                 let points: Vec<[f64; 2]> = layer.facilities.iter().map(|f| f.position).collect();
-                nearest_points(&points, &positions)
+                nearest_points_with(&points, &positions, progress)
             })
             .collect();
         Geography {
@@ -52,7 +61,11 @@ type DistrictBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
 /// The district containing each site: bounding-box query in an R-tree of district outlines,
 /// then an exact point-in-polygon test (holes respected, boundary counts as inside). When
 /// several districts contain a site, the first in file order wins.
-pub fn locate_sites(districts: &[District], sites: &[Site]) -> Vec<Option<u32>> {
+pub fn locate_sites(
+    districts: &[District],
+    sites: &[Site],
+    progress: &dyn Progress,
+) -> Vec<Option<u32>> {
     let boxes: Vec<DistrictBox> = districts
         .iter()
         .enumerate()
@@ -68,6 +81,7 @@ pub fn locate_sites(districts: &[District], sites: &[Site]) -> Vec<Option<u32>> 
     sites
         .par_iter()
         .map(|site| {
+            progress.advance(1);
             let point = Point::new(site.position[0], site.position[1]);
             tree.locate_all_at_point(&site.position)
                 .map(|entry| entry.data)
@@ -83,6 +97,14 @@ fn contains(area: &MultiPolygon<f64>, point: Point<f64>) -> bool {
 
 /// For each query point, the nearest of `points` and its Euclidean distance.
 pub fn nearest_points(points: &[[f64; 2]], queries: &[[f64; 2]]) -> Vec<Option<Nearest>> {
+    nearest_points_with(points, queries, &Silent)
+}
+
+fn nearest_points_with(
+    points: &[[f64; 2]],
+    queries: &[[f64; 2]],
+    progress: &dyn Progress,
+) -> Vec<Option<Nearest>> {
     let tree = RTree::bulk_load(
         points
             .iter()
@@ -93,6 +115,7 @@ pub fn nearest_points(points: &[[f64; 2]], queries: &[[f64; 2]]) -> Vec<Option<N
     queries
         .par_iter()
         .map(|query| {
+            progress.advance(1);
             tree.nearest_neighbor(query).map(|entry| Nearest {
                 facility: entry.data,
                 metres: distance(*entry.geom(), *query),
@@ -262,7 +285,7 @@ mod tests {
             site(30.0, 5.0),
         ];
         assert_eq!(
-            locate_sites(&districts, &sites),
+            locate_sites(&districts, &sites, &Silent),
             vec![Some(0), None, Some(1), Some(0), None]
         );
     }
@@ -281,7 +304,7 @@ mod tests {
             .into_iter()
             .map(|p| site(p[0], p[1]))
             .collect();
-        let found = locate_sites(&districts, &sites);
+        let found = locate_sites(&districts, &sites, &Silent);
         for (site, hit) in sites.iter().zip(found) {
             let brute = districts
                 .iter()

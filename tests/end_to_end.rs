@@ -316,3 +316,65 @@ fn compare_shows_what_changed_between_two_plans() {
         missing.stderr
     );
 }
+
+/// Counts what the library reports while loading and indexing.
+#[derive(Default)]
+struct Counting {
+    steps: std::sync::Mutex<Vec<(String, Option<u64>)>>,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl quartier::progress::Progress for Counting {
+    fn start(&self, message: &str, total: Option<u64>) {
+        self.steps
+            .lock()
+            .unwrap()
+            .push((message.to_string(), total));
+    }
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn progress_counts_every_feature_and_site_and_stays_off_a_pipe() {
+    let scenario_path = root().join("scenarios/muenster.toml");
+    let scenario = quartier::io::read_scenario(&scenario_path).unwrap();
+    let progress = Counting::default();
+    let instance = quartier::io::load_instance_with(&scenario, &progress).unwrap();
+    let _ = quartier::spatial::Geography::of_with(&instance, &progress);
+    let steps = progress.steps.lock().unwrap().clone();
+    let counted: u64 = steps.iter().filter_map(|(_, total)| *total).sum();
+    let features = instance.districts.len()
+        + instance.sites.len()
+        + instance
+            .facilities
+            .iter()
+            .map(|l| l.facilities.len())
+            .sum::<usize>();
+    // Every feature read, then every site located and matched to each facility kind.
+    let indexed = instance.sites.len() * (1 + instance.facilities.len());
+    assert_eq!(counted, (features + indexed) as u64, "{steps:?}");
+    assert_eq!(
+        progress.done.load(std::sync::atomic::Ordering::Relaxed),
+        counted
+    );
+    assert!(
+        steps.iter().any(|(m, _)| m == "reading sites.geojson"),
+        "{steps:?}"
+    );
+
+    // On a pipe (as here) nothing but messages goes to stderr, even without --quiet.
+    let out = tempfile::tempdir().unwrap();
+    let run = quartier(
+        &[
+            "solve",
+            scenario_path.to_str().unwrap(),
+            "--out",
+            out.path().join("plan").to_str().unwrap(),
+        ],
+        &root(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+}

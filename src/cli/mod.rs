@@ -98,7 +98,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-/// A spinner on stderr while long steps run, only when stderr is a terminal.
+/// Progress on stderr, only when stderr is a terminal and `--quiet` is not given: a bar for
+/// steps with a known number of items (features read, sites indexed), a spinner otherwise.
 pub struct Progress {
     bar: Option<ProgressBar>,
 }
@@ -107,21 +108,16 @@ impl Progress {
     fn new(quiet: bool) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            bar.set_style(spinner_style());
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
         Progress { bar }
     }
 
-    /// Announces the next step.
+    /// Announces the next step (without a count: a spinner).
     pub fn step(&self, message: &str) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(message.to_string());
-        }
+        crate::progress::Progress::start(self, message, None);
     }
 
     /// Removes the spinner before the summary is printed.
@@ -130,6 +126,43 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+impl crate::progress::Progress for Progress {
+    fn start(&self, message: &str, total: Option<u64>) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        match total {
+            Some(total) => {
+                bar.set_message(message.to_string());
+                bar.set_position(0);
+                bar.set_length(total);
+                bar.set_style(bar_style());
+            }
+            None => {
+                bar.set_style(spinner_style());
+                bar.set_message(message.to_string());
+            }
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(n);
+        }
+    }
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {elapsed:>3} {msg} [{bar:30}] {human_pos}/{human_len}")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 /// Prints to stdout; a closed pipe (`quartier … | head`) is not an error.
@@ -163,13 +196,12 @@ pub struct Loaded {
 /// Reads the scenario and its layers and builds the spatial facts.
 pub fn load(path: &std::path::Path, progress: &Progress) -> Result<Loaded, Error> {
     let started = std::time::Instant::now();
-    progress.step("reading the scenario and its layers");
+    progress.step("reading the scenario");
     let scenario = crate::io::read_scenario(path)?;
-    let instance = crate::io::load_instance(&scenario)?;
+    let instance = crate::io::load_instance_with(&scenario, progress)?;
     let load_s = started.elapsed().as_secs_f64();
-    progress.step("indexing sites, districts and facilities");
     let indexed = std::time::Instant::now();
-    let geography = crate::spatial::Geography::of(&instance);
+    let geography = crate::spatial::Geography::of_with(&instance, progress);
     Ok(Loaded {
         scenario,
         instance,

@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::InputError;
+use crate::progress::{Progress, Silent};
 use crate::scenario::line_column;
 
 /// One layer as read from its file, before any property is interpreted.
@@ -58,6 +59,15 @@ struct RawFeature {
 
 /// Parses the text of a GeoJSON file; `file` is how messages name it.
 pub fn parse_layer(text: &str, file: &str) -> Result<Layer, InputError> {
+    parse_layer_with(text, file, &Silent)
+}
+
+/// As `parse_layer`, reporting each feature parsed to `progress`.
+pub fn parse_layer_with(
+    text: &str,
+    file: &str,
+    progress: &dyn Progress,
+) -> Result<Layer, InputError> {
     let bad = |message: String| InputError::new(file, message);
     let raw: RawCollection = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
@@ -100,10 +110,17 @@ pub fn parse_layer(text: &str, file: &str) -> Result<Layer, InputError> {
             ))
         })?),
     };
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map_or(file.into(), |n| n.to_string_lossy());
+    progress.start(&format!("reading {name}"), Some(raw_features.len() as u64));
     let features = raw_features
         .par_iter()
         .enumerate()
-        .map(|(index, raw)| parse_feature(text, file, index, raw))
+        .map(|(index, raw)| {
+            progress.advance(1);
+            parse_feature(text, file, index, raw)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Layer {
         file: file.to_string(),

@@ -9,9 +9,10 @@ use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Polygon};
 use geojson::{Geometry, GeometryValue, PolygonType};
 
 use super::crs::{self, Transform, LONLAT};
-use super::geojson_in::{format_number, parse_layer, Feature, Layer};
+use super::geojson_in::{format_number, parse_layer_with, Feature, Layer};
 use crate::error::{Error, InputError};
 use crate::model::{District, Facility, FacilityLayer, Instance, Site, SiteStatus};
+use crate::progress::{Progress, Silent};
 use crate::scenario::Scenario;
 
 /// Reads and validates the scenario file.
@@ -47,8 +48,15 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
 
 /// Reads a GeoJSON layer file.
 pub fn read_layer(path: &Path) -> Result<Layer, InputError> {
+    read_layer_with(path, &Silent)
+}
+
+/// As `read_layer`, reporting the features parsed to `progress`.
+pub fn read_layer_with(path: &Path, progress: &dyn Progress) -> Result<Layer, InputError> {
+    let name = path.file_name().unwrap_or(path.as_os_str());
+    progress.start(&format!("reading {}", name.to_string_lossy()), None);
     let text = read_text(path)?;
-    let layer = parse_layer(&text, &path.display().to_string())?;
+    let layer = parse_layer_with(&text, &path.display().to_string(), progress)?;
     if layer.features.is_empty() {
         return Err(InputError::new(
             path.display(),
@@ -60,6 +68,11 @@ pub fn read_layer(path: &Path) -> Result<Layer, InputError> {
 
 /// Loads every layer of the scenario into an `Instance` with metric positions.
 pub fn load_instance(scenario: &Scenario) -> Result<Instance, Error> {
+    load_instance_with(scenario, &Silent)
+}
+
+/// As `load_instance`, reporting the features read to `progress`.
+pub fn load_instance_with(scenario: &Scenario, progress: &dyn Progress) -> Result<Instance, Error> {
     let default_crs = crs::normalise_crs_name(&scenario.crs);
     crs::check_known(&default_crs).map_err(|e| {
         InputError::new(
@@ -68,12 +81,12 @@ pub fn load_instance(scenario: &Scenario) -> Result<Instance, Error> {
         )
     })?;
 
-    let district_layer = read_layer(&scenario.districts)?;
-    let site_layer = read_layer(&scenario.sites)?;
+    let district_layer = read_layer_with(&scenario.districts, progress)?;
+    let site_layer = read_layer_with(&scenario.sites, progress)?;
     let facility_layers = scenario
         .facilities
         .iter()
-        .map(|(kind, path)| Ok((kind.clone(), read_layer(path)?)))
+        .map(|(kind, path)| Ok((kind.clone(), read_layer_with(path, progress)?)))
         .collect::<Result<Vec<_>, InputError>>()?;
 
     let layer_crs = |layer: &Layer| -> Result<String, InputError> {
@@ -120,6 +133,7 @@ pub fn load_instance(scenario: &Scenario) -> Result<Instance, Error> {
         None => utm_of(&districts_raw)?,
     };
 
+    progress.start("reprojecting", None);
     let districts = project_districts(districts_raw, &metric)?;
     let sites = project_sites(sites_raw, &metric)?;
     let facilities = facilities_raw

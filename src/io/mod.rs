@@ -11,5 +11,5 @@ pub mod plan_in;
 pub mod qml;
 pub mod report;
 
-pub use load::{load_instance, read_scenario};
+pub use load::{load_instance, load_instance_with, read_scenario};
 pub use output::{OutputFolder, PlanReport};
