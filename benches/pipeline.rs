@@ -1,9 +1,12 @@
 //! The steps of `quartier solve` measured separately on generated city grids: load
-//! (parse + reproject), index (R-trees + rules), solve (build + HiGHS) and write.
+//! (parse + reproject), index (R-trees: district of each site, nearest facilities), build
+//! (the model's data: room per site, district caps, spacing neighbourhoods), solve (the
+//! HiGHS program where one is needed) and write.
 //!
 //! Sizes: 10,000, 100,000 and 1,000,000 sites (the largest only with
-//! `QUARTIER_BENCH_LARGE=1`, as one run takes seconds). Fixed seeds, so every run measures
-//! the same inputs. Run with `cargo bench --bench pipeline`.
+//! `QUARTIER_BENCH_LARGE=1`, as one run takes seconds), and the solve with the spacing rule
+//! on 20,000 sites. Fixed seeds, so every run measures the same inputs. Run with
+//! `cargo bench --bench pipeline`.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -18,6 +21,10 @@ use quartier::metrics::figures;
 use quartier::solve::{solve, Prepared};
 use quartier::spatial::Geography;
 use serde_json::Map;
+
+// The same allocator as the binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn generate(dir: &Path, cells: u32, sites: u64) -> std::path::PathBuf {
     let spec = GridSpec {
@@ -54,12 +61,12 @@ fn pipeline(c: &mut Criterion) {
         });
         let instance = load_instance(&scenario).unwrap();
         group.bench_with_input(BenchmarkId::new("index", sites), &instance, |b, i| {
-            b.iter(|| {
-                let geography = Geography::of(i);
-                Prepared::new(i, &geography)
-            })
+            b.iter(|| Geography::of(i))
         });
         let geography = Geography::of(&instance);
+        group.bench_with_input(BenchmarkId::new("build", sites), &geography, |b, g| {
+            b.iter(|| Prepared::new(&instance, g))
+        });
         let prepared = Prepared::new(&instance, &geography);
         group.bench_with_input(BenchmarkId::new("solve", sites), &prepared, |b, p| {
             b.iter(|| solve(&instance, p).unwrap())
@@ -96,5 +103,24 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline);
+/// The solve with spacing (200 m, at most 100 places) on 20,000 sites of a 40 × 40 grid.
+fn spacing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spacing");
+    group.sample_size(10);
+    let dir = tempfile::tempdir().unwrap();
+    let scenario_path = generate(dir.path(), 40, 20_000);
+    let text = std::fs::read_to_string(&scenario_path).unwrap();
+    std::fs::write(&scenario_path, text.replace("# radius = ", "radius = ")).unwrap();
+    let scenario = read_scenario(&scenario_path).unwrap();
+    assert!(scenario.rules.spacing.is_some());
+    let instance = load_instance(&scenario).unwrap();
+    let geography = Geography::of(&instance);
+    let prepared = Prepared::new(&instance, &geography);
+    group.bench_function(BenchmarkId::new("solve", 20_000), |b| {
+        b.iter(|| solve(&instance, &prepared).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, spacing);
 criterion_main!(benches);

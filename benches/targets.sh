@@ -2,10 +2,12 @@
 # End-to-end timings of `quartier solve` on generated city grids (the targets of
 # BENCHMARKS.md): wall time and peak memory from /usr/bin/time, the solver's own split from
 # summary.json. Usage: bash benches/targets.sh [WORKDIR]   (needs `make build` first)
+# A run that takes longer than QUARTIER_BENCH_LIMIT seconds (default 900) is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quartier=$PWD/target/release/quartier
 work=${1:-/tmp/quartier-bench}
+limit=${QUARTIER_BENCH_LIMIT:-900} # seconds per run
 mkdir -p "$work"
 
 run() { # name cells sites spacing(yes/no)
@@ -18,8 +20,11 @@ run() { # name cells sites spacing(yes/no)
     sed -i 's/^# radius = /radius = /' "$dir/scenario.toml"
   fi
   rm -rf "$dir/out"
-  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$quartier" solve "$dir/scenario.toml" --out "$dir/out" --quiet >/dev/null
-  read -r wall kb < "$dir/time.txt"
+  if ! timeout "$limit" /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$quartier" solve "$dir/scenario.toml" --out "$dir/out" --quiet >/dev/null; then
+    echo "| $name | > $limit | | | | | | | not finished | | |"
+    return
+  fi
+  read -r wall kb < <(tail -n 1 "$dir/time.txt")
   python3 - "$name" "$wall" "$kb" "$dir/out/summary.json" <<'PY'
 import json, sys
 name, wall, kb, path = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

@@ -51,6 +51,32 @@ pub struct OutputFolder {
     committed: bool,
 }
 
+/// Removes the half-written folders `.NAME.partial-PID` that runs which were killed while
+/// writing left behind (their process no longer exists). Only on Linux, where `/proc`
+/// tells; a folder of a run still going is never touched.
+fn remove_abandoned(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.partial-");
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 impl OutputFolder {
     /// Checks that the target can be written without losing anything, and creates the
     /// temporary folder.
@@ -115,6 +141,7 @@ impl OutputFolder {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "out".into());
+        remove_abandoned(&parent, &name);
         let temp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if temp.exists() {
             fs::remove_dir_all(&temp).map_err(|e| Error::io(&temp, e))?;
@@ -359,4 +386,29 @@ fn top_marginal(report: &PlanReport, values: &[f64], count: usize) -> Vec<Value>
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_of_killed_runs_are_removed_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has this id (Linux ids stay below 2^22).
+        let abandoned = dir.path().join(".plan.partial-999999999");
+        let other_name = dir.path().join(".other.partial-999999999");
+        let mine = dir
+            .path()
+            .join(format!(".plan.partial-{}x", std::process::id()));
+        for folder in [&abandoned, &other_name, &mine] {
+            fs::create_dir(folder).unwrap();
+        }
+        let folder = OutputFolder::prepare(&dir.path().join("plan"), &[]).unwrap();
+        folder.write("a.txt", |out| out.write_all(b"a")).unwrap();
+        folder.commit().unwrap();
+        assert!(!abandoned.exists());
+        assert!(other_name.exists() && mine.exists());
+        assert!(dir.path().join("plan/a.txt").exists());
+    }
 }
