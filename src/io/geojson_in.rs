@@ -9,7 +9,7 @@ use geojson::{Geometry, GeometryValue};
 use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::InputError;
 use crate::progress::{Progress, Silent};
@@ -32,7 +32,52 @@ pub struct Feature {
     /// The top-level `id` member.
     pub id: Option<Value>,
     pub geometry: Option<Geometry>,
-    pub properties: Map<String, Value>,
+    properties: Properties,
+}
+
+/// A feature's properties as a compact list (a million features' property maps are the
+/// largest part of loading; a list of a few pairs is a third of a hash map's size).
+#[derive(Debug, Default)]
+struct Properties(Box<[(Box<str>, Value)]>);
+
+impl Properties {
+    /// The value of `key` (the last, should a file repeat a key, as JSON parsers do).
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| v)
+    }
+}
+
+impl<'de> Deserialize<'de> for Properties {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Properties;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of properties or null")
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Properties, E> {
+                Ok(Properties::default())
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Properties, A::Error> {
+                let mut pairs: Vec<(Box<str>, Value)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some((key, value)) =
+                    map.next_entry::<std::borrow::Cow<'de, str>, Value>()?
+                {
+                    pairs.push((key.into(), value));
+                }
+                Ok(Properties(pairs.into_boxed_slice()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Deserialize)]
@@ -54,7 +99,7 @@ struct RawFeature {
     #[serde(default)]
     geometry: Option<Geometry>,
     #[serde(default)]
-    properties: Option<Map<String, Value>>,
+    properties: Option<Properties>,
 }
 
 /// Parses the text of a GeoJSON file; `file` is how messages name it.
@@ -375,6 +420,30 @@ mod tests {
         );
         let err = parse_layer("[1, 2]", "x.geojson").unwrap_err().to_string();
         assert!(err.contains("not a GeoJSON FeatureCollection"), "{err}");
+    }
+
+    #[test]
+    fn properties_escaped_keys_repeated_keys_and_null() {
+        let text = r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": null,
+             "properties": {"Bev\u00f6lkerung": 12, "cap": 1, "cap": 2, "name": "Gr\u00fcn"}},
+            {"type": "Feature", "geometry": null, "properties": null}]}"#;
+        let layer = parse_layer(text, "d.geojson").unwrap();
+        let first = &layer.features[0];
+        assert_eq!(first.number("Bevölkerung").unwrap(), Some(12.0));
+        assert_eq!(first.number("cap").unwrap(), Some(2.0));
+        assert_eq!(first.text("name").as_deref(), Some("Grün"));
+        assert_eq!(layer.features[1].number("cap").unwrap(), None);
+        let err = parse_layer(
+            r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": 3}]}"#,
+            "d.geojson",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("feature 0") && err.contains("properties"),
+            "{err}"
+        );
     }
 
     #[test]
