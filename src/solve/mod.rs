@@ -14,6 +14,13 @@
 //! ball and is optimal for a relaxation of the full model, so it is optimal for the full
 //! model (stage by stage). When no rule ties sites together, an exact per-district algorithm
 //! (`separable`) replaces HiGHS.
+//!
+//! With spacing, the plan without spacing usually keeps its evenness: then every district's
+//! new places stay within bounds that duality gives (`separable::evenness_bounds`), and only
+//! balls that could overfill within them can matter (`solve_within_evenness_bounds`, which
+//! checks the assumption and falls back otherwise). Each district's deviation also gets the
+//! chord cut that makes its LP relaxation exact for whole numbers, each stage tries the LP
+//! first, and a greedy plan that places the whole demand proves a zero shortfall.
 
 mod greedy;
 mod prepare;
