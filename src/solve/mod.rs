@@ -190,6 +190,11 @@ fn solve_within_evenness_bounds(
     }
     active.bounds = Some(bounds);
     let solution = lazy_rounds(instance, prepared, active, started)?;
+    if solution.status == SolveStatus::TimeLimit {
+        // A plan that keeps every rule, reported with the time limit's status and gap; no
+        // time is left to start again without the bounds.
+        return Ok(Some(solution));
+    }
     let holds = value(&solution, Stage::Shortfall) == Some(shortfall)
         && value(&solution, Stage::Evenness)
             .is_some_and(|v| v <= evenness + 1e-6 * evenness.max(1.0));
@@ -272,9 +277,12 @@ fn lazy_rounds(
             }
         }
         if out_of_time {
+            let over = match violated.len() {
+                1 => "1 spacing neighbourhood was still over its limit".to_string(),
+                n => format!("{n} spacing neighbourhoods were still over their limits"),
+            };
             return Err(Error::Solver(format!(
-                "the time limit ended the solve while {} spacing neighbourhoods were still over their limit; raise [solver] time_limit_s",
-                violated.len()
+                "the time limit ended the solve while {over}; raise [solver] time_limit_s"
             )));
         }
         if std::env::var_os("QUARTIER_TRACE").is_some() {
