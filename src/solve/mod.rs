@@ -117,23 +117,26 @@ struct CityProgram {
 /// Builds and solves the lexicographic program; the plan always satisfies every rule.
 pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let started = Instant::now();
-    let none = SpacingRows::none(instance);
-    if let Some(relaxed) = solve_separable_city(instance, prepared, &none) {
-        if violated_spacing(prepared, &none, &relaxed.plan).is_empty() {
+    let mut active = SpacingRows::none(instance);
+    if let Some(relaxed) = solve_separable_city(instance, prepared, &active) {
+        let violated = violated_spacing(prepared, &active, &relaxed.plan);
+        if violated.is_empty() {
             return Ok(relaxed);
         }
         if let Some(solution) = solve_within_evenness_bounds(instance, prepared, &relaxed, started)?
         {
             return Ok(solution);
         }
+        // The first lazy round would solve the relaxation again: go on from its violations.
+        active.add(prepared, violated);
     }
-    lazy_rounds(instance, prepared, none, started)
+    lazy_rounds(instance, prepared, active, started)
 }
 
 /// Spacing balls usually leave stage B's optimum where it is without them. If so, every
 /// optimal plan keeps each district's new places within the bounds of `evenness_bounds`,
 /// and only the balls that could be overfilled within those bounds matter: usually few,
-/// so all go into the model at once. The plan is accepted when its shortfall and evenness
+/// so all go into the model at once (lazily when they are many). The plan is accepted when its shortfall and evenness
 /// equal the relaxation's (which proves the assumption); otherwise `None`.
 fn solve_within_evenness_bounds(
     instance: &Instance,
@@ -157,12 +160,13 @@ fn solve_within_evenness_bounds(
     // Later stages let evenness exceed its optimum by 1e-6 of it: the bounds allow more.
     let slack = 3e-6 * evenness.max(1.0);
     let (districts, _) = separable_districts(instance, prepared);
-    let bounds = separable::evenness_bounds(&districts, instance.demand, slack);
-    if bounds
-        .iter()
-        .zip(&districts)
-        .all(|(&(_, hi), d)| hi >= d.cap)
-    {
+    // Only the upper bounds matter: they keep balls from overfilling. (Lower bounds could make
+    // the model infeasible where spacing moves the optimum.)
+    let highest: Vec<u64> = separable::evenness_bounds(&districts, instance.demand, slack)
+        .into_iter()
+        .map(|(_, hi)| hi)
+        .collect();
+    if highest.iter().zip(&districts).all(|(&hi, d)| hi >= d.cap) {
         return Ok(None); // every district may take anything up to its cap: nothing gained
     }
     let mut active = SpacingRows::none(instance);
@@ -170,7 +174,7 @@ fn solve_within_evenness_bounds(
         .spacing
         .iter()
         .enumerate()
-        .filter(|(_, ball)| could_overfill(prepared, &bounds, ball))
+        .filter(|(_, ball)| prepared.room_within(&ball.members, |d| highest[d]) > ball.room)
         .map(|(index, _)| index)
         .collect();
     let members: usize = candidates
@@ -188,7 +192,7 @@ fn solve_within_evenness_bounds(
     if members <= 400_000 {
         active.add(prepared, candidates);
     }
-    active.bounds = Some(bounds);
+    active.most_new = Some(highest);
     let solution = lazy_rounds(instance, prepared, active, started)?;
     if solution.status == SolveStatus::TimeLimit {
         // A plan that keeps every rule, reported with the time limit's status and gap; no
@@ -202,27 +206,6 @@ fn solve_within_evenness_bounds(
         eprintln!("evenness bounds: optimum kept: {holds}");
     }
     Ok(holds.then_some(solution))
-}
-
-/// True when the sites of `ball` could take more than its room while every district keeps
-/// within its bounds.
-fn could_overfill(prepared: &Prepared, bounds: &[(u64, u64)], ball: &SpacingLimit) -> bool {
-    let mut by_district: Vec<(u32, u64)> = Vec::new();
-    for &s in &ball.members {
-        let Some(d) = prepared.site_district[s as usize] else {
-            continue;
-        };
-        let room = u64::from(prepared.site_room[s as usize]);
-        match by_district.iter_mut().find(|(known, _)| *known == d) {
-            Some(entry) => entry.1 += room,
-            None => by_district.push((d, room)),
-        }
-    }
-    by_district
-        .into_iter()
-        .map(|(d, room)| room.min(bounds[d as usize].1))
-        .sum::<u64>()
-        > ball.room
 }
 
 /// Solves, checks every spacing ball, adds the violated ones and solves again until none is.
@@ -242,11 +225,8 @@ fn lazy_rounds(
             Some(solution) => Ok(solution),
             None => {
                 let fills = *fills_demand.get_or_insert_with(|| {
-                    let caps: Option<Vec<u64>> = active
-                        .bounds
-                        .as_ref()
-                        .map(|b| b.iter().map(|&(_, hi)| hi).collect());
-                    greedy::greedy_plan_within(instance, prepared, caps.as_deref()).placed()
+                    greedy::greedy_plan_within(instance, prepared, active.most_new.as_deref())
+                        .placed()
                         >= instance.demand
                 });
                 solve_program(instance, prepared, &active, started, true, fills)?
@@ -320,8 +300,8 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
 struct SpacingRows {
     rows: Vec<usize>,
     in_spacing: Vec<bool>,
-    /// New places per district kept within `[lo, hi]` (see `solve_within_evenness_bounds`).
-    bounds: Option<Vec<(u64, u64)>>,
+    /// At most this many new places per district (see `solve_within_evenness_bounds`).
+    most_new: Option<Vec<u64>>,
 }
 
 impl SpacingRows {
@@ -329,7 +309,7 @@ impl SpacingRows {
         SpacingRows {
             rows: Vec::new(),
             in_spacing: vec![false; instance.sites.len()],
-            bounds: None,
+            most_new: None,
         }
     }
 
@@ -519,7 +499,7 @@ fn site_room_by_district(instance: &Instance, prepared: &Prepared) -> Vec<u64> {
 fn is_coupled(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> bool {
     let usable = |s: usize| prepared.site_room[s] > 0;
     if !active.rows.is_empty()
-        || active.bounds.is_some()
+        || active.most_new.is_some()
         || (0..instance.sites.len()).any(|s| usable(s) && instance.sites[s].min_places > 0)
     {
         return true;
@@ -790,10 +770,8 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
     });
     // Last, so that dropping them leaves the other row indices as they are.
     let mut bound_rows = Vec::new();
-    if let Some(bounds) = &active.bounds {
-        // Only the upper bounds: they are what keeps balls from overfilling. (Lower bounds
-        // could make the model infeasible where spacing moves the optimum.)
-        for (d, &(_, hi)) in bounds.iter().enumerate() {
+    if let Some(most_new) = &active.most_new {
+        for (d, &hi) in most_new.iter().enumerate() {
             if hi < room_in_district[d] {
                 bound_rows.push(program.add_row(in_district[d].clone(), hi as f64, false));
             }

@@ -171,7 +171,7 @@ impl Prepared {
                 .map(|&m| members[m as usize])
                 .filter(|&s| self.site_room[s as usize] > 0)
                 .collect();
-            let could_take = self.could_take(&usable);
+            let could_take = self.room_within(&usable, |d| self.share_room[d].unwrap_or(u64::MAX));
             if could_take <= room {
                 continue;
             }
@@ -195,9 +195,9 @@ impl Prepared {
         limits
     }
 
-    /// The most new places `sites` (ascending) could take together: their room, where the
-    /// share cap of their district leaves that much.
-    fn could_take(&self, sites: &[u32]) -> u64 {
+    /// The most new places `sites` could take together: their room, but at most
+    /// `district_cap(d)` in each district d.
+    pub(super) fn room_within(&self, sites: &[u32], district_cap: impl Fn(usize) -> u64) -> u64 {
         let mut by_district: Vec<(u32, u64)> = Vec::new();
         for &s in sites {
             let Some(d) = self.site_district[s as usize] else {
@@ -211,7 +211,7 @@ impl Prepared {
         }
         by_district
             .into_iter()
-            .map(|(d, room)| self.share_room[d as usize].map_or(room, |cap| cap.min(room)))
+            .map(|(d, room)| room.min(district_cap(d as usize)))
             .sum()
     }
 
