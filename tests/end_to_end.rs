@@ -8,6 +8,22 @@ use common::*;
 use quartier::io::crs::Transform;
 use serde_json::{json, Value};
 
+/// `quartier verify` (the independent checker) accepts the plan in `out`.
+fn assert_verifies(scenario: &str, out: &str, cwd: &std::path::Path) {
+    let plan = format!("{out}/sites.geojson");
+    let verify = quartier(&["verify", scenario, &plan], cwd);
+    assert_eq!(
+        verify.code, 0,
+        "verify {scenario}: {}{}",
+        verify.stdout, verify.stderr
+    );
+    assert!(
+        verify.stdout.contains("keeps every rule"),
+        "{}",
+        verify.stdout
+    );
+}
+
 fn solve_and_verify(scenario: &std::path::Path, out: &std::path::Path) -> Value {
     let cwd = root();
     let run = quartier(
@@ -29,27 +45,7 @@ fn solve_and_verify(scenario: &std::path::Path, out: &std::path::Path) -> Value 
         run.stderr
     );
     assert!(run.stdout.contains("dissimilarity"), "{}", run.stdout);
-    let verify = quartier(
-        &[
-            "verify",
-            scenario.to_str().unwrap(),
-            out.join("sites.geojson").to_str().unwrap(),
-        ],
-        &cwd,
-    );
-    assert_eq!(
-        verify.code,
-        0,
-        "verify {}: {}{}",
-        scenario.display(),
-        verify.stdout,
-        verify.stderr
-    );
-    assert!(
-        verify.stdout.contains("keeps every rule"),
-        "{}",
-        verify.stdout
-    );
+    assert_verifies(scenario.to_str().unwrap(), out.to_str().unwrap(), &cwd);
     read_json(&out.join("summary.json"))
 }
 
@@ -228,6 +224,7 @@ fn a_second_solve_replaces_its_own_output_folder() {
     for _ in 0..2 {
         let run = quartier(&["solve", "scenario.toml", "--quiet"], dir.path());
         assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_verifies("scenario.toml", "out/scenario", dir.path());
     }
     let names: Vec<String> = std::fs::read_dir(dir.path().join("out/scenario"))
         .unwrap()
@@ -252,6 +249,7 @@ fn verify_catches_an_edited_plan() {
         quartier(&["solve", "scenario.toml", "--quiet"], dir.path()).code,
         0
     );
+    assert_verifies("scenario.toml", "out/scenario", dir.path());
     let plan = dir.path().join("out/scenario/sites.geojson");
     let mut value = read_json(&plan);
     for f in value["features"].as_array_mut().unwrap() {
@@ -279,6 +277,7 @@ fn compare_shows_what_changed_between_two_plans() {
         .code,
         0
     );
+    assert_verifies("scenario.toml", "a", dir.path());
     write_scenario(dir.path(), 20, "");
     assert_eq!(
         quartier(
@@ -288,6 +287,7 @@ fn compare_shows_what_changed_between_two_plans() {
         .code,
         0
     );
+    assert_verifies("scenario.toml", "b", dir.path());
     let run = quartier(&["compare", "a", "b", "--html", "compare.html"], dir.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
     let line = run
@@ -377,4 +377,10 @@ fn progress_counts_every_feature_and_site_and_stays_off_a_pipe() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "");
+    let plan = out.path().join("plan");
+    assert_verifies(
+        scenario_path.to_str().unwrap(),
+        plan.to_str().unwrap(),
+        &root(),
+    );
 }

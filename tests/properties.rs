@@ -167,6 +167,7 @@ proptest! {
         let fast = solve(&instance, &prepared).unwrap();
         prop_assert_eq!(fast.method, "separable");
         let mip = quartier::solve::solve_mip(&instance, &prepared).unwrap();
+        prop_assert!(check_plan(&instance, &geography, &mip.plan).violations.is_empty());
         prop_assert_eq!(fast.stages.len(), mip.stages.len());
         for ((stage, a), (_, b)) in fast.stages.iter().zip(&mip.stages) {
             prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{:?}: separable {} vs HiGHS {}", stage, a, b);
@@ -185,6 +186,9 @@ proptest! {
         let prepared = Prepared::new(&instance, &geography);
         let lazy = solve(&instance, &prepared).unwrap();
         let full = quartier::solve::solve_mip(&instance, &prepared).unwrap();
+        for plan in [&lazy.plan, &full.plan] {
+            prop_assert!(check_plan(&instance, &geography, plan).violations.is_empty());
+        }
         for ((stage, a), (_, b)) in lazy.stages.iter().zip(&full.stages) {
             prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{:?}: lazy {} vs full {}", stage, a, b);
         }
@@ -198,6 +202,7 @@ proptest! {
         let geography = Geography::of(&instance);
         let prepared = Prepared::new(&instance, &geography);
         let solution = solve(&instance, &prepared).unwrap();
+        prop_assert!(check_plan(&instance, &geography, &solution.plan).violations.is_empty());
         // The identity holds for any plan without shortfall: take the demand as placed.
         let mut instance = instance;
         instance.demand = solution.plan.placed();
@@ -279,6 +284,7 @@ proptest! {
         let prepared = Prepared::new(&instance, &geography);
         let fast = solve(&instance, &prepared).unwrap();
         let full = quartier::solve::solve_mip(&instance, &prepared).unwrap();
+        prop_assert!(check_plan(&instance, &geography, &full.plan).violations.is_empty());
         prop_assert_eq!(fast.stages.len(), full.stages.len());
         for ((stage, a), (_, b)) in fast.stages.iter().zip(&full.stages) {
             prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{:?}: fast {} vs full {}", stage, a, b);
