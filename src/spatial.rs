@@ -154,6 +154,26 @@ impl Neighbours {
 
 /// For every point, the points within `radius` metres (Euclidean, boundary included).
 pub fn neighbours_within(points: &[[f64; 2]], radius: f64) -> Neighbours {
+    let lists = map_neighbourhoods(points, radius, |_, list| Some(list.to_vec()));
+    let mut offsets = Vec::with_capacity(lists.len() + 1);
+    offsets.push(0);
+    let mut members = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+    for list in lists {
+        members.extend_from_slice(&list);
+        offsets.push(members.len());
+    }
+    Neighbours { offsets, members }
+}
+
+/// Hands each point's neighbourhood (the positions of the points within `radius` metres,
+/// itself included, ascending) to `keep`, on all cores, and returns what it keeps, in point
+/// order. Unlike `neighbours_within`, no more than one neighbourhood per core is held at a
+/// time: a million sites with hundreds of neighbours each would take gigabytes.
+pub fn map_neighbourhoods<T: Send>(
+    points: &[[f64; 2]],
+    radius: f64,
+    keep: impl Fn(usize, &[u32]) -> Option<T> + Sync,
+) -> Vec<T> {
     let tree = RTree::bulk_load(
         points
             .iter()
@@ -162,9 +182,10 @@ pub fn neighbours_within(points: &[[f64; 2]], radius: f64) -> Neighbours {
             .collect::<Vec<_>>(),
     );
     let radius2 = radius * radius;
-    let lists: Vec<Vec<u32>> = points
+    points
         .par_iter()
-        .map(|p| {
+        .enumerate()
+        .filter_map(|(i, p)| {
             let envelope = AABB::from_corners(
                 [p[0] - radius, p[1] - radius],
                 [p[0] + radius, p[1] + radius],
@@ -179,17 +200,9 @@ pub fn neighbours_within(points: &[[f64; 2]], radius: f64) -> Neighbours {
                 .map(|entry| entry.data)
                 .collect();
             list.sort_unstable();
-            list
+            keep(i, &list)
         })
-        .collect();
-    let mut offsets = Vec::with_capacity(lists.len() + 1);
-    offsets.push(0);
-    let mut members = Vec::with_capacity(lists.iter().map(Vec::len).sum());
-    for list in lists {
-        members.extend_from_slice(&list);
-        offsets.push(members.len());
-    }
-    Neighbours { offsets, members }
+        .collect()
 }
 
 #[cfg(test)]

@@ -18,13 +18,51 @@ pub(super) fn greedy_plan_within(
     prepared: &Prepared,
     district_caps: Option<&[u64]>,
 ) -> Plan {
-    let mut plan = Plan::empty(instance.sites.len());
-    let mut balls_of: Vec<Vec<u32>> = vec![Vec::new(); instance.sites.len()];
-    for (ball, limit) in prepared.spacing.iter().enumerate() {
+    greedy_plans_within(instance, prepared, &[district_caps])
+        .pop()
+        .expect("one plan per list of caps")
+}
+
+/// `greedy_plan_within` for several lists of caps, sharing the index of balls by site.
+pub(super) fn greedy_plans_within(
+    instance: &Instance,
+    prepared: &Prepared,
+    caps: &[Option<&[u64]>],
+) -> Vec<Plan> {
+    // The balls containing each site, in compressed form: balls_of[starts[s]..starts[s + 1]].
+    let mut starts = vec![0usize; instance.sites.len() + 1];
+    for limit in &prepared.spacing {
         for &member in &limit.members {
-            balls_of[member as usize].push(ball as u32);
+            starts[member as usize + 1] += 1;
         }
     }
+    for s in 0..instance.sites.len() {
+        starts[s + 1] += starts[s];
+    }
+    let mut balls_of = vec![0u32; starts[instance.sites.len()]];
+    let mut filled = starts.clone();
+    for (ball, limit) in prepared.spacing.iter().enumerate() {
+        for &member in &limit.members {
+            balls_of[filled[member as usize]] = ball as u32;
+            filled[member as usize] += 1;
+        }
+    }
+    caps.iter()
+        .map(|district_caps| {
+            one_greedy_plan(instance, prepared, *district_caps, |s| {
+                &balls_of[starts[s]..starts[s + 1]]
+            })
+        })
+        .collect()
+}
+
+fn one_greedy_plan<'a>(
+    instance: &Instance,
+    prepared: &Prepared,
+    district_caps: Option<&[u64]>,
+    balls_of: impl Fn(usize) -> &'a [u32],
+) -> Plan {
+    let mut plan = Plan::empty(instance.sites.len());
     let mut ball_left: Vec<u64> = prepared.spacing.iter().map(|b| b.room).collect();
     let mut share_left: Vec<u64> = prepared
         .share_room
@@ -53,7 +91,7 @@ pub(super) fn greedy_plan_within(
             .min(left)
             .min(share_left[d as usize])
             .min(seat.map_or(u64::MAX, |f| seat_left[f as usize]));
-        for &ball in &balls_of[s] {
+        for &ball in balls_of(s) {
             take = take.min(ball_left[ball as usize]);
         }
         if take == 0 || take < u64::from(instance.sites[s].min_places) {
@@ -65,7 +103,7 @@ pub(super) fn greedy_plan_within(
         if let Some(f) = seat {
             seat_left[f as usize] -= take;
         }
-        for &ball in &balls_of[s] {
+        for &ball in balls_of(s) {
             ball_left[ball as usize] -= take;
         }
     }

@@ -112,36 +112,171 @@ struct CityProgram {
     aggregated_sites: usize,
     /// Rows keeping districts within evenness bounds (dropped for marginal values).
     bound_rows: Vec<usize>,
+    /// The column of each site that has one of its own.
+    site_column: Vec<Option<Col>>,
 }
 
 /// Builds and solves the lexicographic program; the plan always satisfies every rule.
 pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let started = Instant::now();
-    let mut active = SpacingRows::none(instance);
-    if let Some(relaxed) = solve_separable_city(instance, prepared, &active) {
-        let violated = violated_spacing(prepared, &active, &relaxed.plan);
-        if violated.is_empty() {
-            return Ok(relaxed);
-        }
-        if let Some(solution) = solve_within_evenness_bounds(instance, prepared, &relaxed, started)?
+    let Some(relaxed) = solve_separable_city(instance, prepared, &SpacingRows::none(instance))
+    else {
+        // Minimum occupancies or school seats tie sites together: HiGHS from the start.
+        let proven = shortfall_proof(instance, prepared);
+        return solve_program(
+            instance,
+            prepared,
+            SpacingRows::lazy(instance, prepared),
+            &proven,
+            None,
+            started,
+        );
+    };
+    let violated = violated_spacing(prepared, &[], &relaxed.plan);
+    if violated.is_empty() {
+        return Ok(relaxed);
+    }
+    let (proven, plan) = proven_stages(instance, prepared, &relaxed);
+    // When the evenness optimum is the relaxation's, so are its duals: the relaxation's
+    // optimal duals, with 0 for every spacing ball, are feasible for the full evenness LP and
+    // reach its optimum. The relaxation's marginal values then hold for the city's model.
+    let proven_marginal_values = proven
+        .iter()
+        .any(|(s, _)| *s == Stage::Evenness)
+        .then_some(relaxed.marginal_values.as_deref())
+        .flatten();
+    if proven.len() == relaxed.stages.len() {
+        return Ok(proven_solution(
+            prepared,
+            plan,
+            proven,
+            proven_marginal_values,
+            started,
+        ));
+    }
+    if std::env::var_os("QUARTIER_NO_BOUNDS").is_none() {
+        if let Some(solution) =
+            solve_within_evenness_bounds(instance, prepared, &relaxed, &proven, started)?
         {
             return Ok(solution);
         }
-        // The first lazy round would solve the relaxation again: go on from its violations.
-        active.add(prepared, violated);
     }
-    lazy_rounds(instance, prepared, active, started)
+    let mut active = SpacingRows::lazy(instance, prepared);
+    active.add(violated);
+    solve_program(
+        instance,
+        prepared,
+        active,
+        &proven,
+        proven_marginal_values,
+        started,
+    )
+}
+
+/// The shortfall stage's optimum is 0 when a plan that keeps every rule places the whole
+/// demand.
+fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(Stage, f64)> {
+    let fills = greedy::greedy_plan(instance, prepared).placed() >= instance.demand;
+    if fills && instance.stages.first() == Some(&Stage::Shortfall) {
+        vec![(Stage::Shortfall, 0.0)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The relaxation without spacing is solved exactly, and its optimum of each stage is a
+/// lower bound for the full model's (given the same earlier optima). A plan that keeps every
+/// rule and reaches the relaxation's optima of the first stages proves them for the full
+/// model, so HiGHS need not solve those stages. Tried: the relaxation's places per district
+/// put on sites that keep every ball, then a greedy plan within the evenness bounds, then the
+/// plain greedy plan. Returns the proven stages (a prefix of the relaxation's) and the plan.
+fn proven_stages(
+    instance: &Instance,
+    prepared: &Prepared,
+    relaxed: &Solution,
+) -> (Vec<(Stage, f64)>, Plan) {
+    let mut per_district = vec![0u64; instance.districts.len()];
+    for (s, &x) in relaxed.plan.places.iter().enumerate() {
+        if let Some(d) = prepared.site_district[s] {
+            per_district[d as usize] += u64::from(x);
+        }
+    }
+    let (districts, _) = separable_districts(instance, prepared);
+    let evenness = relaxed
+        .stages
+        .iter()
+        .find(|(s, _)| *s == Stage::Evenness)
+        .map_or(0.0, |&(_, v)| v);
+    let highest: Vec<u64> =
+        separable::evenness_bounds(&districts, instance.demand, 1e-9 * evenness.max(1.0))
+            .into_iter()
+            .map(|(_, hi)| hi)
+            .collect();
+    let plans = greedy::greedy_plans_within(
+        instance,
+        prepared,
+        &[Some(&per_district), Some(&highest), None],
+    );
+    let mut best: Option<(usize, Plan)> = None;
+    for plan in plans {
+        let reached = relaxed
+            .stages
+            .iter()
+            .take_while(|&&(stage, optimum)| {
+                stage_value(stage, instance, prepared, &plan)
+                    <= optimum + 1e-9 * optimum.abs().max(1.0)
+            })
+            .count();
+        if best.as_ref().is_none_or(|(most, _)| reached > *most) {
+            best = Some((reached, plan));
+        }
+        if reached == relaxed.stages.len() {
+            break;
+        }
+    }
+    let (reached, plan) = best.expect("three candidate plans");
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!("proof: a plan that keeps every rule reaches the relaxation's optimum in {reached} stages");
+    }
+    (relaxed.stages[..reached].to_vec(), plan)
+}
+
+/// A plan whose every stage value equals the relaxation's optimum: optimal as it stands.
+fn proven_solution(
+    prepared: &Prepared,
+    plan: Plan,
+    stages: Vec<(Stage, f64)>,
+    marginal_values: Option<&[f64]>,
+    started: Instant,
+) -> Solution {
+    Solution {
+        plan,
+        status: SolveStatus::Optimal,
+        stages,
+        mip_gap: 0.0,
+        size: ModelSize {
+            aggregated_sites: prepared.site_room.iter().filter(|&&r| r > 0).count(),
+            ..ModelSize::default()
+        },
+        marginal_values: marginal_values.map(<[f64]>::to_vec),
+        method: "proof",
+        spacing_rows: 0,
+        build_s: 0.0,
+        solve_s: started.elapsed().as_secs_f64(),
+    }
 }
 
 /// Spacing balls usually leave stage B's optimum where it is without them. If so, every
 /// optimal plan keeps each district's new places within the bounds of `evenness_bounds`,
 /// and only the balls that could be overfilled within those bounds matter: usually few,
-/// so all go into the model at once (lazily when they are many). The plan is accepted when its shortfall and evenness
-/// equal the relaxation's (which proves the assumption); otherwise `None`.
+/// so all go into the model at once (lazily when they are many). The plan is accepted when
+/// its shortfall and evenness equal the relaxation's (which proves the assumption);
+/// otherwise `None`.
 fn solve_within_evenness_bounds(
     instance: &Instance,
     prepared: &Prepared,
     relaxed: &Solution,
+    proven: &[(Stage, f64)],
     started: Instant,
 ) -> Result<Option<Solution>, Error> {
     let value = |solution: &Solution, stage: Stage| {
@@ -169,7 +304,7 @@ fn solve_within_evenness_bounds(
     if highest.iter().zip(&districts).all(|(&hi, d)| hi >= d.cap) {
         return Ok(None); // every district may take anything up to its cap: nothing gained
     }
-    let mut active = SpacingRows::none(instance);
+    let mut active = SpacingRows::lazy(instance, prepared);
     let candidates: Vec<usize> = prepared
         .spacing
         .iter()
@@ -190,10 +325,34 @@ fn solve_within_evenness_bounds(
     }
     // Up front when the rows stay small for HiGHS; otherwise they enter lazily.
     if members <= 400_000 {
-        active.add(prepared, candidates);
+        active.add(candidates);
     }
+    // A proof of the first stages holds within the bounds only when it covers evenness (the
+    // bounds follow from the evenness optimum). Otherwise a plan within the bounds may have
+    // to leave a shortfall: then the assumption fails, and the model must be able to say so.
+    let proven_within: Vec<(Stage, f64)> = if proven.iter().any(|(s, _)| *s == Stage::Evenness) {
+        proven.to_vec()
+    } else if instance.stages.first() == Some(&Stage::Shortfall)
+        && greedy::greedy_plan_within(instance, prepared, Some(&highest)).placed()
+            >= instance.demand
+    {
+        vec![(Stage::Shortfall, 0.0)]
+    } else {
+        Vec::new()
+    };
     active.most_new = Some(highest);
-    let solution = lazy_rounds(instance, prepared, active, started)?;
+    let marginal_values = relaxed
+        .marginal_values
+        .as_deref()
+        .filter(|_| proven_within.iter().any(|(s, _)| *s == Stage::Evenness));
+    let solution = solve_program(
+        instance,
+        prepared,
+        active,
+        &proven_within,
+        marginal_values,
+        started,
+    )?;
     if solution.status == SolveStatus::TimeLimit {
         // A plan that keeps every rule, reported with the time limit's status and gap; no
         // time is left to start again without the bounds.
@@ -208,97 +367,19 @@ fn solve_within_evenness_bounds(
     Ok(holds.then_some(solution))
 }
 
-/// Solves, checks every spacing ball, adds the violated ones and solves again until none is.
-fn lazy_rounds(
-    instance: &Instance,
-    prepared: &Prepared,
-    mut active: SpacingRows,
-    started: Instant,
-) -> Result<Solution, Error> {
-    let mut fills_demand = None;
-    let (mut build_s, mut solve_s) = (0.0, 0.0);
-    loop {
-        // A stage whose plan breaks a ball not yet in the model ends the round early: the
-        // later, dearer stages would only be solved again.
-        let round_started = Instant::now();
-        let outcome = match solve_separable_city(instance, prepared, &active) {
-            Some(solution) => Ok(solution),
-            None => {
-                let fills = *fills_demand.get_or_insert_with(|| {
-                    greedy::greedy_plan_within(instance, prepared, active.most_new.as_deref())
-                        .placed()
-                        >= instance.demand
-                });
-                solve_program(instance, prepared, &active, started, true, fills)?
-            }
-        };
-        let (mut solution, violated) = match outcome {
-            Ok(solution) => {
-                build_s += solution.build_s;
-                solve_s += round_started.elapsed().as_secs_f64() - solution.build_s;
-                let violated = violated_spacing(prepared, &active, &solution.plan);
-                (Some(solution), violated)
-            }
-            Err(violated) => {
-                solve_s += round_started.elapsed().as_secs_f64();
-                (None, violated)
-            }
-        };
-        let out_of_time = instance
-            .solver
-            .time_limit_s
-            .is_some_and(|limit| started.elapsed().as_secs_f64() >= limit);
-        if violated.is_empty() {
-            if let Some(mut solution) = solution.take() {
-                solution.spacing_rows = active.rows.len();
-                solution.build_s = build_s;
-                solution.solve_s = solve_s;
-                return Ok(solution);
-            }
-        }
-        if out_of_time {
-            let over = match violated.len() {
-                1 => "1 spacing neighbourhood was still over its limit".to_string(),
-                n => format!("{n} spacing neighbourhoods were still over their limits"),
-            };
-            return Err(Error::Solver(format!(
-                "the time limit ended the solve while {over}; raise [solver] time_limit_s"
-            )));
-        }
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!(
-                "spacing: {} balls in the model, {} more violated",
-                active.rows.len(),
-                violated.len()
-            );
-        }
-        active.add(prepared, violated);
-    }
-}
-
 /// Builds and solves the lexicographic program with HiGHS with every spacing ball in it
 /// from the start (the reference the lazy and separable paths are tested against).
 pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
-    let mut active = SpacingRows::none(instance);
-    active.add(prepared, (0..prepared.spacing.len()).collect());
-    let fills_demand = greedy::greedy_plan(instance, prepared).placed() >= instance.demand;
-    let outcome = solve_program(
-        instance,
-        prepared,
-        &active,
-        Instant::now(),
-        false,
-        fills_demand,
-    )?;
-    let mut solution =
-        outcome.map_err(|_| Error::Solver("every spacing ball is in the model".into()))?;
-    solution.spacing_rows = active.rows.len();
-    Ok(solution)
+    let mut active = SpacingRows::lazy(instance, prepared);
+    active.add((0..prepared.spacing.len()).collect());
+    let proven = shortfall_proof(instance, prepared);
+    solve_program(instance, prepared, active, &proven, None, Instant::now())
 }
 
-/// The spacing balls in the model, and the sites they contain.
+/// The spacing balls in the model, and the sites that get a column of their own.
 struct SpacingRows {
     rows: Vec<usize>,
+    in_model: Vec<bool>,
     in_spacing: Vec<bool>,
     /// At most this many new places per district (see `solve_within_evenness_bounds`).
     most_new: Option<Vec<u64>>,
@@ -308,27 +389,35 @@ impl SpacingRows {
     fn none(instance: &Instance) -> SpacingRows {
         SpacingRows {
             rows: Vec::new(),
+            in_model: Vec::new(),
             in_spacing: vec![false; instance.sites.len()],
             most_new: None,
         }
     }
 
-    fn add(&mut self, prepared: &Prepared, balls: Vec<usize>) {
-        for ball in balls {
-            for &member in &prepared.spacing[ball].members {
-                self.in_spacing[member as usize] = true;
+    /// No ball in the model yet, but a column for every site in a ball, so that balls can
+    /// enter without rebuilding the program.
+    fn lazy(instance: &Instance, prepared: &Prepared) -> SpacingRows {
+        let mut rows = SpacingRows::none(instance);
+        rows.in_model = vec![false; prepared.spacing.len()];
+        for ball in &prepared.spacing {
+            for &member in &ball.members {
+                rows.in_spacing[member as usize] = true;
             }
+        }
+        rows
+    }
+
+    fn add(&mut self, balls: Vec<usize>) {
+        for ball in balls {
+            self.in_model[ball] = true;
             self.rows.push(ball);
         }
     }
 }
 
 /// Spacing balls not in the model whose limit the plan exceeds.
-fn violated_spacing(prepared: &Prepared, active: &SpacingRows, plan: &Plan) -> Vec<usize> {
-    let mut in_model = vec![false; prepared.spacing.len()];
-    for &row in &active.rows {
-        in_model[row] = true;
-    }
+fn violated_spacing(prepared: &Prepared, in_model: &[bool], plan: &Plan) -> Vec<usize> {
     prepared
         .spacing
         .iter()
@@ -339,31 +428,81 @@ fn violated_spacing(prepared: &Prepared, active: &SpacingRows, plan: &Plan) -> V
                 .iter()
                 .map(|&s| u64::from(plan.places[s as usize]))
                 .sum::<u64>();
-            !in_model[*ball] && load > limit.room
+            !in_model.get(*ball).copied().unwrap_or(false) && load > limit.room
         })
         .map(|(ball, _)| ball)
         .collect()
 }
 
-/// Solves the stages with HiGHS. With `stop_on_violation`, returns `Err(balls)` as soon as a
-/// stage's plan breaks spacing balls that are not in the model.
+/// Spacing balls not in the model that LP values (possibly fractional) overfill.
+fn violated_by_values(
+    prepared: &Prepared,
+    city: &CityProgram,
+    in_model: &[bool],
+    values: &[f64],
+) -> Vec<usize> {
+    prepared
+        .spacing
+        .iter()
+        .enumerate()
+        .filter(|(ball, limit)| {
+            !in_model[*ball] && {
+                let load: f64 = limit
+                    .members
+                    .iter()
+                    .filter_map(|&s| city.site_column[s as usize])
+                    .map(|c| values[c])
+                    .sum();
+                load > limit.room as f64 + 1e-6
+            }
+        })
+        .map(|(ball, _)| ball)
+        .collect()
+}
+
+/// The row of a spacing ball.
+fn ball_row(prepared: &Prepared, city: &CityProgram, ball: usize) -> program::Row {
+    let limit = &prepared.spacing[ball];
+    program::Row {
+        terms: limit
+            .members
+            .iter()
+            .filter_map(|&s| city.site_column[s as usize])
+            .map(|c| (c, 1.0))
+            .collect(),
+        upper: limit.room as f64,
+        equal: false,
+    }
+}
+
+/// Solves the stages with HiGHS. `proven` stages are not solved: their optima are known and
+/// only kept as bounds. Spacing balls not yet in the model enter stage by stage (see
+/// `solve_stage_lazily`); a stage is done only when its plan keeps every ball, so its optimum
+/// is the full model's, and the later stages can keep it.
 fn solve_program(
     instance: &Instance,
     prepared: &Prepared,
-    active: &SpacingRows,
+    mut active: SpacingRows,
+    proven: &[(Stage, f64)],
+    proven_marginal_values: Option<&[f64]>,
     started: Instant,
-    stop_on_violation: bool,
-    fills_demand: bool,
-) -> Result<Result<Solution, Vec<usize>>, Error> {
+) -> Result<Solution, Error> {
     let built = Instant::now();
-    let city = build(instance, prepared, active);
+    let city = build(instance, prepared, &active);
     let build_s = built.elapsed().as_secs_f64();
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!("program built in {build_s:.3} s");
+    }
     let mut program = city.program.clone();
     let has_cost = instance.sites.iter().any(|s| s.cost.is_some());
+    let all_in_model = active.in_model.iter().all(|&b| b);
+    let mut session: Option<program::LpSession> = None;
+    let mut segments = Segments::new();
     let mut stages_run = Vec::new();
+    // Rows of the stage bounds, which the marginal values drop from evenness on.
+    let mut stage_rows: Vec<(Stage, usize)> = Vec::new();
     let mut last = None;
     let mut status = SolveStatus::Optimal;
-    let mut evenness_program = None;
     for &stage in &instance.stages {
         let objective: Vec<(Col, f64)> = match stage {
             Stage::Shortfall => vec![(city.shortfall, 1.0)],
@@ -378,7 +517,11 @@ fn solve_program(
                 None => continue,
             },
             Stage::Cost if !has_cost => continue,
-            Stage::Cost => cost_objective(&city.units, &mut program),
+            Stage::Cost => {
+                let (objective, cost_segments) = cost_objective(&city.units, &mut program);
+                segments = cost_segments;
+                objective
+            }
         };
         let settings = Settings {
             time_limit_s: instance
@@ -388,49 +531,59 @@ fn solve_program(
             mip_gap: instance.solver.mip_gap,
             threads: instance.solver.threads,
         };
-        if settings.time_limit_s.is_some_and(|t| t <= 0.0) && last.is_some() {
-            status = SolveStatus::TimeLimit;
-            break;
-        }
-        if stage == Stage::Evenness {
-            evenness_program = Some((program.clone(), objective.clone()));
-        }
-        if stage == Stage::Shortfall && fills_demand {
-            // A plan that keeps every rule places the whole demand: the optimum is 0.
-            stages_run.push(stage);
-            program.add_row(objective, 1e-6, false);
-            continue;
-        }
-        let stage_started = Instant::now();
-        let result = program.minimise(&objective, settings, false)?;
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!(
-                "stage {}: {:.3} s, optimum {}, gap {}",
-                stage.name(),
-                stage_started.elapsed().as_secs_f64(),
-                result.objective,
-                result.mip_gap
-            );
-        }
-        // The shortfall stage's plan is any plan that places the most; its violations say
-        // little about the plan the later stages choose, so the first check is after it.
-        if stop_on_violation && stage != Stage::Shortfall && !prepared.spacing.is_empty() {
-            let plan = read_plan(instance, prepared, &city, &result.values);
-            let violated = violated_spacing(prepared, active, &plan);
-            if !violated.is_empty() {
-                return Ok(Err(violated));
+        let optimum = if let Some(&(_, optimum)) = proven.iter().find(|(s, _)| *s == stage) {
+            optimum
+        } else {
+            if settings.time_limit_s.is_some_and(|t| t <= 0.0) && last.is_some() {
+                status = SolveStatus::TimeLimit;
+                break;
             }
-        }
-        let optimum = result.objective;
-        let stopped = result.status == program::StageStatus::TimeLimit;
+            let stage_started = Instant::now();
+            let result = if all_in_model {
+                program.minimise(&objective, settings, false)?
+            } else {
+                solve_stage_lazily(
+                    instance,
+                    prepared,
+                    &city,
+                    &segments,
+                    &mut program,
+                    &mut session,
+                    &mut active,
+                    &objective,
+                    settings,
+                    started,
+                )?
+            };
+            if std::env::var_os("QUARTIER_TRACE").is_some() {
+                eprintln!(
+                    "stage {}: {:.3} s, optimum {}, gap {}, {} spacing balls in the model",
+                    stage.name(),
+                    stage_started.elapsed().as_secs_f64(),
+                    result.objective,
+                    result.mip_gap,
+                    active.rows.len()
+                );
+            }
+            let optimum = result.objective;
+            let stopped = result.status == program::StageStatus::TimeLimit;
+            last = Some(result);
+            if stopped {
+                stages_run.push(stage);
+                status = SolveStatus::TimeLimit;
+                break;
+            }
+            optimum
+        };
         stages_run.push(stage);
-        last = Some(result);
-        if stopped {
-            status = SolveStatus::TimeLimit;
-            break;
-        }
         // Later stages keep this optimum (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)).
-        program.add_row(objective, optimum + 1e-6 * optimum.abs().max(1.0), false);
+        let row = program::Row {
+            terms: objective,
+            upper: optimum + 1e-6 * optimum.abs().max(1.0),
+            equal: false,
+        };
+        stage_rows.push((stage, program.rows.len()));
+        program.rows.push(row);
     }
     let last = last.ok_or_else(|| {
         Error::Solver(
@@ -439,10 +592,34 @@ fn solve_program(
         )
     })?;
     let plan = read_plan(instance, prepared, &city, &last.values);
-    let marginal_values = match (status, evenness_program) {
-        (SolveStatus::Optimal, Some((program, objective))) => {
-            let mut values =
-                marginal_values(&city, program, &objective, &last.values, instance, prepared)?;
+    let marginal_values = match (status, stages_run.contains(&Stage::Evenness)) {
+        (SolveStatus::Optimal, true) => {
+            let mut values = match proven_marginal_values {
+                Some(values) => values.to_vec(),
+                None => {
+                    let evenness_objective = stage_rows
+                        .iter()
+                        .find(|(s, _)| *s == Stage::Evenness)
+                        .map(|&(_, row)| program.rows[row].terms.clone())
+                        .unwrap_or_default();
+                    // The program as the evenness stage saw it, with every ball that
+                    // entered since.
+                    let mut dropped: Vec<usize> = stage_rows
+                        .iter()
+                        .skip_while(|(s, _)| *s != Stage::Evenness)
+                        .map(|&(_, row)| row)
+                        .collect();
+                    dropped.extend(&city.bound_rows);
+                    marginal_values(
+                        &city,
+                        &program,
+                        &evenness_objective,
+                        &dropped,
+                        &last.values,
+                        instance,
+                    )?
+                }
+            };
             // At a degenerate optimum a reduced cost may promise a gain where the share cap
             // leaves no room: capacity there cannot be used, whatever the dual says.
             let mut new_places = vec![0u64; values.len()];
@@ -464,7 +641,7 @@ fn solve_program(
         .iter()
         .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
         .collect();
-    Ok(Ok(Solution {
+    Ok(Solution {
         plan,
         status,
         stages,
@@ -472,15 +649,124 @@ fn solve_program(
         size: ModelSize {
             columns: city.program.columns.len(),
             integers: city.program.integer_count(),
-            rows: city.program.rows.len(),
+            rows: city.program.rows.len() + active.rows.len(),
             aggregated_sites: city.aggregated_sites,
         },
         marginal_values,
         method: "mip",
-        spacing_rows: 0,
+        spacing_rows: active.rows.len(),
         build_s,
         solve_s: built.elapsed().as_secs_f64() - build_s,
-    }))
+    })
+}
+
+/// One stage with spacing balls entering lazily. The LP relaxation is solved in a session
+/// that keeps HiGHS's basis, and each ball it overfills is added, until it overfills none:
+/// its optimum is then the full LP's. When that optimum is whole, it is the stage's;
+/// otherwise the MIP is solved with the balls found, and again with any ball its plan
+/// overfills, until the plan keeps every ball.
+#[allow(clippy::too_many_arguments)]
+fn solve_stage_lazily(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    program: &mut Program,
+    session: &mut Option<program::LpSession>,
+    active: &mut SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    started: Instant,
+) -> Result<program::StageResult, Error> {
+    let time_left = || {
+        instance
+            .solver
+            .time_limit_s
+            .map(|limit| limit - started.elapsed().as_secs_f64())
+    };
+    let out_of_time = |violated: usize| {
+        let over = match violated {
+            1 => "1 spacing neighbourhood was still over its limit".to_string(),
+            n => format!("{n} spacing neighbourhoods were still over their limits"),
+        };
+        Error::Solver(format!(
+            "the time limit ended the solve while {over}; raise [solver] time_limit_s"
+        ))
+    };
+    let add = |balls: Vec<usize>, program: &mut Program, active: &mut SpacingRows| {
+        for &ball in &balls {
+            program.rows.push(ball_row(prepared, city, ball));
+        }
+        active.add(balls);
+    };
+    if session.is_none() {
+        *session = Some(program::LpSession::new(program, settings)?);
+    }
+    let session = session.as_mut().expect("just made");
+    let lp = loop {
+        let lp = session
+            .minimise(
+                program,
+                objective,
+                Settings {
+                    time_limit_s: time_left(),
+                    ..settings
+                },
+            )?
+            .ok_or_else(infeasible)?
+            .result;
+        let violated = violated_by_values(prepared, city, &active.in_model, &lp.values);
+        if violated.is_empty() {
+            break lp;
+        }
+        if time_left().is_some_and(|t| t <= 0.0) {
+            return Err(out_of_time(violated.len()));
+        }
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!(
+                "  spacing: {} balls in the model, {} more overfilled by the LP",
+                active.rows.len(),
+                violated.len()
+            );
+        }
+        add(violated, program, active);
+    };
+    if program.is_integral(&lp.values) {
+        return Ok(lp);
+    }
+    if let Some(rounded) = rounded_within_gap(
+        instance, prepared, city, segments, program, active, objective, settings, &lp,
+    ) {
+        return Ok(rounded);
+    }
+    loop {
+        let result = program.minimise_with(
+            objective,
+            Settings {
+                time_limit_s: time_left(),
+                ..settings
+            },
+            false,
+            false,
+        )?;
+        let plan = read_plan(instance, prepared, city, &result.values);
+        let violated = violated_spacing(prepared, &active.in_model, &plan);
+        if violated.is_empty() {
+            return Ok(result);
+        }
+        if result.status == program::StageStatus::TimeLimit || time_left().is_some_and(|t| t <= 0.0)
+        {
+            return Err(out_of_time(violated.len()));
+        }
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!(
+                "  spacing: {} balls in the model, {} more overfilled by the MIP",
+                active.rows.len(),
+                violated.len()
+            );
+        }
+        add(violated, program, active);
+    }
 }
 
 /// Sites grouped by the column they share, and the new places that could go there.
@@ -791,66 +1077,140 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
         worst,
         aggregated_sites,
         bound_rows,
+        site_column,
     }
 }
 
-/// The value of one more place of capacity in each district for evenness: the evenness LP
-/// at the optimum (binaries fixed at their optimal values, places relaxed), with a column of
-/// extra capacity per district fixed at 0; minus its reduced cost is how fast the sum of
-/// deviations falls when that bound is raised.
-fn marginal_values(
-    city: &CityProgram,
-    mut program: Program,
-    objective: &[(Col, f64)],
-    optimum: &[f64],
+/// HiGHS's verdict when a model that always has a solution has none.
+fn infeasible() -> Error {
+    Error::Solver(
+        "HiGHS found the model infeasible; this is a bug in quartier (the shortfall variable always makes it feasible), please report it with the scenario".into(),
+    )
+}
+
+/// The LP optimum `lp` (which keeps every ball) is a lower bound for the stage. Its integer
+/// columns rounded to the nearest whole number, with the continuous columns at the least
+/// values the rows allow (shortfall, deviations, worst deviation, cost segments filled
+/// cheapest first), are a plan; when that plan meets every row and ball and its value is
+/// within the MIP gap of the bound, it is optimal in exactly the sense HiGHS's MIP would
+/// prove, and the MIP (whose presolve alone takes most of the time on large grids) is not
+/// needed.
+#[allow(clippy::too_many_arguments)]
+fn rounded_within_gap(
     instance: &Instance,
     prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    program: &Program,
+    active: &SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    lp: &program::StageResult,
+) -> Option<program::StageResult> {
+    let mut values = lp.values.clone();
+    for (value, column) in values.iter_mut().zip(&program.columns) {
+        if column.integer {
+            *value = value.round();
+        }
+    }
+    let mut new_places = vec![0.0; instance.districts.len()];
+    for unit in &city.units {
+        new_places[unit.district as usize] += values[unit.column];
+    }
+    values[city.shortfall] = (instance.demand as f64 - new_places.iter().sum::<f64>()).max(0.0);
+    let mut worst: f64 = 0.0;
+    for (d, &new) in new_places.iter().enumerate() {
+        let deviation = prepared.district_existing[d] + new - prepared.target[d];
+        values[city.over[d]] = deviation.max(0.0);
+        values[city.under[d]] = (-deviation).max(0.0);
+        worst = worst.max(deviation.abs());
+    }
+    if let Some(z) = city.worst {
+        values[z] = worst;
+    }
+    for (unit, columns) in segments {
+        let mut left = values[city.units[*unit].column];
+        for (&column, &(_, places)) in columns.iter().zip(&city.units[*unit].blocks) {
+            let take = left.min(places as f64);
+            values[column] = take;
+            left -= take;
+        }
+    }
+    let meets_rows = program.rows.iter().all(|row| {
+        let lhs: f64 = row.terms.iter().map(|&(c, k)| k * values[c]).sum();
+        let tolerance = 1e-7 + 1e-9 * row.upper.abs();
+        if row.equal {
+            (lhs - row.upper).abs() <= tolerance
+        } else {
+            lhs <= row.upper + tolerance
+        }
+    });
+    if !meets_rows {
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!("  rounded LP optimum breaks a row");
+        }
+        return None;
+    }
+    let (bound, value) = (
+        lp.objective,
+        objective.iter().map(|&(c, k)| k * values[c]).sum::<f64>(),
+    );
+    let gap = (value - bound).max(0.0) / value.abs().max(1.0);
+    let within = value - bound <= 1e-7 || gap <= settings.mip_gap;
+    let plan = read_plan(instance, prepared, city, &values);
+    let keeps_balls = violated_spacing(prepared, &active.in_model, &plan).is_empty();
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!(
+            "  rounded LP optimum: {value} against the bound {bound} (gap {gap:.2e}); keeps every ball: {keeps_balls}"
+        );
+    }
+    (within && keeps_balls).then_some(program::StageResult {
+        status: program::StageStatus::Optimal,
+        objective: value,
+        values,
+        mip_gap: gap,
+    })
+}
+
+/// The value of one more place of capacity in each district for evenness: the evenness LP
+/// at the optimum (binaries fixed at their optimal values, places relaxed, the bound rows of
+/// later stages and of the evenness bounds dropped). A place of extra capacity in district d
+/// would be a column in the demand row, d's deviation row and d's share-cap row; minus its
+/// reduced cost, the sum of those rows' duals, is how fast the sum of deviations falls when
+/// that capacity is added. (Where the sites alone keep d below its share cap, the cap's row
+/// would be slack and adds nothing.)
+fn marginal_values(
+    city: &CityProgram,
+    program: &Program,
+    objective: &[(Col, f64)],
+    dropped: &[usize],
+    optimum: &[f64],
+    instance: &Instance,
 ) -> Result<Vec<f64>, Error> {
-    // Marginal values are about the city's own model, not the bounds that sped it up.
-    for &row in city.bound_rows.iter().rev() {
-        program.rows.remove(row);
-    }
-    for &column in &city.binaries {
-        let used = optimum[column].round();
-        program.columns[column].lower = used;
-        program.columns[column].upper = used;
-    }
-    let extra: Vec<Col> = (0..city.deviation_rows.len())
-        .map(|d| {
-            let column = program.add_column(0.0, 0.0, false);
-            program.rows[city.demand_row].terms.push((column, 1.0));
-            program.rows[city.deviation_rows[d]]
-                .terms
-                .push((column, 1.0));
-            match (city.share_rows[d], prepared.share_room[d]) {
-                (Some(row), _) => program.rows[row].terms.push((column, 1.0)),
-                // The sites alone keep the district within its share cap today; extra
-                // capacity would not.
-                (None, Some(room)) => {
-                    let mut terms: Vec<(Col, f64)> = city
-                        .units
-                        .iter()
-                        .filter(|u| u.district as usize == d)
-                        .map(|u| (u.column, 1.0))
-                        .collect();
-                    terms.push((column, 1.0));
-                    program.add_row(terms, room as f64, false);
-                }
-                (None, None) => {}
-            }
-            column
-        })
-        .collect();
     let settings = Settings {
         time_limit_s: instance.solver.time_limit_s,
         mip_gap: instance.solver.mip_gap,
         threads: instance.solver.threads,
     };
-    let relaxed = program.minimise(objective, settings, true)?;
-    Ok(extra
+    // A fresh LP: from the last stage's basis, the evenness objective can take HiGHS longer
+    // than a solve from scratch.
+    let mut session = program::LpSession::new(program, settings)?;
+    session.drop_rows(dropped)?;
+    let fixed: Vec<(Col, f64)> = city
+        .binaries
         .iter()
-        .map(|&c| {
-            let value = -relaxed.column_duals.get(c).copied().unwrap_or(0.0);
+        .map(|&c| (c, optimum[c].round()))
+        .collect();
+    session.fix_columns(&fixed)?;
+    let relaxed = session
+        .minimise(program, objective, settings)?
+        .ok_or_else(infeasible)?;
+    let dual = |row: usize| relaxed.row_duals.get(row).copied().unwrap_or(0.0);
+    Ok((0..city.deviation_rows.len())
+        .map(|d| {
+            let value = dual(city.demand_row)
+                + dual(city.deviation_rows[d])
+                + city.share_rows[d].map_or(0.0, dual);
             // Clean solver noise: the value of a place is a small rational number.
             if value.abs() < 1e-9 {
                 0.0
@@ -866,9 +1226,10 @@ fn marginal_values(
 /// that the cheapest places fill first. (Given the whole number of places of the column,
 /// cheapest-first is the unique optimum and fills whole blocks, so no segment needs to be
 /// an integer.)
-fn cost_objective(units: &[Unit], program: &mut Program) -> Vec<(Col, f64)> {
+fn cost_objective(units: &[Unit], program: &mut Program) -> (Vec<(Col, f64)>, Segments) {
     let mut objective = Vec::new();
-    for unit in units {
+    let mut segments = Vec::new();
+    for (index, unit) in units.iter().enumerate() {
         match unit.blocks[..] {
             [] => {}
             [(cost, _)] => {
@@ -878,19 +1239,26 @@ fn cost_objective(units: &[Unit], program: &mut Program) -> Vec<(Col, f64)> {
             }
             _ => {
                 let mut link = vec![(unit.column, -1.0)];
+                let mut columns = Vec::with_capacity(unit.blocks.len());
                 for &(cost, places) in &unit.blocks {
                     let segment = program.add_column(0.0, places as f64, false);
                     link.push((segment, 1.0));
+                    columns.push(segment);
                     if cost != 0.0 {
                         objective.push((segment, cost));
                     }
                 }
                 program.add_row(link, 0.0, true);
+                segments.push((index, columns));
             }
         }
     }
-    objective
+    (objective, segments)
 }
+
+/// The continuous cost segments of each unit that has several costs: (unit, one column per
+/// cost block, cheapest first).
+type Segments = Vec<(usize, Vec<Col>)>;
 
 /// Integer places per site: aggregated columns are split onto their sites cheapest first,
 /// then in file order.

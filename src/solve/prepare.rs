@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::model::{Instance, SiteStatus};
-use crate::spatial::{neighbours_within, Geography};
+use crate::spatial::{map_neighbourhoods, Geography};
 
 /// Why a site can take no new places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,44 +155,52 @@ impl Prepared {
             .iter()
             .map(|&s| instance.sites[s as usize].position)
             .collect();
-        let hood = neighbours_within(&positions, spacing.metres);
+        // Each ball that could bind, on all cores: (centre, usable sites, room).
+        let balls: Vec<(u32, Vec<u32>, u64)> =
+            map_neighbourhoods(&positions, spacing.metres, |centre_pos, ball| {
+                let occupied: u64 = ball
+                    .iter()
+                    .map(|&m| u64::from(instance.sites[members[m as usize] as usize].occupied))
+                    .sum();
+                let room = u64::from(spacing.max_places).max(occupied) - occupied;
+                let usable: Vec<u32> = ball
+                    .iter()
+                    .map(|&m| members[m as usize])
+                    .filter(|&s| self.site_room[s as usize] > 0)
+                    .collect();
+                let could_take =
+                    self.room_within(&usable, |d| self.share_room[d].unwrap_or(u64::MAX));
+                (could_take > room).then_some((members[centre_pos], usable, room))
+            });
         // Balls with the same usable sites differ only in their room: keep the tightest.
-        let mut seen: HashMap<Vec<u32>, usize> = HashMap::new();
-        let mut limits: Vec<SpacingLimit> = Vec::new();
-        for (centre_pos, &centre) in members.iter().enumerate() {
-            let ball = hood.of(centre_pos);
-            let occupied: u64 = ball
-                .iter()
-                .map(|&m| u64::from(instance.sites[members[m as usize] as usize].occupied))
-                .sum();
-            let room = u64::from(spacing.max_places).max(occupied) - occupied;
-            let usable: Vec<u32> = ball
-                .iter()
-                .map(|&m| members[m as usize])
-                .filter(|&s| self.site_room[s as usize] > 0)
-                .collect();
-            let could_take = self.room_within(&usable, |d| self.share_room[d].unwrap_or(u64::MAX));
-            if could_take <= room {
-                continue;
-            }
-            match seen.get(&usable) {
-                Some(&known) => {
-                    if room < limits[known].room {
-                        limits[known].room = room;
-                        limits[known].centre = centre;
+        let mut first_with: HashMap<&[u32], usize> = HashMap::new();
+        let mut kept: Vec<(usize, u64, u32)> = Vec::new(); // (ball, room, centre)
+        for (index, (centre, usable, room)) in balls.iter().enumerate() {
+            match first_with.get(usable.as_slice()) {
+                Some(&k) => {
+                    if *room < kept[k].1 {
+                        kept[k].1 = *room;
+                        kept[k].2 = *centre;
                     }
                 }
                 None => {
-                    seen.insert(usable.clone(), limits.len());
-                    limits.push(SpacingLimit {
-                        centre,
-                        members: usable,
-                        room,
-                    });
+                    first_with.insert(usable, kept.len());
+                    kept.push((index, *room, *centre));
                 }
             }
         }
-        limits
+        drop(first_with);
+        let mut balls: Vec<Option<Vec<u32>>> = balls
+            .into_iter()
+            .map(|(_, usable, _)| Some(usable))
+            .collect();
+        kept.into_iter()
+            .map(|(index, room, centre)| SpacingLimit {
+                centre,
+                members: balls[index].take().expect("each ball is kept once"),
+                room,
+            })
+            .collect()
     }
 
     /// The most new places `sites` could take together: their room, but at most
