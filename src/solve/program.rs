@@ -442,27 +442,40 @@ impl LpSession {
             )
         };
         check(status, "the objective")?;
-        let mut model = self.model.take().expect("the session keeps its model");
-        if let Some(limit) = settings.time_limit_s {
-            model
-                .try_set_option("time_limit", limit.max(0.01))
-                .map_err(|_| Error::Solver("HiGHS rejected the option time_limit".into()))?;
-        }
-        let solving = std::time::Instant::now();
-        let solved = model
-            .try_solve()
-            .map_err(|e| Error::Solver(format!("HiGHS stopped with {e:?}")))?;
-        let status = solved.status();
-        let solution = solved.get_solution();
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!(
-                "  HiGHS {:.3} s: LP from the last basis, {} rows, {} simplex iterations",
-                solving.elapsed().as_secs_f64(),
-                self.rows,
-                solved.simplex_iteration_count()
-            );
-        }
-        self.model = Some(highs::Model::from(solved));
+        let mut presolve = true;
+        let (status, solution) = loop {
+            let mut model = self.model.take().expect("the session keeps its model");
+            if let Some(limit) = settings.time_limit_s {
+                model
+                    .try_set_option("time_limit", limit.max(0.01))
+                    .map_err(|_| Error::Solver("HiGHS rejected the option time_limit".into()))?;
+            }
+            let solving = std::time::Instant::now();
+            let solved = model
+                .try_solve()
+                .map_err(|e| Error::Solver(format!("HiGHS stopped with {e:?}")))?;
+            let status = solved.status();
+            let solution = solved.get_solution();
+            if std::env::var_os("QUARTIER_TRACE").is_some() {
+                eprintln!(
+                    "  HiGHS {:.3} s: LP from the last basis, {} rows, {} simplex iterations",
+                    solving.elapsed().as_secs_f64(),
+                    self.rows,
+                    solved.simplex_iteration_count()
+                );
+            }
+            self.model = Some(highs::Model::from(solved));
+            // As in `minimise`: HiGHS's presolve has called feasible models infeasible; ask
+            // once more without it before believing it.
+            if status == HighsModelStatus::Infeasible && presolve {
+                presolve = false;
+                self.model()
+                    .try_set_option("presolve", "off")
+                    .map_err(|_| Error::Solver("HiGHS rejected the option presolve".into()))?;
+                continue;
+            }
+            break (status, solution);
+        };
         match status {
             HighsModelStatus::Optimal => {}
             HighsModelStatus::Infeasible => return Ok(None),
