@@ -306,3 +306,95 @@ proptest! {
             report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
     }
 }
+
+/// Denser cities for the spacing machinery: up to 14 sites close together in up to four
+/// districts, costs on most sites, sometimes a minimum occupancy, spacing always on, so
+/// that neighbourhoods overlap, bind and make the LP fractional.
+fn arb_dense_spacing_city() -> impl Strategy<Value = Instance> {
+    let sites = prop::collection::vec(
+        (
+            0.0f64..4000.0,
+            0.0f64..600.0,
+            1u32..=9,
+            prop::option::of(1u32..30),
+            0u8..12,
+        ),
+        5..=14,
+    );
+    (
+        prop::collection::vec(100u32..5000, 2..=4),
+        sites,
+        (300.0f64..1200.0, 3u32..=14),
+        prop::option::of(0.002f64..0.02),
+        any::<bool>(),
+        4u64..=45,
+    )
+        .prop_map(
+            |(pops, raw_sites, (metres, max_places), share, worst, demand)| {
+                let districts = pops
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &p)| {
+                        square(
+                            &format!("D{i}"),
+                            i as f64 * 1000.0,
+                            0.0,
+                            1000.0,
+                            f64::from(p),
+                        )
+                    })
+                    .collect();
+                let width = 1000.0 * pops.len() as f64;
+                let sites = raw_sites
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (x, y, cap, cost, kind))| {
+                        let mut s = site(&format!("S{i}"), x.min(width - 1.0), y, cap);
+                        s.cost = cost.map(f64::from);
+                        match kind {
+                            0 => {
+                                s.status = SiteStatus::Existing;
+                                s.occupied = cap / 2;
+                            }
+                            1 if cap >= 2 => s.min_places = 2,
+                            _ => {}
+                        }
+                        s
+                    })
+                    .collect();
+                let mut inst = instance(districts, sites, demand);
+                inst.rules.max_per_site = 9;
+                inst.rules.max_share = share;
+                inst.rules.spacing = Some(Spacing { metres, max_places });
+                if !worst {
+                    inst.stages = vec![Stage::Shortfall, Stage::Evenness, Stage::Cost];
+                }
+                inst
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    /// The spacing shortcuts (stages proven by a plan at the relaxation's optimum,
+    /// neighbourhoods entering stage by stage through the kept LP, the rounded LP optimum in
+    /// place of the MIP) reach the optima of the model with every neighbourhood in it.
+    #[test]
+    fn spacing_shortcuts_match_the_full_model(instance in arb_dense_spacing_city()) {
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let fast = solve(&instance, &prepared).unwrap();
+        let full = quartier::solve::solve_mip(&instance, &prepared).unwrap();
+        for plan in [&fast.plan, &full.plan] {
+            let report = check_plan(&instance, &geography, plan);
+            prop_assert!(report.violations.is_empty(), "{:?}",
+                report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+        }
+        prop_assert_eq!(fast.stages.len(), full.stages.len());
+        for ((stage, a), (_, b)) in fast.stages.iter().zip(&full.stages) {
+            prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                "{:?}: shortcuts {} vs full model {}", stage, a, b);
+        }
+    }
+}
