@@ -7,20 +7,28 @@
 //! onto the sites afterwards, cheapest first, then in file order (every split within the
 //! bounds is equally even). The cost stage alone sees the cost blocks of such a column as
 //! continuous segments, which it fills cheapest first. Only sites with a minimum get a
-//! binary; only sites in a spacing ball that is in the model get a column of their own.
+//! binary; only sites in a spacing ball that can bind get a column of their own.
 //!
-//! Spacing balls enter the model lazily: the plan is solved without them, every ball is
-//! checked, and the violated ones are added before solving again. The final plan keeps every
-//! ball and is optimal for a relaxation of the full model, so it is optimal for the full
-//! model (stage by stage). When no rule ties sites together, an exact per-district algorithm
-//! (`separable`) replaces HiGHS.
+//! When no rule ties sites together, an exact per-district algorithm (`separable`) replaces
+//! HiGHS. With spacing it still solves the city without spacing first: a relaxation, whose
+//! optimum of each stage is a lower bound. A plan that keeps every rule and reaches the
+//! relaxation's optima of the first stages proves them, and HiGHS solves only the stages
+//! after (`proven_stages`).
+//!
+//! Spacing balls enter the model stage by stage (`solve_stage_lazily`): the stage's LP is
+//! solved in a session HiGHS keeps (each round from the last basis) and the balls it
+//! overfills are added until it overfills none. A stage is finished only when its plan keeps
+//! every ball, so its optimum is the full model's and later stages can keep it. The LP
+//! optimum rounded to whole places replaces the MIP when it keeps every rule and lies within
+//! the MIP gap of the LP bound (`rounded_within_gap`); otherwise the MIP runs, again until
+//! its plan keeps every ball.
 //!
 //! With spacing, the plan without spacing usually keeps its evenness: then every district's
 //! new places stay within bounds that duality gives (`separable::evenness_bounds`), and only
 //! balls that could overfill within them can matter (`solve_within_evenness_bounds`, which
 //! checks the assumption and falls back otherwise). Each district's deviation also gets the
-//! chord cut that makes its LP relaxation exact for whole numbers, each stage tries the LP
-//! first, and a greedy plan that places the whole demand proves a zero shortfall.
+//! chord cut that makes its LP relaxation exact for whole numbers, so the LP optimum is
+//! usually whole or nearly so.
 
 mod greedy;
 mod prepare;
@@ -36,7 +44,7 @@ pub use program::StageStatus;
 
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
-use program::{Col, Program, Settings};
+use program::{infeasible, Col, Program, Settings};
 
 /// How the whole solve ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1079,13 +1087,6 @@ fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> City
         bound_rows,
         site_column,
     }
-}
-
-/// HiGHS's verdict when a model that always has a solution has none.
-fn infeasible() -> Error {
-    Error::Solver(
-        "HiGHS found the model infeasible; this is a bug in quartier (the shortfall variable always makes it feasible), please report it with the scenario".into(),
-    )
 }
 
 /// The LP optimum `lp` (which keeps every ball) is a lower bound for the stage. Its integer

@@ -60,6 +60,20 @@ pub struct Settings {
     pub threads: u32,
 }
 
+/// HiGHS's verdict when a model that always has a solution has none.
+pub fn infeasible() -> Error {
+    Error::Solver(
+        "HiGHS found the model infeasible; this is a bug in quartier (the shortfall variable always makes it feasible), please report it with the scenario".into(),
+    )
+}
+
+fn no_plan_in_time() -> Error {
+    Error::Solver(
+        "the time limit ended the solve before any plan was found; raise [solver] time_limit_s"
+            .into(),
+    )
+}
+
 impl Program {
     pub fn add_column(&mut self, lower: f64, upper: f64, integer: bool) -> Col {
         self.columns.push(Column {
@@ -122,11 +136,7 @@ impl Program {
             return Ok(result);
         }
         self.minimise_once(objective, settings, relax, false)?
-            .ok_or_else(|| {
-                Error::Solver(
-                    "HiGHS found the model infeasible; this is a bug in quartier (the shortfall variable always makes it feasible), please report it with the scenario".into(),
-                )
-            })
+            .ok_or_else(infeasible)
     }
 
     /// True when every integer column of `values` is whole.
@@ -237,9 +247,7 @@ impl Program {
         if values.len() != self.columns.len()
             || solved.primal_solution_status() != HighsSolutionStatus::Feasible
         {
-            return Err(Error::Solver(
-                "the time limit ended the solve before any plan was found; raise [solver] time_limit_s".into(),
-            ));
+            return Err(no_plan_in_time());
         }
         let objective_value = objective.iter().map(|&(c, k)| k * values[c]).sum();
         let is_mip = self.has_integers() && !relax;
@@ -480,9 +488,7 @@ impl LpSession {
             HighsModelStatus::Optimal => {}
             HighsModelStatus::Infeasible => return Ok(None),
             HighsModelStatus::ReachedTimeLimit | HighsModelStatus::ReachedIterationLimit => {
-                return Err(Error::Solver(
-                    "the time limit ended the solve before any plan was found; raise [solver] time_limit_s".into(),
-                ))
+                return Err(no_plan_in_time())
             }
             other => return Err(Error::Solver(format!("HiGHS ended with status {other:?}"))),
         }
