@@ -130,13 +130,25 @@ impl Program {
             }
         }
         // The model always has a solution (the shortfall column, and each stage keeps a
-        // bound its own optimum met). HiGHS's presolve has been seen to call such models
-        // infeasible when a stage bound is tight; solving without presolve is then right.
-        if let Some(result) = self.minimise_once(objective, settings, relax, true)? {
-            return Ok(result);
-        }
-        self.minimise_once(objective, settings, relax, false)?
+        // bound its own optimum met).
+        self.minimise_if_feasible(objective, settings, relax)?
             .ok_or_else(infeasible)
+    }
+
+    /// As `minimise_with` without the LP first, for programs that may have no solution
+    /// (`None`). HiGHS's presolve has been seen to call models infeasible that are not (when
+    /// a stage bound is tight); its verdict is only believed when a solve without presolve
+    /// agrees.
+    pub fn minimise_if_feasible(
+        &self,
+        objective: &[(Col, f64)],
+        settings: Settings,
+        relax: bool,
+    ) -> Result<Option<StageResult>, Error> {
+        if let Some(result) = self.minimise_once(objective, settings, relax, true)? {
+            return Ok(Some(result));
+        }
+        self.minimise_once(objective, settings, relax, false)
     }
 
     /// True when every integer column of `values` is whole.
