@@ -162,12 +162,10 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
             started,
         ));
     }
-    if std::env::var_os("QUARTIER_NO_BOUNDS").is_none() {
-        if let Some(solution) =
-            solve_within_evenness_bounds(instance, prepared, &relaxed, &proven, started)?
-        {
-            return Ok(solution);
-        }
+    if let Some(solution) =
+        solve_within_evenness_bounds(instance, prepared, &relaxed, &proven, started)?
+    {
+        return Ok(solution);
     }
     let mut active = SpacingRows::lazy(instance, prepared);
     active.add(spread_out(instance, prepared, violated));
