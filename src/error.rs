@@ -36,6 +36,9 @@ pub enum Error {
     Input(#[from] InputError),
     #[error("the solver failed: {0}")]
     Solver(String),
+    /// The time limit of `[solver] time_limit_s` ended the solve before it had a plan.
+    #[error("the solver failed: {0}")]
+    TimeLimit(String),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -49,7 +52,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) => 2,
-            Error::Solver(_) | Error::Io { .. } => 1,
+            Error::Solver(_) | Error::TimeLimit(_) | Error::Io { .. } => 1,
         }
     }
 

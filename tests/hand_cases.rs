@@ -197,6 +197,39 @@ fn spacing_keeps_sites_apart() {
 }
 
 #[test]
+fn time_limit_with_spacing_returns_the_plan_that_keeps_every_rule() {
+    // As above, with no time at all: the solve stops before its plan keeps every
+    // neighbourhood, and the greedy plan that proved the shortfall stage is returned with
+    // the time limit's status. It keeps every rule and places the whole demand.
+    let mut inst = instance(
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 3000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+        ],
+        vec![
+            site("S1", 500.0, 500.0, 50),
+            site("S2", 550.0, 500.0, 50),
+            site("S3", 500.0, 550.0, 50),
+            site("S4", 1500.0, 500.0, 50),
+        ],
+        100,
+    );
+    inst.rules.spacing = Some(Spacing {
+        metres: 200.0,
+        max_places: 60,
+    });
+    inst.solver.time_limit_s = Some(1e-12);
+    let geography = Geography::of(&inst);
+    let prepared = Prepared::new(&inst, &geography);
+    let solution = solve(&inst, &prepared).expect("a plan, not an error");
+    assert_eq!(solution.status, SolveStatus::TimeLimit);
+    let report = check_plan(&inst, &geography, &solution.plan);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert_eq!(solution.plan.placed(), 100);
+    assert_eq!(stage(&solution, Stage::Shortfall), 0.0);
+}
+
+#[test]
 fn existing_places_count_towards_the_fair_share() {
     // T = 20 new + 20 occupied = 40, targets 20/20; A already holds 20: all new go to B.
     let mut existing = site("E1", 500.0, 500.0, 30);

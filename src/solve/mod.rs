@@ -162,21 +162,83 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
             started,
         ));
     }
-    if let Some(solution) =
-        solve_within_evenness_bounds(instance, prepared, &relaxed, &proven, started)?
-    {
-        return Ok(solution);
+    // When the time limit ends the solve before its plan keeps every ball, the plan that
+    // proved the first stages is returned instead: it keeps every rule and is optimal in
+    // those stages. A plan HiGHS found within the limit is kept only if it is better.
+    let fallback = || {
+        time_limited(
+            instance,
+            prepared,
+            plan.clone(),
+            &relaxed,
+            proven.len(),
+            started,
+        )
+    };
+    let finish = |result: Result<Solution, Error>| match result {
+        Err(Error::TimeLimit(_)) => Ok(fallback()),
+        Ok(solution) if solution.status == SolveStatus::TimeLimit => {
+            Ok(lexicographically_better(solution, fallback()))
+        }
+        other => other,
+    };
+    match solve_within_evenness_bounds(instance, prepared, &relaxed, &proven, started) {
+        Ok(Some(solution)) => return finish(Ok(solution)),
+        Ok(None) => {}
+        Err(error) => return finish(Err(error)),
     }
     let mut active = SpacingRows::lazy(instance, prepared);
     active.add(spread_out(instance, prepared, violated));
-    solve_program(
+    finish(solve_program(
         instance,
         prepared,
         active,
         &proven,
         proven_marginal_values,
         started,
-    )
+    ))
+}
+
+/// The solution whose stage values are lexicographically smaller (the first on a tie).
+fn lexicographically_better(first: Solution, second: Solution) -> Solution {
+    for ((_, a), (_, b)) in first.stages.iter().zip(&second.stages) {
+        let tolerance = 1e-9 * a.abs().max(b.abs()).max(1.0);
+        if *b < a - tolerance {
+            return second;
+        }
+        if *a < b - tolerance {
+            return first;
+        }
+    }
+    first
+}
+
+/// A plan that keeps every rule and is optimal in its first `proven` stages, reported with
+/// the time limit's status. The gap is that of the first stage not proven, against the
+/// relaxation's optimum (a lower bound).
+fn time_limited(
+    instance: &Instance,
+    prepared: &Prepared,
+    plan: Plan,
+    relaxed: &Solution,
+    proven: usize,
+    started: Instant,
+) -> Solution {
+    let stages: Vec<(Stage, f64)> = relaxed
+        .stages
+        .iter()
+        .map(|&(stage, _)| (stage, stage_value(stage, instance, prepared, &plan)))
+        .collect();
+    let mip_gap = relaxed.stages.get(proven).map_or(0.0, |&(stage, bound)| {
+        let value = stage_value(stage, instance, prepared, &plan);
+        (value - bound).max(0.0) / value.abs().max(1.0)
+    });
+    Solution {
+        status: SolveStatus::TimeLimit,
+        mip_gap,
+        method: "greedy",
+        ..proven_solution(prepared, plan, stages, None, started)
+    }
 }
 
 /// The shortfall stage's optimum is 0 when a plan that keeps every rule places the whole
@@ -736,7 +798,7 @@ fn solve_stage_lazily(
             1 => "1 spacing neighbourhood was still over its limit".to_string(),
             n => format!("{n} spacing neighbourhoods were still over their limits"),
         };
-        Error::Solver(format!(
+        Error::TimeLimit(format!(
             "the time limit ended the solve while {over}; raise [solver] time_limit_s"
         ))
     };
@@ -746,6 +808,11 @@ fn solve_stage_lazily(
         }
         active.add(balls);
     };
+    if time_left().is_some_and(|t| t <= 0.0) {
+        return Err(Error::TimeLimit(
+            "the time limit ended the solve before its plan kept every spacing neighbourhood; raise [solver] time_limit_s".into(),
+        ));
+    }
     if session.is_none() {
         *session = Some(program::LpSession::new(program, settings)?);
     }

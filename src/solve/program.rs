@@ -68,7 +68,7 @@ pub fn infeasible() -> Error {
 }
 
 fn no_plan_in_time() -> Error {
-    Error::Solver(
+    Error::TimeLimit(
         "the time limit ended the solve before any plan was found; raise [solver] time_limit_s"
             .into(),
     )
@@ -290,6 +290,8 @@ pub struct LpSession {
     model: Option<highs::Model>,
     columns: Vec<highs::Col>,
     rows: usize,
+    /// Seconds this HiGHS instance has run: its time limit counts them all.
+    ran_s: f64,
 }
 
 /// The optimum of the LP relaxation with its duals.
@@ -343,6 +345,7 @@ impl LpSession {
             model: Some(model),
             columns,
             rows: program.rows.len(),
+            ran_s: 0.0,
         })
     }
 
@@ -466,14 +469,15 @@ impl LpSession {
         let (status, solution) = loop {
             let mut model = self.model.take().expect("the session keeps its model");
             if let Some(limit) = settings.time_limit_s {
+                // HiGHS measures its limit from its first run, not from this one.
                 model
-                    .try_set_option("time_limit", limit.max(0.01))
+                    .try_set_option("time_limit", self.ran_s + limit.max(0.01))
                     .map_err(|_| Error::Solver("HiGHS rejected the option time_limit".into()))?;
             }
             let solving = std::time::Instant::now();
-            let solved = model
-                .try_solve()
-                .map_err(|e| Error::Solver(format!("HiGHS stopped with {e:?}")))?;
+            let solved = model.try_solve();
+            self.ran_s += solving.elapsed().as_secs_f64();
+            let solved = solved.map_err(|e| Error::Solver(format!("HiGHS stopped with {e:?}")))?;
             let status = solved.status();
             let solution = solved.get_solution();
             if std::env::var_os("QUARTIER_TRACE").is_some() {
