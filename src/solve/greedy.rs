@@ -18,42 +18,51 @@ pub(super) fn greedy_plan_within(
     prepared: &Prepared,
     district_caps: Option<&[u64]>,
 ) -> Plan {
-    greedy_plans_within(instance, prepared, &[district_caps])
-        .pop()
-        .expect("one plan per list of caps")
+    Greedy::new(instance, prepared).plan(district_caps)
 }
 
-/// `greedy_plan_within` for several lists of caps, sharing the index of balls by site.
-pub(super) fn greedy_plans_within(
-    instance: &Instance,
-    prepared: &Prepared,
-    caps: &[Option<&[u64]>],
-) -> Vec<Plan> {
-    // The balls containing each site, in compressed form: balls_of[starts[s]..starts[s + 1]].
-    let mut starts = vec![0usize; instance.sites.len() + 1];
-    for limit in &prepared.spacing {
-        for &member in &limit.members {
-            starts[member as usize + 1] += 1;
+/// Greedy plans for several lists of caps, sharing the index of balls by site.
+pub(super) struct Greedy<'a> {
+    instance: &'a Instance,
+    prepared: &'a Prepared,
+    /// The balls containing each site, in compressed form: balls_of[starts[s]..starts[s + 1]].
+    starts: Vec<usize>,
+    balls_of: Vec<u32>,
+}
+
+impl<'a> Greedy<'a> {
+    pub(super) fn new(instance: &'a Instance, prepared: &'a Prepared) -> Greedy<'a> {
+        let mut starts = vec![0usize; instance.sites.len() + 1];
+        for limit in &prepared.spacing {
+            for &member in &limit.members {
+                starts[member as usize + 1] += 1;
+            }
+        }
+        for s in 0..instance.sites.len() {
+            starts[s + 1] += starts[s];
+        }
+        let mut balls_of = vec![0u32; starts[instance.sites.len()]];
+        let mut filled = starts.clone();
+        for (ball, limit) in prepared.spacing.iter().enumerate() {
+            for &member in &limit.members {
+                balls_of[filled[member as usize]] = ball as u32;
+                filled[member as usize] += 1;
+            }
+        }
+        Greedy {
+            instance,
+            prepared,
+            starts,
+            balls_of,
         }
     }
-    for s in 0..instance.sites.len() {
-        starts[s + 1] += starts[s];
-    }
-    let mut balls_of = vec![0u32; starts[instance.sites.len()]];
-    let mut filled = starts.clone();
-    for (ball, limit) in prepared.spacing.iter().enumerate() {
-        for &member in &limit.members {
-            balls_of[filled[member as usize]] = ball as u32;
-            filled[member as usize] += 1;
-        }
-    }
-    caps.iter()
-        .map(|district_caps| {
-            one_greedy_plan(instance, prepared, *district_caps, |s| {
-                &balls_of[starts[s]..starts[s + 1]]
-            })
+
+    /// The greedy plan with at most `district_caps[d]` new places in district d.
+    pub(super) fn plan(&self, district_caps: Option<&[u64]>) -> Plan {
+        one_greedy_plan(self.instance, self.prepared, district_caps, |s| {
+            &self.balls_of[self.starts[s]..self.starts[s + 1]]
         })
-        .collect()
+    }
 }
 
 fn one_greedy_plan<'a>(

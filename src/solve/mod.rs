@@ -229,8 +229,8 @@ fn time_limited(
         .iter()
         .map(|&(stage, _)| (stage, stage_value(stage, instance, prepared, &plan)))
         .collect();
-    let mip_gap = relaxed.stages.get(proven).map_or(0.0, |&(stage, bound)| {
-        let value = stage_value(stage, instance, prepared, &plan);
+    let mip_gap = relaxed.stages.get(proven).map_or(0.0, |&(_, bound)| {
+        let value = stages[proven].1;
         (value - bound).max(0.0) / value.abs().max(1.0)
     });
     Solution {
@@ -280,13 +280,10 @@ fn proven_stages(
             .into_iter()
             .map(|(_, hi)| hi)
             .collect();
-    let plans = greedy::greedy_plans_within(
-        instance,
-        prepared,
-        &[Some(&per_district), Some(&highest), None],
-    );
+    let greedy = greedy::Greedy::new(instance, prepared);
     let mut best: Option<(usize, Plan)> = None;
-    for plan in plans {
+    for caps in [Some(&per_district[..]), Some(&highest[..]), None] {
+        let plan = greedy.plan(caps);
         let reached = relaxed
             .stages
             .iter()
@@ -486,41 +483,23 @@ impl SpacingRows {
 
 /// Spacing balls not in the model whose limit the plan exceeds.
 fn violated_spacing(prepared: &Prepared, in_model: &[bool], plan: &Plan) -> Vec<usize> {
-    prepared
-        .spacing
-        .iter()
-        .enumerate()
-        .filter(|(ball, limit)| {
-            let load = limit
-                .members
-                .iter()
-                .map(|&s| u64::from(plan.places[s as usize]))
-                .sum::<u64>();
-            !in_model.get(*ball).copied().unwrap_or(false) && load > limit.room
-        })
-        .map(|(ball, _)| ball)
-        .collect()
+    overfilled(prepared, in_model, |s| f64::from(plan.places[s as usize]))
 }
 
-/// Spacing balls not in the model that LP values (possibly fractional) overfill.
-fn violated_by_values(
+/// Spacing balls not in the model whose sites hold more than their room, with
+/// `places_at(site)` new places (possibly fractional, from an LP) at each site.
+fn overfilled(
     prepared: &Prepared,
-    city: &CityProgram,
     in_model: &[bool],
-    values: &[f64],
+    places_at: impl Fn(u32) -> f64,
 ) -> Vec<usize> {
     prepared
         .spacing
         .iter()
         .enumerate()
         .filter(|(ball, limit)| {
-            !in_model[*ball] && {
-                let load: f64 = limit
-                    .members
-                    .iter()
-                    .filter_map(|&s| city.site_column[s as usize])
-                    .map(|c| values[c])
-                    .sum();
+            !in_model.get(*ball).copied().unwrap_or(false) && {
+                let load: f64 = limit.members.iter().map(|&s| places_at(s)).sum();
                 load > limit.room as f64 + 1e-6
             }
         })
@@ -829,7 +808,9 @@ fn solve_stage_lazily(
             )?
             .ok_or_else(infeasible)?
             .result;
-        let violated = violated_by_values(prepared, city, &active.in_model, &lp.values);
+        let violated = overfilled(prepared, &active.in_model, |s| {
+            city.site_column[s as usize].map_or(0.0, |c| lp.values[c])
+        });
         if violated.is_empty() {
             break lp;
         }
@@ -1263,25 +1244,54 @@ fn rounded_within_gap(
         }
         return None;
     }
-    let (bound, value) = (
+    let value = objective.iter().map(|&(c, k)| k * values[c]).sum::<f64>();
+    within_gap(
+        instance,
+        prepared,
+        city,
+        active,
+        settings,
         lp.objective,
-        objective.iter().map(|&(c, k)| k * values[c]).sum::<f64>(),
-    );
+        program::StageResult {
+            status: program::StageStatus::Optimal,
+            objective: value,
+            values,
+            mip_gap: 0.0,
+        },
+        "rounded LP optimum",
+    )
+}
+
+/// `result`, a plan that meets every row of the program, when it keeps every ball and its
+/// value lies within the MIP gap of `bound` (the LP optimum that keeps every ball), with
+/// that gap; otherwise `None`.
+#[allow(clippy::too_many_arguments)]
+fn within_gap(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    active: &SpacingRows,
+    settings: Settings,
+    bound: f64,
+    result: program::StageResult,
+    what: &str,
+) -> Option<program::StageResult> {
+    let value = result.objective;
     let gap = (value - bound).max(0.0) / value.abs().max(1.0);
     let within = value - bound <= 1e-7 || gap <= settings.mip_gap;
-    let plan = read_plan(instance, prepared, city, &values);
+    let plan = read_plan(instance, prepared, city, &result.values);
     let keeps_balls = violated_spacing(prepared, &active.in_model, &plan).is_empty();
     if std::env::var_os("QUARTIER_TRACE").is_some() {
         eprintln!(
-            "  rounded LP optimum: {value} against the bound {bound} (gap {gap:.2e}); keeps every ball: {keeps_balls}"
+            "  {what}: {value} against the bound {bound} (gap {gap:.2e}); keeps every ball: {keeps_balls}"
         );
     }
-    (within && keeps_balls).then_some(program::StageResult {
-        status: program::StageStatus::Optimal,
-        objective: value,
-        values,
-        mip_gap: gap,
-    })
+    (within && keeps_balls && result.status == program::StageStatus::Optimal).then_some(
+        program::StageResult {
+            mip_gap: gap,
+            ..result
+        },
+    )
 }
 
 /// When rounding the LP optimum `lp` fails, the MIP with every integer column that is whole
@@ -1309,25 +1319,16 @@ fn whole_columns_fixed(
     let Some(result) = fixed.minimise_if_feasible(objective, settings, false)? else {
         return Ok(None); // the fractional columns cannot be settled with the others fixed
     };
-    let bound = lp.objective;
-    let gap = (result.objective - bound).max(0.0) / result.objective.abs().max(1.0);
-    let within = result.objective - bound <= 1e-7 || gap <= settings.mip_gap;
-    let plan = read_plan(instance, prepared, city, &result.values);
-    let keeps_balls = violated_spacing(prepared, &active.in_model, &plan).is_empty();
-    if std::env::var_os("QUARTIER_TRACE").is_some() {
-        eprintln!(
-            "  LP's whole columns fixed: {} against the bound {bound} (gap {gap:.2e}); keeps every ball: {keeps_balls}",
-            result.objective
-        );
-    }
-    Ok(
-        (within && keeps_balls && result.status == program::StageStatus::Optimal).then_some(
-            program::StageResult {
-                mip_gap: gap,
-                ..result
-            },
-        ),
-    )
+    Ok(within_gap(
+        instance,
+        prepared,
+        city,
+        active,
+        settings,
+        lp.objective,
+        result,
+        "LP's whole columns fixed",
+    ))
 }
 
 /// The value of one more place of capacity in each district for evenness: the evenness LP
