@@ -12,7 +12,8 @@ use serde_json::Value;
 use super::{print, Progress};
 use crate::error::{Error, InputError};
 use crate::io::compare::{read_output, Output};
-use crate::io::report::{de, escape_html, map_svg, page_head, site_kind, MapData};
+use crate::io::plan_report::site_kind;
+use crate::io::report::{de, escape_html, map_svg, page_head, MapData};
 
 /// The key figures compared, with their labels.
 const FIGURES: &[(&str, &str)] = &[

@@ -8,11 +8,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::geojson_out::{round3, write_collection, Shape};
+use super::plan_report::{site_kind, PlanReport};
 use super::qml;
 use crate::error::{Error, InputError};
-use crate::metrics::Figures;
-use crate::model::{Instance, Plan, Stage};
-use crate::spatial::Geography;
 
 /// Files quartier writes into an output folder; a folder holding anything else is not
 /// replaced.
@@ -24,25 +22,6 @@ pub const OUTPUT_FILES: &[&str] = &[
     "districts.qml",
     "report.html",
 ];
-
-/// Everything the output folder shows about one solved scenario.
-pub struct PlanReport<'a> {
-    pub instance: &'a Instance,
-    pub geography: &'a Geography,
-    pub plan: &'a Plan,
-    /// `optimal` or `time_limit`.
-    pub status: &'a str,
-    pub figures: &'a Figures,
-    pub limited_by: &'a [&'static str],
-    pub shortfall_reasons: &'a [(&'static str, u64)],
-    pub sites_excluded: &'a [(&'static str, usize)],
-    pub stages: &'a [(Stage, f64)],
-    pub mip_gap: f64,
-    /// Per district: fall of the evenness sum per extra place of capacity there.
-    pub marginal_values: Option<&'a [f64]>,
-    /// Extra figures for `summary.json` (model size, …).
-    pub extra: Map<String, Value>,
-}
 
 /// An output folder being written: files go to a temporary sibling folder until `commit`.
 pub struct OutputFolder {
@@ -245,10 +224,7 @@ fn write_sites<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()
             p.insert("capacity".into(), json!(site.capacity));
             p.insert("status".into(), json!(site.status.as_str()));
             // For the map: new accommodation, existing, or existing and extended.
-            p.insert(
-                "kind".into(),
-                json!(super::report::site_kind(site.occupied, places)),
-            );
+            p.insert("kind".into(), json!(site_kind(site.occupied, places)));
             for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
                 p.insert(
                     format!("dist_{}_m", layer.kind),

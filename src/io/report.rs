@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use geo::MultiPolygon;
 
-use super::output::PlanReport;
+use super::plan_report::{site_kind, PlanReport};
 use super::qml::class_breaks;
 use crate::model::Stage;
 
@@ -144,15 +144,6 @@ impl<'a> MapData<'a> {
             sites,
             max_value: report.figures.per_1000_max,
         }
-    }
-}
-
-/// New accommodation, existing, or existing and extended.
-pub fn site_kind(occupied: u32, new: u32) -> &'static str {
-    match (occupied > 0, new > 0) {
-        (false, _) => "new",
-        (true, true) => "extended",
-        (true, false) => "existing",
     }
 }
 

@@ -1,0 +1,36 @@
+//! What the output folder shows about one solved scenario: the plan with its figures and
+//! explanations, as handed to the writers of the layers (`output`) and the page (`report`).
+
+use serde_json::{Map, Value};
+
+use crate::metrics::Figures;
+use crate::model::{Instance, Plan, Stage};
+use crate::spatial::Geography;
+
+/// Everything the output folder shows about one solved scenario.
+pub struct PlanReport<'a> {
+    pub instance: &'a Instance,
+    pub geography: &'a Geography,
+    pub plan: &'a Plan,
+    /// `optimal` or `time_limit`.
+    pub status: &'a str,
+    pub figures: &'a Figures,
+    pub limited_by: &'a [&'static str],
+    pub shortfall_reasons: &'a [(&'static str, u64)],
+    pub sites_excluded: &'a [(&'static str, usize)],
+    pub stages: &'a [(Stage, f64)],
+    pub mip_gap: f64,
+    /// Per district: fall of the evenness sum per extra place of capacity there.
+    pub marginal_values: Option<&'a [f64]>,
+    /// Extra figures for `summary.json` (model size, …).
+    pub extra: Map<String, Value>,
+}
+
+/// New accommodation, existing, or existing and extended.
+pub fn site_kind(occupied: u32, new: u32) -> &'static str {
+    match (occupied > 0, new > 0) {
+        (false, _) => "new",
+        (true, true) => "extended",
+        (true, false) => "existing",
+    }
+}
