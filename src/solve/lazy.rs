@@ -1,0 +1,525 @@
+//! Spacing balls entering the model only when a plan would overfill them.
+//!
+//! A stage's LP is solved in a session HiGHS keeps (each round from the last basis) and the
+//! balls it overfills are added until it overfills none (`solve_stage_lazily`). A stage is
+//! finished only when its plan keeps every ball, so its optimum is the full model's and
+//! later stages can keep it. The LP optimum rounded to whole places replaces the MIP when it
+//! keeps every rule and lies within the MIP gap of the LP bound (`rounded_within_gap`);
+//! otherwise the MIP over the LP's fractional columns, then the full MIP, runs.
+//!
+//! The plan without spacing usually keeps its evenness: then every district's new places
+//! stay within bounds that duality gives (`separable::evenness_bounds`), and only balls that
+//! could overfill within them can matter (`solve_within_evenness_bounds`, which checks the
+//! assumption and falls back otherwise).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::city::{read_plan, CityProgram, Segments};
+use super::greedy;
+use super::prepare::Prepared;
+use super::program::{self, infeasible, Col, Program, Settings};
+use super::separable;
+use super::separable_city::separable_districts;
+use super::stages::solve_program;
+use super::{Solution, SolveStatus};
+use crate::error::Error;
+use crate::model::{Instance, Plan, Stage};
+
+/// Spacing balls usually leave stage B's optimum where it is without them. If so, every
+/// optimal plan keeps each district's new places within the bounds of `evenness_bounds`,
+/// and only the balls that could be overfilled within those bounds matter: usually few,
+/// so all go into the model at once (lazily when they are many). The plan is accepted when
+/// its shortfall and evenness equal the relaxation's (which proves the assumption);
+/// otherwise `None`.
+pub(super) fn solve_within_evenness_bounds(
+    instance: &Instance,
+    prepared: &Prepared,
+    relaxed: &Solution,
+    proven: &[(Stage, f64)],
+    started: Instant,
+) -> Result<Option<Solution>, Error> {
+    let value = |solution: &Solution, stage: Stage| {
+        solution
+            .stages
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|&(_, v)| v)
+    };
+    let (Some(shortfall), Some(evenness)) = (
+        value(relaxed, Stage::Shortfall),
+        value(relaxed, Stage::Evenness),
+    ) else {
+        return Ok(None);
+    };
+    // Later stages let evenness exceed its optimum by 1e-6 of it: the bounds allow more.
+    let slack = 3e-6 * evenness.max(1.0);
+    let (districts, _) = separable_districts(instance, prepared);
+    // Only the upper bounds matter: they keep balls from overfilling. (Lower bounds could make
+    // the model infeasible where spacing moves the optimum.)
+    let highest: Vec<u64> = separable::evenness_bounds(&districts, instance.demand, slack)
+        .into_iter()
+        .map(|(_, hi)| hi)
+        .collect();
+    if highest.iter().zip(&districts).all(|(&hi, d)| hi >= d.cap) {
+        return Ok(None); // every district may take anything up to its cap: nothing gained
+    }
+    let mut active = SpacingRows::lazy(instance, prepared);
+    let candidates: Vec<usize> = prepared
+        .spacing
+        .iter()
+        .enumerate()
+        .filter(|(_, ball)| prepared.room_within(&ball.members, |d| highest[d]) > ball.room)
+        .map(|(index, _)| index)
+        .collect();
+    let members: usize = candidates
+        .iter()
+        .map(|&b| prepared.spacing[b].members.len())
+        .sum();
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!(
+            "evenness bounds: {} of {} spacing balls could overfill ({members} members)",
+            candidates.len(),
+            prepared.spacing.len()
+        );
+    }
+    // Up front when the rows stay small for HiGHS; otherwise they enter lazily.
+    if members <= 400_000 {
+        active.add(candidates);
+    }
+    // A proof of the first stages holds within the bounds only when it covers evenness (the
+    // bounds follow from the evenness optimum). Otherwise a plan within the bounds may have
+    // to leave a shortfall: then the assumption fails, and the model must be able to say so.
+    let proven_within: Vec<(Stage, f64)> = if proven.iter().any(|(s, _)| *s == Stage::Evenness) {
+        proven.to_vec()
+    } else if instance.stages.first() == Some(&Stage::Shortfall)
+        && greedy::greedy_plan_within(instance, prepared, Some(&highest)).placed()
+            >= instance.demand
+    {
+        vec![(Stage::Shortfall, 0.0)]
+    } else {
+        Vec::new()
+    };
+    active.most_new = Some(highest);
+    let marginal_values = relaxed
+        .marginal_values
+        .as_deref()
+        .filter(|_| proven_within.iter().any(|(s, _)| *s == Stage::Evenness));
+    let solution = solve_program(
+        instance,
+        prepared,
+        active,
+        &proven_within,
+        marginal_values,
+        started,
+    )?;
+    if solution.status == SolveStatus::TimeLimit {
+        // A plan that keeps every rule, reported with the time limit's status and gap; no
+        // time is left to start again without the bounds.
+        return Ok(Some(solution));
+    }
+    let holds = value(&solution, Stage::Shortfall) == Some(shortfall)
+        && value(&solution, Stage::Evenness)
+            .is_some_and(|v| v <= evenness + 1e-6 * evenness.max(1.0));
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!("evenness bounds: optimum kept: {holds}");
+    }
+    Ok(holds.then_some(solution))
+}
+
+/// The spacing balls in the model, and the sites that get a column of their own.
+pub(super) struct SpacingRows {
+    pub(super) rows: Vec<usize>,
+    pub(super) in_model: Vec<bool>,
+    pub(super) in_spacing: Vec<bool>,
+    /// At most this many new places per district (see `solve_within_evenness_bounds`).
+    pub(super) most_new: Option<Vec<u64>>,
+}
+
+impl SpacingRows {
+    pub(super) fn none(instance: &Instance) -> SpacingRows {
+        SpacingRows {
+            rows: Vec::new(),
+            in_model: Vec::new(),
+            in_spacing: vec![false; instance.sites.len()],
+            most_new: None,
+        }
+    }
+
+    /// No ball in the model yet, but a column for every site in a ball, so that balls can
+    /// enter without rebuilding the program.
+    pub(super) fn lazy(instance: &Instance, prepared: &Prepared) -> SpacingRows {
+        let mut rows = SpacingRows::none(instance);
+        rows.in_model = vec![false; prepared.spacing.len()];
+        for ball in &prepared.spacing {
+            for &member in &ball.members {
+                rows.in_spacing[member as usize] = true;
+            }
+        }
+        rows
+    }
+
+    pub(super) fn add(&mut self, balls: Vec<usize>) {
+        for ball in balls {
+            self.in_model[ball] = true;
+            self.rows.push(ball);
+        }
+    }
+}
+
+/// Spacing balls not in the model whose limit the plan exceeds.
+pub(super) fn violated_spacing(prepared: &Prepared, in_model: &[bool], plan: &Plan) -> Vec<usize> {
+    overfilled(prepared, in_model, |s| f64::from(plan.places[s as usize]))
+}
+
+/// Spacing balls not in the model whose sites hold more than their room, with
+/// `places_at(site)` new places (possibly fractional, from an LP) at each site.
+pub(super) fn overfilled(
+    prepared: &Prepared,
+    in_model: &[bool],
+    places_at: impl Fn(u32) -> f64,
+) -> Vec<usize> {
+    prepared
+        .spacing
+        .iter()
+        .enumerate()
+        .filter(|(ball, limit)| {
+            !in_model.get(*ball).copied().unwrap_or(false) && {
+                let load: f64 = limit.members.iter().map(|&s| places_at(s)).sum();
+                load > limit.room as f64 + 1e-6
+            }
+        })
+        .map(|(ball, _)| ball)
+        .collect()
+}
+
+/// Of balls whose centres lie closer than half the spacing radius to each other, only the
+/// first. Used for the balls the plan without spacing overfills, which in a dense core are
+/// tens of thousands of nearly equal rows: thinned out, the first LP (the one solved from
+/// scratch) is a fraction of the size, and the rounds after it, from its basis, add what is
+/// still overfilled. (200k sites: 25,925 balls, first LP 16 s; thinned to about 4,000,
+/// first LP 3 s, and 5,500 balls in the end instead of 26,800.)
+pub(super) fn spread_out(
+    instance: &Instance,
+    prepared: &Prepared,
+    balls: Vec<usize>,
+) -> Vec<usize> {
+    let Some(spacing) = instance.rules.spacing else {
+        return balls;
+    };
+    let metres = spacing.metres / 2.0;
+    if metres <= 0.0 {
+        return balls;
+    }
+    let cell_of = |p: [f64; 2]| {
+        (
+            (p[0] / metres).floor() as i64,
+            (p[1] / metres).floor() as i64,
+        )
+    };
+    let mut chosen: HashMap<(i64, i64), Vec<[f64; 2]>> = HashMap::new();
+    let mut kept = Vec::new();
+    for ball in balls {
+        let p = instance.sites[prepared.spacing[ball].centre as usize].position;
+        let cell = cell_of(p);
+        let near = (-1..=1).any(|dx| {
+            (-1..=1).any(|dy| {
+                chosen.get(&(cell.0 + dx, cell.1 + dy)).is_some_and(|list| {
+                    list.iter()
+                        .any(|q| (q[0] - p[0]).hypot(q[1] - p[1]) < metres)
+                })
+            })
+        });
+        if !near {
+            chosen.entry(cell).or_default().push(p);
+            kept.push(ball);
+        }
+    }
+    kept
+}
+
+/// The row of a spacing ball.
+pub(super) fn ball_row(prepared: &Prepared, city: &CityProgram, ball: usize) -> program::Row {
+    let limit = &prepared.spacing[ball];
+    program::Row {
+        terms: limit
+            .members
+            .iter()
+            .filter_map(|&s| city.site_column[s as usize])
+            .map(|c| (c, 1.0))
+            .collect(),
+        upper: limit.room as f64,
+        equal: false,
+    }
+}
+
+/// One stage with spacing balls entering lazily. The LP relaxation is solved in a session
+/// that keeps HiGHS's basis, and each ball it overfills is added, until it overfills none:
+/// its optimum is then the full LP's. When that optimum is whole, it is the stage's;
+/// otherwise the MIP is solved with the balls found, and again with any ball its plan
+/// overfills, until the plan keeps every ball.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn solve_stage_lazily(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    program: &mut Program,
+    session: &mut Option<program::LpSession>,
+    active: &mut SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    started: Instant,
+) -> Result<program::StageResult, Error> {
+    let time_left = || {
+        instance
+            .solver
+            .time_limit_s
+            .map(|limit| limit - started.elapsed().as_secs_f64())
+    };
+    let out_of_time = |violated: usize| {
+        let over = match violated {
+            1 => "1 spacing neighbourhood was still over its limit".to_string(),
+            n => format!("{n} spacing neighbourhoods were still over their limits"),
+        };
+        Error::TimeLimit(format!(
+            "the time limit ended the solve while {over}; raise [solver] time_limit_s"
+        ))
+    };
+    let add = |balls: Vec<usize>, program: &mut Program, active: &mut SpacingRows| {
+        for &ball in &balls {
+            program.rows.push(ball_row(prepared, city, ball));
+        }
+        active.add(balls);
+    };
+    if time_left().is_some_and(|t| t <= 0.0) {
+        return Err(Error::TimeLimit(
+            "the time limit ended the solve before its plan kept every spacing neighbourhood; raise [solver] time_limit_s".into(),
+        ));
+    }
+    if session.is_none() {
+        *session = Some(program::LpSession::new(program, settings)?);
+    }
+    let session = session.as_mut().expect("just made");
+    let lp = loop {
+        let lp = session
+            .minimise(
+                program,
+                objective,
+                Settings {
+                    time_limit_s: time_left(),
+                    ..settings
+                },
+            )?
+            .ok_or_else(infeasible)?
+            .result;
+        let violated = overfilled(prepared, &active.in_model, |s| {
+            city.site_column[s as usize].map_or(0.0, |c| lp.values[c])
+        });
+        if violated.is_empty() {
+            break lp;
+        }
+        if time_left().is_some_and(|t| t <= 0.0) {
+            return Err(out_of_time(violated.len()));
+        }
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!(
+                "  spacing: {} balls in the model, {} more overfilled by the LP",
+                active.rows.len(),
+                violated.len()
+            );
+        }
+        add(violated, program, active);
+    };
+    if program.is_integral(&lp.values) {
+        return Ok(lp);
+    }
+    if let Some(rounded) = rounded_within_gap(
+        instance, prepared, city, segments, program, active, objective, settings, &lp,
+    ) {
+        return Ok(rounded);
+    }
+    if let Some(polished) = whole_columns_fixed(
+        instance, prepared, city, program, active, objective, settings, &lp,
+    )? {
+        return Ok(polished);
+    }
+    loop {
+        let result = program.minimise_with(
+            objective,
+            Settings {
+                time_limit_s: time_left(),
+                ..settings
+            },
+            false,
+            false,
+        )?;
+        let plan = read_plan(instance, prepared, city, &result.values);
+        let violated = violated_spacing(prepared, &active.in_model, &plan);
+        if violated.is_empty() {
+            return Ok(result);
+        }
+        if result.status == program::StageStatus::TimeLimit || time_left().is_some_and(|t| t <= 0.0)
+        {
+            return Err(out_of_time(violated.len()));
+        }
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!(
+                "  spacing: {} balls in the model, {} more overfilled by the MIP",
+                active.rows.len(),
+                violated.len()
+            );
+        }
+        add(violated, program, active);
+    }
+}
+
+/// The LP optimum `lp` (which keeps every ball) is a lower bound for the stage. Its integer
+/// columns rounded to the nearest whole number, with the continuous columns at the least
+/// values the rows allow (shortfall, deviations, worst deviation, cost segments filled
+/// cheapest first), are a plan; when that plan meets every row and ball and its value is
+/// within the MIP gap of the bound, it is optimal in exactly the sense HiGHS's MIP would
+/// prove, and the MIP (whose presolve alone takes most of the time on large grids) is not
+/// needed.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn rounded_within_gap(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    program: &Program,
+    active: &SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    lp: &program::StageResult,
+) -> Option<program::StageResult> {
+    let mut values = lp.values.clone();
+    for (value, column) in values.iter_mut().zip(&program.columns) {
+        if column.integer {
+            *value = value.round();
+        }
+    }
+    let mut new_places = vec![0.0; instance.districts.len()];
+    for unit in &city.units {
+        new_places[unit.district as usize] += values[unit.column];
+    }
+    values[city.shortfall] = (instance.demand as f64 - new_places.iter().sum::<f64>()).max(0.0);
+    let mut worst: f64 = 0.0;
+    for (d, &new) in new_places.iter().enumerate() {
+        let deviation = prepared.district_existing[d] + new - prepared.target[d];
+        values[city.over[d]] = deviation.max(0.0);
+        values[city.under[d]] = (-deviation).max(0.0);
+        worst = worst.max(deviation.abs());
+    }
+    if let Some(z) = city.worst {
+        values[z] = worst;
+    }
+    for (unit, columns) in segments {
+        let mut left = values[city.units[*unit].column];
+        for (&column, &(_, places)) in columns.iter().zip(&city.units[*unit].blocks) {
+            let take = left.min(places as f64);
+            values[column] = take;
+            left -= take;
+        }
+    }
+    let meets_rows = program.rows.iter().all(|row| {
+        let lhs: f64 = row.terms.iter().map(|&(c, k)| k * values[c]).sum();
+        let tolerance = 1e-7 + 1e-9 * row.upper.abs();
+        if row.equal {
+            (lhs - row.upper).abs() <= tolerance
+        } else {
+            lhs <= row.upper + tolerance
+        }
+    });
+    if !meets_rows {
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
+            eprintln!("  rounded LP optimum breaks a row");
+        }
+        return None;
+    }
+    let value = objective.iter().map(|&(c, k)| k * values[c]).sum::<f64>();
+    within_gap(
+        instance,
+        prepared,
+        city,
+        active,
+        settings,
+        lp.objective,
+        program::StageResult {
+            status: program::StageStatus::Optimal,
+            objective: value,
+            values,
+            mip_gap: 0.0,
+        },
+        "rounded LP optimum",
+    )
+}
+
+/// `result`, a plan that meets every row of the program, when it keeps every ball and its
+/// value lies within the MIP gap of `bound` (the LP optimum that keeps every ball), with
+/// that gap; otherwise `None`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn within_gap(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    active: &SpacingRows,
+    settings: Settings,
+    bound: f64,
+    result: program::StageResult,
+    what: &str,
+) -> Option<program::StageResult> {
+    let value = result.objective;
+    let gap = (value - bound).max(0.0) / value.abs().max(1.0);
+    let within = value - bound <= 1e-7 || gap <= settings.mip_gap;
+    let plan = read_plan(instance, prepared, city, &result.values);
+    let keeps_balls = violated_spacing(prepared, &active.in_model, &plan).is_empty();
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!(
+            "  {what}: {value} against the bound {bound} (gap {gap:.2e}); keeps every ball: {keeps_balls}"
+        );
+    }
+    (within && keeps_balls && result.status == program::StageStatus::Optimal).then_some(
+        program::StageResult {
+            mip_gap: gap,
+            ..result
+        },
+    )
+}
+
+/// When rounding the LP optimum `lp` fails, the MIP with every integer column that is whole
+/// in `lp` fixed at its value: usually a handful of free columns, which HiGHS settles at
+/// once. Its plan is feasible for the full model; when it keeps every ball and lies within
+/// the MIP gap of the LP bound, it is optimal as `rounded_within_gap` explains.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn whole_columns_fixed(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    program: &Program,
+    active: &SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    lp: &program::StageResult,
+) -> Result<Option<program::StageResult>, Error> {
+    let mut fixed = program.clone();
+    for (column, &value) in fixed.columns.iter_mut().zip(&lp.values) {
+        if column.integer && (value - value.round()).abs() <= 1e-7 {
+            column.lower = value.round();
+            column.upper = value.round();
+        }
+    }
+    let Some(result) = fixed.minimise_if_feasible(objective, settings, false)? else {
+        return Ok(None); // the fractional columns cannot be settled with the others fixed
+    };
+    Ok(within_gap(
+        instance,
+        prepared,
+        city,
+        active,
+        settings,
+        lp.objective,
+        result,
+        "LP's whole columns fixed",
+    ))
+}

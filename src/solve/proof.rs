@@ -1,0 +1,146 @@
+//! Proofs against the relaxation without spacing. The exact per-district algorithm solves
+//! the city without spacing balls; its optimum of each stage is a lower bound for the city
+//! with them (given the same earlier optima). A plan that keeps every rule and reaches the
+//! relaxation's optima of the first stages proves those stages, so HiGHS need not solve
+//! them; when it reaches all of them, no HiGHS run is needed at all.
+
+use std::time::Instant;
+
+use super::greedy;
+use super::prepare::Prepared;
+use super::separable;
+use super::separable_city::separable_districts;
+use super::{stage_value, ModelSize, Solution, SolveStatus};
+use crate::model::{Instance, Plan, Stage};
+
+/// The solution whose stage values are lexicographically smaller (the first on a tie).
+pub(super) fn lexicographically_better(first: Solution, second: Solution) -> Solution {
+    for ((_, a), (_, b)) in first.stages.iter().zip(&second.stages) {
+        let tolerance = 1e-9 * a.abs().max(b.abs()).max(1.0);
+        if *b < a - tolerance {
+            return second;
+        }
+        if *a < b - tolerance {
+            return first;
+        }
+    }
+    first
+}
+
+/// A plan that keeps every rule and is optimal in its first `proven` stages, reported with
+/// the time limit's status. The gap is that of the first stage not proven, against the
+/// relaxation's optimum (a lower bound).
+pub(super) fn time_limited(
+    instance: &Instance,
+    prepared: &Prepared,
+    plan: Plan,
+    relaxed: &Solution,
+    proven: usize,
+    started: Instant,
+) -> Solution {
+    let stages: Vec<(Stage, f64)> = relaxed
+        .stages
+        .iter()
+        .map(|&(stage, _)| (stage, stage_value(stage, instance, prepared, &plan)))
+        .collect();
+    let mip_gap = relaxed.stages.get(proven).map_or(0.0, |&(_, bound)| {
+        let value = stages[proven].1;
+        (value - bound).max(0.0) / value.abs().max(1.0)
+    });
+    Solution {
+        status: SolveStatus::TimeLimit,
+        mip_gap,
+        method: "greedy",
+        ..proven_solution(prepared, plan, stages, None, started)
+    }
+}
+
+/// The shortfall stage's optimum is 0 when a plan that keeps every rule places the whole
+/// demand.
+pub(super) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(Stage, f64)> {
+    let fills = greedy::greedy_plan(instance, prepared).placed() >= instance.demand;
+    if fills && instance.stages.first() == Some(&Stage::Shortfall) {
+        vec![(Stage::Shortfall, 0.0)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The relaxation without spacing is solved exactly, and its optimum of each stage is a
+/// lower bound for the full model's (given the same earlier optima). A plan that keeps every
+/// rule and reaches the relaxation's optima of the first stages proves them for the full
+/// model, so HiGHS need not solve those stages. Tried: the relaxation's places per district
+/// put on sites that keep every ball, then a greedy plan within the evenness bounds, then the
+/// plain greedy plan. Returns the proven stages (a prefix of the relaxation's) and the plan.
+pub(super) fn proven_stages(
+    instance: &Instance,
+    prepared: &Prepared,
+    relaxed: &Solution,
+) -> (Vec<(Stage, f64)>, Plan) {
+    let mut per_district = vec![0u64; instance.districts.len()];
+    for (s, &x) in relaxed.plan.places.iter().enumerate() {
+        if let Some(d) = prepared.site_district[s] {
+            per_district[d as usize] += u64::from(x);
+        }
+    }
+    let (districts, _) = separable_districts(instance, prepared);
+    let evenness = relaxed
+        .stages
+        .iter()
+        .find(|(s, _)| *s == Stage::Evenness)
+        .map_or(0.0, |&(_, v)| v);
+    let highest: Vec<u64> =
+        separable::evenness_bounds(&districts, instance.demand, 1e-9 * evenness.max(1.0))
+            .into_iter()
+            .map(|(_, hi)| hi)
+            .collect();
+    let greedy = greedy::Greedy::new(instance, prepared);
+    let mut best: Option<(usize, Plan)> = None;
+    for caps in [Some(&per_district[..]), Some(&highest[..]), None] {
+        let plan = greedy.plan(caps);
+        let reached = relaxed
+            .stages
+            .iter()
+            .take_while(|&&(stage, optimum)| {
+                stage_value(stage, instance, prepared, &plan)
+                    <= optimum + 1e-9 * optimum.abs().max(1.0)
+            })
+            .count();
+        if best.as_ref().is_none_or(|(most, _)| reached > *most) {
+            best = Some((reached, plan));
+        }
+        if reached == relaxed.stages.len() {
+            break;
+        }
+    }
+    let (reached, plan) = best.expect("three candidate plans");
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!("proof: a plan that keeps every rule reaches the relaxation's optimum in {reached} stages");
+    }
+    (relaxed.stages[..reached].to_vec(), plan)
+}
+
+/// A plan whose every stage value equals the relaxation's optimum: optimal as it stands.
+pub(super) fn proven_solution(
+    prepared: &Prepared,
+    plan: Plan,
+    stages: Vec<(Stage, f64)>,
+    marginal_values: Option<&[f64]>,
+    started: Instant,
+) -> Solution {
+    Solution {
+        plan,
+        status: SolveStatus::Optimal,
+        stages,
+        mip_gap: 0.0,
+        size: ModelSize {
+            aggregated_sites: prepared.site_room.iter().filter(|&&r| r > 0).count(),
+            ..ModelSize::default()
+        },
+        marginal_values: marginal_values.map(<[f64]>::to_vec),
+        method: "proof",
+        spacing_rows: 0,
+        build_s: 0.0,
+        solve_s: started.elapsed().as_secs_f64(),
+    }
+}

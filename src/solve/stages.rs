@@ -1,0 +1,198 @@
+//! The lexicographic loop on the city's program: each stage minimised in turn, its optimum
+//! kept as a bound by the stages after it (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)),
+//! with stages already proven elsewhere only kept as bounds.
+
+use std::time::Instant;
+
+use super::city::{build, cost_objective, marginal_values, read_plan, Segments};
+use super::lazy::{solve_stage_lazily, SpacingRows};
+use super::prepare::Prepared;
+use super::program::{self, Col, Settings};
+use super::{stage_value, ModelSize, Solution, SolveStatus};
+use crate::error::Error;
+use crate::model::{Instance, Stage};
+
+/// Solves the stages with HiGHS. `proven` stages are not solved: their optima are known and
+/// only kept as bounds. Spacing balls not yet in the model enter stage by stage (see
+/// `solve_stage_lazily`); a stage is done only when its plan keeps every ball, so its optimum
+/// is the full model's, and the later stages can keep it.
+pub(super) fn solve_program(
+    instance: &Instance,
+    prepared: &Prepared,
+    mut active: SpacingRows,
+    proven: &[(Stage, f64)],
+    proven_marginal_values: Option<&[f64]>,
+    started: Instant,
+) -> Result<Solution, Error> {
+    let built = Instant::now();
+    let city = build(instance, prepared, &active);
+    let build_s = built.elapsed().as_secs_f64();
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!("program built in {build_s:.3} s");
+    }
+    let mut program = city.program.clone();
+    let has_cost = instance.sites.iter().any(|s| s.cost.is_some());
+    let all_in_model = active.in_model.iter().all(|&b| b);
+    let mut session: Option<program::LpSession> = None;
+    let mut segments = Segments::new();
+    let mut stages_run = Vec::new();
+    // Rows of the stage bounds, which the marginal values drop from evenness on.
+    let mut stage_rows: Vec<(Stage, usize)> = Vec::new();
+    let mut last = None;
+    let mut status = SolveStatus::Optimal;
+    for &stage in &instance.stages {
+        let objective: Vec<(Col, f64)> = match stage {
+            Stage::Shortfall => vec![(city.shortfall, 1.0)],
+            Stage::Evenness => city
+                .over
+                .iter()
+                .chain(&city.under)
+                .map(|&c| (c, 1.0))
+                .collect(),
+            Stage::Worst => match city.worst {
+                Some(z) => vec![(z, 1.0)],
+                None => continue,
+            },
+            Stage::Cost if !has_cost => continue,
+            Stage::Cost => {
+                let (objective, cost_segments) = cost_objective(&city.units, &mut program);
+                segments = cost_segments;
+                objective
+            }
+        };
+        let settings = Settings {
+            time_limit_s: instance
+                .solver
+                .time_limit_s
+                .map(|limit| limit - started.elapsed().as_secs_f64()),
+            mip_gap: instance.solver.mip_gap,
+            threads: instance.solver.threads,
+        };
+        let optimum = if let Some(&(_, optimum)) = proven.iter().find(|(s, _)| *s == stage) {
+            optimum
+        } else {
+            if settings.time_limit_s.is_some_and(|t| t <= 0.0) && last.is_some() {
+                status = SolveStatus::TimeLimit;
+                break;
+            }
+            let stage_started = Instant::now();
+            let result = if all_in_model {
+                program.minimise(&objective, settings, false)?
+            } else {
+                solve_stage_lazily(
+                    instance,
+                    prepared,
+                    &city,
+                    &segments,
+                    &mut program,
+                    &mut session,
+                    &mut active,
+                    &objective,
+                    settings,
+                    started,
+                )?
+            };
+            if std::env::var_os("QUARTIER_TRACE").is_some() {
+                eprintln!(
+                    "stage {}: {:.3} s, optimum {}, gap {}, {} spacing balls in the model",
+                    stage.name(),
+                    stage_started.elapsed().as_secs_f64(),
+                    result.objective,
+                    result.mip_gap,
+                    active.rows.len()
+                );
+            }
+            let optimum = result.objective;
+            let stopped = result.status == program::StageStatus::TimeLimit;
+            last = Some(result);
+            if stopped {
+                stages_run.push(stage);
+                status = SolveStatus::TimeLimit;
+                break;
+            }
+            optimum
+        };
+        stages_run.push(stage);
+        // Later stages keep this optimum (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)).
+        let row = program::Row {
+            terms: objective,
+            upper: optimum + 1e-6 * optimum.abs().max(1.0),
+            equal: false,
+        };
+        stage_rows.push((stage, program.rows.len()));
+        program.rows.push(row);
+    }
+    let last = last.ok_or_else(|| {
+        Error::Solver(
+            "no stage was solved; the objective needs at least \"shortfall\" and \"evenness\""
+                .into(),
+        )
+    })?;
+    let plan = read_plan(instance, prepared, &city, &last.values);
+    let marginal_values = match (status, stages_run.contains(&Stage::Evenness)) {
+        (SolveStatus::Optimal, true) => {
+            let mut values = match proven_marginal_values {
+                Some(values) => values.to_vec(),
+                None => {
+                    let evenness_objective = stage_rows
+                        .iter()
+                        .find(|(s, _)| *s == Stage::Evenness)
+                        .map(|&(_, row)| program.rows[row].terms.clone())
+                        .unwrap_or_default();
+                    // The program as the evenness stage saw it, with every ball that
+                    // entered since.
+                    let mut dropped: Vec<usize> = stage_rows
+                        .iter()
+                        .skip_while(|(s, _)| *s != Stage::Evenness)
+                        .map(|&(_, row)| row)
+                        .collect();
+                    dropped.extend(&city.bound_rows);
+                    marginal_values(
+                        &city,
+                        &program,
+                        &evenness_objective,
+                        &dropped,
+                        &last.values,
+                        instance,
+                    )?
+                }
+            };
+            // At a degenerate optimum a reduced cost may promise a gain where the share cap
+            // leaves no room: capacity there cannot be used, whatever the dual says.
+            let mut new_places = vec![0u64; values.len()];
+            for (s, &x) in plan.places.iter().enumerate() {
+                if let Some(d) = prepared.site_district[s] {
+                    new_places[d as usize] += u64::from(x);
+                }
+            }
+            for (d, value) in values.iter_mut().enumerate() {
+                if prepared.share_room[d].is_some_and(|room| new_places[d] >= room) {
+                    *value = 0.0;
+                }
+            }
+            Some(values)
+        }
+        _ => None,
+    };
+    let stages = stages_run
+        .iter()
+        .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
+        .collect();
+    Ok(Solution {
+        plan,
+        status,
+        stages,
+        mip_gap: last.mip_gap,
+        size: ModelSize {
+            columns: city.program.columns.len(),
+            integers: city.program.integer_count(),
+            rows: city.program.rows.len() + active.rows.len(),
+            aggregated_sites: city.aggregated_sites,
+        },
+        marginal_values,
+        method: "mip",
+        spacing_rows: active.rows.len(),
+        build_s,
+        solve_s: built.elapsed().as_secs_f64() - build_s,
+    })
+}
