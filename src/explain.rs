@@ -15,7 +15,7 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
     }
     // Spacing balls and seat facilities that are used up.
     let mut blocked_by_spacing = vec![false; instance.sites.len()];
-    for limit in &prepared.spacing {
+    for limit in prepared.spacing.iter() {
         let used: u64 = limit
             .members
             .iter()

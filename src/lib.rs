@@ -36,7 +36,9 @@
 //!     facilities: vec![],
 //!     demand: 40,
 //!     rules: Rules::default(),
-//!     stages: Stage::ALL.to_vec(),
+//!     levels: Vec::new(),
+//!     stages: Stage::DEFAULT.to_vec(),
+//!     objective: ObjectiveOptions::default(),
 //!     solver: SolverOptions::default(),
 //! };
 //! let geography = Geography::of(&instance);

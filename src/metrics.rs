@@ -137,7 +137,7 @@ pub fn figures(instance: &Instance, site_district: &[Option<u32>], plan: &Plan) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{District, Rules, SolverOptions, Stage};
+    use crate::model::{District, ObjectiveOptions, Rules, SolverOptions, Stage};
     use geo::MultiPolygon;
 
     fn district(population: f64, existing: f64) -> District {
@@ -160,7 +160,9 @@ mod tests {
             facilities: Vec::new(),
             demand,
             rules: Rules::default(),
-            stages: Stage::ALL.to_vec(),
+            levels: Vec::new(),
+            stages: Stage::DEFAULT.to_vec(),
+            objective: ObjectiveOptions::default(),
             solver: SolverOptions::default(),
         }
     }

@@ -142,26 +142,69 @@ pub enum Stage {
     Evenness,
     /// C: the largest absolute deviation of any district.
     Worst,
+    /// S: the largest number of new places within `spread_metres` of any site.
+    Spread,
+    /// E: the place-weighted distance to the nearest facility of each access kind.
+    Access,
     /// D: cost of the new places.
     Cost,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [Stage::Shortfall, Stage::Evenness, Stage::Worst, Stage::Cost];
+    /// The stages run when the scenario names none.
+    pub const DEFAULT: [Stage; 4] = [Stage::Shortfall, Stage::Evenness, Stage::Worst, Stage::Cost];
+
+    /// Every stage there is, in the order the model lists them.
+    pub const EVERY: [Stage; 6] = [
+        Stage::Shortfall,
+        Stage::Evenness,
+        Stage::Worst,
+        Stage::Spread,
+        Stage::Access,
+        Stage::Cost,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Stage::Shortfall => "shortfall",
             Stage::Evenness => "evenness",
             Stage::Worst => "worst",
+            Stage::Spread => "spread",
+            Stage::Access => "access",
             Stage::Cost => "cost",
         }
     }
 
     pub fn parse(text: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|s| s.name() == text)
+        Stage::EVERY.into_iter().find(|s| s.name() == text)
+    }
+
+    /// Stages whose objective is a sum of a number per new place (cost, distance): inside a
+    /// district they decide which sites fill first.
+    pub fn is_per_place(self) -> bool {
+        matches!(self, Stage::Access | Stage::Cost)
     }
 }
+
+/// One level of a demand forecast: `places` new places in all, counted with `weight` in
+/// each stage's weighted sum over the levels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Level {
+    pub places: u64,
+    pub weight: f64,
+}
+
+/// Settings of the objective stages beyond their order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObjectiveOptions {
+    /// Radius of the neighbourhoods of stage `spread`; `None`: the spacing radius, else 500 m.
+    pub spread_metres: Option<f64>,
+    /// Facility kinds of stage `access`; `None`: every facility kind of the scenario.
+    pub access_kinds: Option<Vec<String>>,
+}
+
+/// Radius of stage `spread` when neither the scenario nor a spacing rule sets one.
+pub const DEFAULT_SPREAD_METRES: f64 = 500.0;
 
 /// Options handed to HiGHS.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,17 +236,50 @@ pub struct Instance {
     pub districts: Vec<District>,
     pub sites: Vec<Site>,
     pub facilities: Vec<FacilityLayer>,
-    /// New places to allocate (N).
+    /// New places to allocate (N); with levels, the last level's.
     pub demand: u64,
+    /// Demand levels of an uncertain forecast, increasing, the last one `demand`; empty for
+    /// a single demand. One nested plan grows level by level.
+    pub levels: Vec<Level>,
     pub rules: Rules,
-    /// Objective stages in order (always contains `Evenness`).
+    /// Objective stages in order (always begins with `Shortfall`, `Evenness`).
     pub stages: Vec<Stage>,
+    pub objective: ObjectiveOptions,
     pub solver: SolverOptions,
 }
 
 impl Instance {
     pub fn facility_layer(&self, kind: &str) -> Option<&FacilityLayer> {
         self.facilities.iter().find(|layer| layer.kind == kind)
+    }
+
+    /// The demand levels, at least one (a single demand is one level of weight 1).
+    pub fn demand_levels(&self) -> Vec<Level> {
+        if self.levels.is_empty() {
+            vec![Level {
+                places: self.demand,
+                weight: 1.0,
+            }]
+        } else {
+            self.levels.clone()
+        }
+    }
+
+    /// Radius of stage `spread`: `spread_metres`, else the spacing radius, else 500 m.
+    pub fn spread_metres(&self) -> f64 {
+        self.objective
+            .spread_metres
+            .or(self.rules.spacing.map(|s| s.metres))
+            .unwrap_or(DEFAULT_SPREAD_METRES)
+    }
+
+    /// Facility kinds of stage `access` (and of the mean distances reported), in the order
+    /// of the facility layers: `access_kinds`, else every kind.
+    pub fn access_kinds(&self) -> Vec<String> {
+        match &self.objective.access_kinds {
+            Some(kinds) => kinds.clone(),
+            None => self.facilities.iter().map(|l| l.kind.clone()).collect(),
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::InputError;
-use crate::model::{Access, Rules, Seats, SolverOptions, Spacing, Stage, DEFAULT_MIP_GAP};
+use crate::model::{
+    Access, Level, ObjectiveOptions, Rules, Seats, SolverOptions, Spacing, Stage, DEFAULT_MIP_GAP,
+};
 
 /// A validated scenario.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,9 +31,13 @@ pub struct Scenario {
     pub district_fields: DistrictFields,
     pub site_fields: SiteFields,
     pub facility_fields: FacilityFields,
+    /// New places (the last level's, with levels).
     pub demand: u64,
+    /// `[demand] levels` with their weights; empty with `places`.
+    pub levels: Vec<Level>,
     pub rules: Rules,
     pub stages: Vec<Stage>,
+    pub objective: ObjectiveOptions,
     pub solver: SolverOptions,
     /// Output folder (relative paths already resolved); `None` = `out/<scenario stem>`.
     pub output_dir: Option<PathBuf>,
@@ -145,7 +151,9 @@ struct RawFields {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDemand {
-    places: toml::Value,
+    places: Option<toml::Value>,
+    levels: Option<toml::Value>,
+    weights: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -176,6 +184,8 @@ struct RawSeats {
 #[serde(deny_unknown_fields)]
 struct RawObjective {
     stages: Option<Vec<String>>,
+    spread_metres: Option<toml::Value>,
+    access_kinds: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -223,7 +233,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
         &["id", "capacity", "status", "occupied", "min_places", "cost"],
     ),
     ("fields.facilities", &["id", "seats"]),
-    ("demand", &["places"]),
+    ("demand", &["places", "levels", "weights"]),
     (
         "rules",
         &["max_per_site", "max_share", "radius", "access", "seats"],
@@ -231,7 +241,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("rules.radius", &["metres", "max_places"]),
     ("rules.access", &["*"]),
     ("rules.seats", &["kind", "per_place"]),
-    ("objective", &["stages"]),
+    ("objective", &["stages", "spread_metres", "access_kinds"]),
     ("solver", &["time_limit_s", "mip_gap", "threads"]),
     ("output", &["dir"]),
 ];
@@ -252,14 +262,7 @@ impl Scenario {
         let base = file.parent().unwrap_or(Path::new(""));
         let resolve = |relative: &str| normalise(&base.join(relative));
 
-        let demand = whole_number(&raw.demand.places)
-            .filter(|&n| n > 0)
-            .ok_or_else(|| {
-                bad(format!(
-                    "[demand] places must be a positive whole number of places, found {}",
-                    raw.demand.places
-                ))
-            })?;
+        let (demand, levels) = parse_demand(&raw.demand).map_err(bad)?;
 
         let max_per_site = match &raw.rules.max_per_site {
             None => 50,
@@ -332,10 +335,11 @@ impl Scenario {
             }
         };
 
-        let stages = match raw.objective.stages {
-            None => Stage::ALL.to_vec(),
-            Some(names) => parse_stages(&names).map_err(bad)?,
+        let stages = match &raw.objective.stages {
+            None => Stage::DEFAULT.to_vec(),
+            Some(names) => parse_stages(names).map_err(bad)?,
         };
+        let objective = parse_objective(&raw.objective, &stages, &facility_kinds).map_err(bad)?;
 
         let solver = SolverOptions {
             time_limit_s: match raw.solver.time_limit_s {
@@ -378,6 +382,7 @@ impl Scenario {
             site_fields: raw.fields.sites,
             facility_fields: raw.fields.facilities,
             demand,
+            levels,
             rules: Rules {
                 max_per_site,
                 max_share: raw.rules.max_share,
@@ -386,6 +391,7 @@ impl Scenario {
                 seats,
             },
             stages,
+            objective,
             solver,
             output_dir: raw.output.dir.as_deref().map(resolve),
         })
@@ -415,11 +421,94 @@ impl Scenario {
     }
 }
 
+/// `[demand]`: `places`, or `levels` with optional `weights`; returns the last level's places
+/// and the levels (empty for `places`).
+fn parse_demand(raw: &RawDemand) -> Result<(u64, Vec<Level>), String> {
+    match (&raw.places, &raw.levels) {
+        (Some(_), Some(_)) => Err(
+            "[demand] has both places and levels; give places for one demand, or levels for a forecast (not both)"
+                .into(),
+        ),
+        (None, None) => Err(
+            "[demand] needs places (new places to allocate) or levels (a forecast, e.g. levels = [1000, 2000, 3000])"
+                .into(),
+        ),
+        (Some(places), None) => {
+            if raw.weights.is_some() {
+                return Err("[demand] weights belong to levels; with places there is one demand and no weights".into());
+            }
+            let demand = whole_number(places).filter(|&n| n > 0).ok_or_else(|| {
+                format!("[demand] places must be a positive whole number of places, found {places}")
+            })?;
+            Ok((demand, Vec::new()))
+        }
+        (None, Some(levels)) => {
+            let shown = levels.to_string();
+            let list = levels
+                .as_array()
+                .filter(|list| !list.is_empty())
+                .ok_or_else(|| format!("[demand] levels must be a list of positive whole numbers of places in increasing order, e.g. [1000, 2000, 3000]; found {shown}"))?;
+            let mut places = Vec::with_capacity(list.len());
+            for (index, value) in list.iter().enumerate() {
+                let n = whole_number(value).filter(|&n| n > 0).ok_or_else(|| {
+                    format!("[demand] levels: level {} must be a positive whole number of places, found {value}", index + 1)
+                })?;
+                if let Some(&before) = places.last() {
+                    if n <= before {
+                        return Err(format!(
+                            "[demand] levels must increase strictly (each level is the plan of the one before plus new places): level {} is {n}, level {index} is {before}",
+                            index + 1
+                        ));
+                    }
+                }
+                places.push(n);
+            }
+            let weights = match &raw.weights {
+                None => vec![1.0; places.len()],
+                Some(value) => {
+                    let list = value.as_array().ok_or_else(|| {
+                        format!("[demand] weights must be a list of positive numbers, one per level, found {value}")
+                    })?;
+                    if list.len() != places.len() {
+                        return Err(format!(
+                            "[demand] weights has {} entries but levels has {}; give one weight per level",
+                            list.len(),
+                            places.len()
+                        ));
+                    }
+                    list.iter()
+                        .enumerate()
+                        .map(|(index, w)| {
+                            let number = match w {
+                                toml::Value::Integer(n) => Some(*n as f64),
+                                toml::Value::Float(f) => Some(*f),
+                                _ => None,
+                            };
+                            number.filter(|x| x.is_finite() && *x > 0.0).ok_or_else(|| {
+                                format!("[demand] weights: weight {} must be a number > 0 (e.g. the probability of the level), found {w}", index + 1)
+                            })
+                        })
+                        .collect::<Result<Vec<f64>, String>>()?
+                }
+            };
+            let demand = *places.last().expect("at least one level");
+            Ok((
+                demand,
+                places
+                    .into_iter()
+                    .zip(weights)
+                    .map(|(places, weight)| Level { places, weight })
+                    .collect(),
+            ))
+        }
+    }
+}
+
 fn parse_stages(names: &[String]) -> Result<Vec<Stage>, String> {
     let mut stages = Vec::new();
     for name in names {
         let stage = Stage::parse(name).ok_or_else(|| {
-            let known: Vec<&str> = Stage::ALL.iter().map(|s| s.name()).collect();
+            let known: Vec<&str> = Stage::EVERY.iter().map(|s| s.name()).collect();
             format!(
                 "[objective] stages: unknown stage \"{name}\"{}; known stages: {}",
                 suggestion(name, &known),
@@ -434,16 +523,59 @@ fn parse_stages(names: &[String]) -> Result<Vec<Stage>, String> {
     for (position, required) in [(0, Stage::Shortfall), (1, Stage::Evenness)] {
         if stages.get(position) != Some(&required) {
             return Err(format!(
-                "[objective] stages must begin with \"shortfall\", \"evenness\" (evenness may not be dropped), then optionally \"worst\" and \"cost\"; found {names:?}"
+                "[objective] stages must begin with \"shortfall\", \"evenness\" (evenness may not be dropped), then any of \"worst\", \"spread\", \"access\", \"cost\" in the order you want; found {names:?}"
             ));
         }
     }
-    if stages.len() == 4 && stages[2] != Stage::Worst {
-        return Err(format!(
-            "[objective] stages: \"worst\" comes before \"cost\"; found {names:?}"
-        ));
-    }
     Ok(stages)
+}
+
+/// `[objective] spread_metres` and `access_kinds`.
+fn parse_objective(
+    raw: &RawObjective,
+    stages: &[Stage],
+    facility_kinds: &[&String],
+) -> Result<ObjectiveOptions, String> {
+    let spread_metres = match &raw.spread_metres {
+        None => None,
+        Some(value) => {
+            let metres = match value {
+                toml::Value::Integer(n) => Some(*n as f64),
+                toml::Value::Float(f) => Some(*f),
+                _ => None,
+            };
+            Some(metres.filter(|m| m.is_finite() && *m > 0.0).ok_or_else(|| {
+                format!("[objective] spread_metres must be a positive distance in metres, found {value}")
+            })?)
+        }
+    };
+    let access_kinds = match &raw.access_kinds {
+        None => None,
+        Some(kinds) => {
+            if kinds.is_empty() {
+                return Err("[objective] access_kinds is empty; name at least one facility kind, or leave it out for every kind".into());
+            }
+            for (index, kind) in kinds.iter().enumerate() {
+                if !facility_kinds.contains(&kind) {
+                    return Err(format!(
+                        "[objective] access_kinds names the facility kind \"{kind}\", but [input.facilities] has no such layer{}",
+                        known_list(facility_kinds)
+                    ));
+                }
+                if kinds[..index].contains(kind) {
+                    return Err(format!("[objective] access_kinds: \"{kind}\" is listed twice"));
+                }
+            }
+            Some(kinds.clone())
+        }
+    };
+    if stages.contains(&Stage::Access) && facility_kinds.is_empty() {
+        return Err("[objective] stages has \"access\", which needs facilities (schools, Kitas, stops) in [input.facilities]".into());
+    }
+    Ok(ObjectiveOptions {
+        spread_metres,
+        access_kinds,
+    })
 }
 
 fn known_list(kinds: &[&String]) -> String {
@@ -591,7 +723,7 @@ places = 100
         assert_eq!(s.sites, PathBuf::from("scenarios/s.geojson"));
         assert_eq!(s.crs, "EPSG:4326");
         assert_eq!(s.rules.max_per_site, 50);
-        assert_eq!(s.stages, Stage::ALL.to_vec());
+        assert_eq!(s.stages, Stage::DEFAULT.to_vec());
         assert_eq!(s.district_fields.weight, "population");
         assert_eq!(s.solver.threads, 0);
         assert_eq!(s.output_dir(None), PathBuf::from("out/test"));

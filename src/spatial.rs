@@ -205,6 +205,73 @@ pub fn map_neighbourhoods<T: Send>(
         .collect()
 }
 
+/// Points indexed once for many radius queries (rstar bulk load).
+#[derive(Debug, Clone)]
+pub struct PointIndex {
+    tree: RTree<GeomWithData<[f64; 2], u32>>,
+}
+
+impl PointIndex {
+    /// Indexes `points`; queries return positions in this slice.
+    pub fn new(points: &[[f64; 2]]) -> PointIndex {
+        PointIndex {
+            tree: RTree::bulk_load(
+                points
+                    .iter()
+                    .enumerate()
+                    .map(|(index, &p)| GeomWithData::new(p, index as u32))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Calls `found` with the position of every point within `radius` metres of `p`
+    /// (Euclidean, boundary included), in no particular order.
+    pub fn for_each_within(&self, p: [f64; 2], radius: f64, mut found: impl FnMut(u32)) {
+        let radius2 = radius * radius;
+        let envelope = AABB::from_corners(
+            [p[0] - radius, p[1] - radius],
+            [p[0] + radius, p[1] + radius],
+        );
+        for entry in self.tree.locate_in_envelope(&envelope) {
+            let q = entry.geom();
+            let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+            if dx * dx + dy * dy <= radius2 {
+                found(entry.data);
+            }
+        }
+    }
+
+    /// For every indexed point, the sum of the weights of the weighted points within
+    /// `radius` metres of it; on all cores. Cost grows with the weighted points, not with
+    /// the indexed ones: a plan's few used sites, not every site of the city.
+    pub fn sums_within(&self, size: usize, weighted: &[([f64; 2], f64)], radius: f64) -> Vec<f64> {
+        weighted
+            .par_chunks(4096)
+            .fold(
+                || vec![0.0; size],
+                |mut sums, chunk| {
+                    for &(p, weight) in chunk {
+                        self.for_each_within(p, radius, |i| sums[i as usize] += weight);
+                    }
+                    sums
+                },
+            )
+            .reduce(
+                || vec![0.0; size],
+                |mut a, b| {
+                    if a.is_empty() {
+                        return b;
+                    }
+                    for (x, y) in a.iter_mut().zip(b) {
+                        *x += y;
+                    }
+                    a
+                },
+            )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +303,26 @@ mod tests {
             assert!((hit.unwrap().metres - best).abs() < 1e-9);
         }
         assert_eq!(nearest_points(&[], &queries)[0], None);
+    }
+
+    #[test]
+    fn sums_within_match_brute_force() {
+        let centres = points(4, 300, 3_000.0);
+        let weighted: Vec<([f64; 2], f64)> = points(5, 400, 3_000.0)
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (p, (i % 7) as f64))
+            .collect();
+        let index = PointIndex::new(&centres);
+        let sums = index.sums_within(centres.len(), &weighted, 350.0);
+        for (c, sum) in centres.iter().zip(sums) {
+            let brute: f64 = weighted
+                .iter()
+                .filter(|(p, _)| distance(*p, *c) <= 350.0)
+                .map(|(_, w)| w)
+                .sum();
+            assert!((sum - brute).abs() < 1e-9);
+        }
     }
 
     #[test]

@@ -241,7 +241,9 @@ pub(crate) mod tests {
             facilities: Vec::new(),
             demand,
             rules: Rules::default(),
-            stages: Stage::ALL.to_vec(),
+            levels: Vec::new(),
+            stages: Stage::DEFAULT.to_vec(),
+            objective: ObjectiveOptions::default(),
             solver: SolverOptions::default(),
         }
     }

@@ -164,8 +164,10 @@ pub fn load_instance_with(scenario: &Scenario, progress: &dyn Progress) -> Resul
         sites,
         facilities,
         demand: scenario.demand,
+        levels: scenario.levels.clone(),
         rules: scenario.rules.clone(),
         stages: scenario.stages.clone(),
+        objective: scenario.objective.clone(),
         solver: scenario.solver.clone(),
     })
 }

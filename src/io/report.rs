@@ -87,6 +87,8 @@ fn rules_in_words(report: &PlanReport) -> Vec<String> {
             Stage::Shortfall => "möglichst viele Plätze unterbringen",
             Stage::Evenness => "möglichst gleichmäßig nach Einwohnern verteilen",
             Stage::Worst => "den am stärksten abweichenden Bezirk möglichst gut stellen",
+            Stage::Spread => "auch innerhalb der Bezirke streuen: möglichst wenige neue Plätze im Umkreis jedes Standorts",
+            Stage::Access => "möglichst kurze Wege zu Schulen, Kitas und Haltestellen",
             Stage::Cost => "unter gleich guten Plänen den günstigsten wählen",
         })
         .collect();

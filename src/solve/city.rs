@@ -1,52 +1,115 @@
-//! The city as a mixed-integer program for HiGHS (MODEL.md, rules 1–7 and the stage
-//! objectives), shrunk by structure, never weakened: sites whose only constraints are their
-//! own bounds (no minimum occupancy, in no spacing ball that can bind) are aggregated into
-//! one integer column per district (and serving school), and split onto the sites
-//! afterwards, cheapest first, then in file order (every split within the bounds is equally
-//! even). The cost stage alone sees the cost blocks of such a column as continuous
-//! segments, which it fills cheapest first. Only sites with a minimum get a binary; only
-//! sites in a spacing ball that can bind get a column of their own. Each district's
-//! deviation gets the chord cut that makes its LP relaxation exact for whole numbers.
+//! The city as a mixed-integer program for HiGHS (MODEL.md: rules 1–7, the stage
+//! objectives, and demand levels), shrunk by structure, never weakened.
+//!
+//! - Sites whose only constraints are their own bounds (no minimum occupancy, in no spacing
+//!   ball that can bind, no spread stage) are aggregated into one integer column per
+//!   district (and serving school), and split onto the sites afterwards in fill order: by
+//!   key (cheapest or nearest first, as the stages ask), then in file order. Every split
+//!   within the bounds is equally even. The stages with a number per place see the key
+//!   blocks of such a column as continuous segments, which they fill in key order.
+//! - Only sites with a minimum get a binary; only sites in a spacing ball that can bind
+//!   (or every usable site, with the spread stage) get a column of their own.
+//! - Each district's deviation gets the chord cut that makes its LP relaxation exact for
+//!   whole numbers.
+//! - With demand levels every column exists once per level, with x^l ≤ x^{l+1}. The rules
+//!   that only cap places (site caps, share caps, spacing, seats) are rows of the last
+//!   level alone: with the nesting, they then hold at every level. Demand, fair shares,
+//!   minimum occupancy and the stages' objectives are per level.
 
 use std::collections::BTreeMap;
 
 use super::lazy::SpacingRows;
-use super::prepare::Prepared;
+use super::prepare::{Prepared, SiteKey};
 use super::program::{self, infeasible, Col, Program, Settings};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 
 /// A column of places: one site, or the bound-only sites of a district.
 pub(super) struct Unit {
-    pub(super) column: Col,
+    /// The unit's column at each level.
+    pub(super) columns: Vec<Col>,
     pub(super) district: u32,
-    /// Sites, cheapest first, then in file order.
+    /// Sites in fill order.
     pub(super) sites: Vec<u32>,
-    /// New places by cost, cheapest first: (cost per place, places).
-    pub(super) blocks: Vec<(f64, u64)>,
+    /// New places by key, in fill order: (key, places).
+    pub(super) blocks: Vec<(SiteKey, u64)>,
+}
+
+/// The handles of one level.
+pub(super) struct LevelColumns {
+    pub(super) demand_row: usize,
+    pub(super) deviation_rows: Vec<usize>,
+    /// The "site is used" binaries of sites with a minimum occupancy.
+    pub(super) binaries: Vec<Col>,
+    pub(super) shortfall: Col,
+    pub(super) over: Vec<Col>,
+    pub(super) under: Vec<Col>,
+    /// Stage worst: the largest deviation.
+    pub(super) worst: Option<Col>,
+    /// Stage spread: the most new places in a neighbourhood.
+    pub(super) spread: Option<Col>,
+    /// ω_l: the level's weight in every stage.
+    pub(super) weight: f64,
+    /// T^L/T^l: evenness and worst count levels of different size alike.
+    pub(super) scale: f64,
 }
 
 /// The built program with the handles needed to read the plan back.
 pub(super) struct CityProgram {
     pub(super) program: Program,
-    pub(super) demand_row: usize,
-    pub(super) deviation_rows: Vec<usize>,
+    pub(super) levels: Vec<LevelColumns>,
+    /// Share-cap rows of the last level.
     pub(super) share_rows: Vec<Option<usize>>,
-    /// The "site is used" binaries of sites with a minimum occupancy.
-    pub(super) binaries: Vec<Col>,
     pub(super) units: Vec<Unit>,
-    pub(super) shortfall: Col,
-    pub(super) over: Vec<Col>,
-    pub(super) under: Vec<Col>,
-    pub(super) worst: Option<Col>,
     pub(super) aggregated_sites: usize,
     /// Rows keeping districts within evenness bounds (dropped for marginal values).
     pub(super) bound_rows: Vec<usize>,
-    /// The column of each site that has one of its own.
-    pub(super) site_column: Vec<Option<Col>>,
+    /// The unit of each site that has a column of its own.
+    pub(super) site_unit: Vec<Option<usize>>,
 }
 
-pub(super) fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> CityProgram {
+impl CityProgram {
+    /// The column of site s at level l, if the site has a column of its own.
+    pub(super) fn site_column(&self, s: usize, level: usize) -> Option<Col> {
+        self.site_unit[s].map(|u| self.units[u].columns[level])
+    }
+
+    pub(super) fn last_level(&self) -> usize {
+        self.levels.len() - 1
+    }
+}
+
+/// The continuous segments of each unit with several keys, per level: (unit, level, one
+/// column per key block in fill order).
+pub(super) type Segments = Vec<(usize, usize, Vec<Col>)>;
+
+/// T^L/T^l for each level (T = N + Σ e_d).
+fn scales(levels: &[Prepared]) -> Vec<f64> {
+    let total = |p: &Prepared| p.demand as f64 + p.district_existing.iter().sum::<f64>();
+    let last = levels.last().map_or(1.0, total);
+    levels
+        .iter()
+        .map(|p| {
+            let t = total(p);
+            if t > 0.0 {
+                last / t
+            } else {
+                1.0
+            }
+        })
+        .collect()
+}
+
+/// Builds the program for the levels `levels` (one `Prepared` per level, the last the
+/// headline; a single demand is one level) with `weights` ω_l.
+pub(super) fn build(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    active: &SpacingRows,
+) -> CityProgram {
+    let prepared = levels.last().expect("at least one level");
+    let level_count = levels.len();
     let mut program = Program::default();
     let district_count = instance.districts.len();
     let mut units: Vec<Unit> = Vec::new();
@@ -62,7 +125,7 @@ pub(super) fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRo
         if room == 0 {
             continue;
         }
-        let own_column = site.min_places > 0 || active.in_spacing[index];
+        let own_column = site.min_places > 0 || active.own_columns || active.in_spacing[index];
         if !own_column {
             aggregated_sites += 1;
             let facility = prepared.seat_facility[index].unwrap_or(u32::MAX);
@@ -75,96 +138,144 @@ pub(super) fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRo
             groups.insert(key, units.len());
         }
         units.push(Unit {
-            column: usize::MAX,
+            columns: Vec::new(),
             district,
             sites: vec![index as u32],
             blocks: Vec::new(),
         });
         room_of_unit.push(u64::from(room));
     }
-    let cost_of = |s: u32| instance.sites[s as usize].cost.unwrap_or(0.0);
+    let key_of = |s: u32| prepared.site_key(instance, s as usize);
+    let keyed = prepared.stages.iter().any(|s| s.is_per_place());
     for unit in &mut units {
-        unit.sites
-            .sort_by(|&a, &b| cost_of(a).total_cmp(&cost_of(b)).then(a.cmp(&b)));
+        if keyed {
+            unit.sites.sort_by(|&a, &b| {
+                let (ka, kb) = (key_of(a), key_of(b));
+                ka[0]
+                    .total_cmp(&kb[0])
+                    .then(ka[1].total_cmp(&kb[1]))
+                    .then(a.cmp(&b))
+            });
+        }
         for &s in &unit.sites {
             let room = u64::from(prepared.site_room[s as usize]);
+            let key = key_of(s);
             match unit.blocks.last_mut() {
-                Some(last) if last.0 == cost_of(s) => last.1 += room,
-                _ => unit.blocks.push((cost_of(s), room)),
+                Some(last) if last.0 == key => last.1 += room,
+                _ => unit.blocks.push((key, room)),
             }
         }
     }
 
-    let mut site_column: Vec<Option<Col>> = vec![None; instance.sites.len()];
-    for (unit, &room) in units.iter_mut().zip(&room_of_unit) {
-        unit.column = program.add_column(0.0, room as f64, true);
+    let mut site_unit: Vec<Option<usize>> = vec![None; instance.sites.len()];
+    for (u, (unit, &room)) in units.iter_mut().zip(&room_of_unit).enumerate() {
+        unit.columns = (0..level_count)
+            .map(|_| program.add_column(0.0, room as f64, true))
+            .collect();
         if let [site] = unit.sites[..] {
-            site_column[site as usize] = Some(unit.column);
+            site_unit[site as usize] = Some(u);
         }
     }
-    // Minimum occupancy: min·y ≤ x ≤ room·y.
-    let mut binaries = Vec::new();
+    // Nesting: places never fall from one level to the next.
     for unit in &units {
-        let site = unit.sites[0] as usize;
-        let minimum = instance.sites[site].min_places;
-        if unit.sites.len() == 1 && minimum > 0 {
-            let room = f64::from(prepared.site_room[site]);
-            let used = program.add_column(0.0, 1.0, true);
-            binaries.push(used);
-            program.add_row(vec![(unit.column, 1.0), (used, -room)], 0.0, false);
-            program.add_row(
-                vec![(unit.column, -1.0), (used, f64::from(minimum))],
-                0.0,
-                false,
-            );
+        for pair in unit.columns.windows(2) {
+            program.add_row(vec![(pair[0], 1.0), (pair[1], -1.0)], 0.0, false);
         }
     }
 
-    let demand = instance.demand as f64;
-    let shortfall = program.add_column(0.0, demand, false);
-    let mut demand_row: Vec<(Col, f64)> = units.iter().map(|u| (u.column, 1.0)).collect();
-    demand_row.push((shortfall, 1.0));
-    let demand_row = program.add_row(demand_row, demand, true);
-
-    let mut in_district: Vec<Vec<(Col, f64)>> = vec![Vec::new(); district_count];
+    let mut in_district: Vec<Vec<usize>> = vec![Vec::new(); district_count];
     let mut room_in_district = vec![0u64; district_count];
-    for (unit, &room) in units.iter().zip(&room_of_unit) {
-        in_district[unit.district as usize].push((unit.column, 1.0));
+    for (u, (unit, &room)) in units.iter().zip(&room_of_unit).enumerate() {
+        in_district[unit.district as usize].push(u);
         room_in_district[unit.district as usize] += room;
     }
-    let mut over = Vec::with_capacity(district_count);
-    let mut under = Vec::with_capacity(district_count);
-    let mut deviation_rows = Vec::with_capacity(district_count);
+    let scale = scales(levels);
+    let mut level_columns = Vec::with_capacity(level_count);
+    for (l, level) in levels.iter().enumerate() {
+        let at = |u: usize| units[u].columns[l];
+        // Minimum occupancy: min·y ≤ x ≤ room·y.
+        let mut binaries = Vec::new();
+        for unit in &units {
+            let site = unit.sites[0] as usize;
+            let minimum = instance.sites[site].min_places;
+            if unit.sites.len() == 1 && minimum > 0 {
+                let room = f64::from(prepared.site_room[site]);
+                let used = program.add_column(0.0, 1.0, true);
+                binaries.push(used);
+                let x = unit.columns[l];
+                program.add_row(vec![(x, 1.0), (used, -room)], 0.0, false);
+                program.add_row(vec![(x, -1.0), (used, f64::from(minimum))], 0.0, false);
+            }
+        }
+        let demand = level.demand as f64;
+        let shortfall = program.add_column(0.0, demand, false);
+        let mut demand_terms: Vec<(Col, f64)> = (0..units.len()).map(|u| (at(u), 1.0)).collect();
+        demand_terms.push((shortfall, 1.0));
+        let demand_row = program.add_row(demand_terms, demand, true);
+
+        let mut over = Vec::with_capacity(district_count);
+        let mut under = Vec::with_capacity(district_count);
+        let mut deviation_rows = Vec::with_capacity(district_count);
+        for d in 0..district_count {
+            let p = program.add_column(0.0, f64::INFINITY, false);
+            let m = program.add_column(0.0, f64::INFINITY, false);
+            over.push(p);
+            under.push(m);
+            // a_d − t_d = p_d − m_d, with a_d = e_d + Σ x.
+            let mut terms: Vec<(Col, f64)> = in_district[d].iter().map(|&u| (at(u), 1.0)).collect();
+            terms.push((p, -1.0));
+            terms.push((m, 1.0));
+            let kink = level.target[d] - level.district_existing[d];
+            deviation_rows.push(program.add_row(terms, kink, true));
+            // New places k = Σx are whole, so |k − kink| lies on or above the chord through
+            // the two whole numbers around the kink: p + m ≥ φ + (k − ⌊kink⌋)(1 − 2φ), with φ
+            // the fractional part. Every whole k satisfies it, so the model keeps its optimum;
+            // the LP relaxation becomes the convex hull per district and HiGHS rarely branches.
+            let floor = kink.floor();
+            let fraction = kink - floor;
+            if fraction > 1e-9 && fraction < 1.0 - 1e-9 {
+                let slope = 1.0 - 2.0 * fraction;
+                let mut chord: Vec<(Col, f64)> =
+                    in_district[d].iter().map(|&u| (at(u), slope)).collect();
+                chord.push((p, -1.0));
+                chord.push((m, -1.0));
+                program.add_row(chord, floor * slope - fraction, false);
+            }
+        }
+        let worst = prepared.stages.contains(&Stage::Worst).then(|| {
+            let z = program.add_column(0.0, f64::INFINITY, false);
+            for d in 0..district_count {
+                program.add_row(vec![(over[d], 1.0), (under[d], 1.0), (z, -1.0)], 0.0, false);
+            }
+            z
+        });
+        let spread = prepared
+            .stages
+            .contains(&Stage::Spread)
+            .then(|| program.add_column(0.0, f64::INFINITY, false));
+        level_columns.push(LevelColumns {
+            demand_row,
+            deviation_rows,
+            binaries,
+            shortfall,
+            over,
+            under,
+            worst,
+            spread,
+            weight: weights[l],
+            scale: scale[l],
+        });
+    }
+
+    // The caps, at the last level.
+    let last = level_count - 1;
+    let at_last = |u: usize| units[u].columns[last];
     let mut share_rows = vec![None; district_count];
     for d in 0..district_count {
-        let p = program.add_column(0.0, f64::INFINITY, false);
-        let m = program.add_column(0.0, f64::INFINITY, false);
-        over.push(p);
-        under.push(m);
-        // a_d − t_d = p_d − m_d, with a_d = e_d + Σ x.
-        let mut terms = in_district[d].clone();
-        terms.push((p, -1.0));
-        terms.push((m, 1.0));
-        let kink = prepared.target[d] - prepared.district_existing[d];
-        deviation_rows.push(program.add_row(terms, kink, true));
-        // New places k = Σx are whole, so |k − kink| lies on or above the chord through
-        // the two whole numbers around the kink: p + m ≥ φ + (k − ⌊kink⌋)(1 − 2φ), with φ
-        // the fractional part. Every whole k satisfies it, so the model keeps its optimum;
-        // the LP relaxation becomes the convex hull per district and HiGHS rarely branches.
-        let floor = kink.floor();
-        let fraction = kink - floor;
-        if fraction > 1e-9 && fraction < 1.0 - 1e-9 {
-            let slope = 1.0 - 2.0 * fraction;
-            let mut chord: Vec<(Col, f64)> =
-                in_district[d].iter().map(|&(c, _)| (c, slope)).collect();
-            chord.push((p, -1.0));
-            chord.push((m, -1.0));
-            program.add_row(chord, floor * slope - fraction, false);
-        }
         if let Some(share_room) = prepared.share_room[d] {
             if share_room < room_in_district[d] {
-                share_rows[d] =
-                    Some(program.add_row(in_district[d].clone(), share_room as f64, false));
+                let terms = in_district[d].iter().map(|&u| (at_last(u), 1.0)).collect();
+                share_rows[d] = Some(program.add_row(terms, share_room as f64, false));
             }
         }
     }
@@ -172,16 +283,16 @@ pub(super) fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRo
         let terms: Vec<(Col, f64)> = limit
             .members
             .iter()
-            .filter_map(|&s| site_column[s as usize])
-            .map(|c| (c, 1.0))
+            .filter_map(|&s| site_unit[s as usize])
+            .map(|u| (at_last(u), 1.0))
             .collect();
         program.add_row(terms, limit.room as f64, false);
     }
     let mut served: Vec<Vec<(Col, f64)>> = vec![Vec::new(); prepared.seat_room.len()];
     let mut room_served = vec![0u64; prepared.seat_room.len()];
-    for (unit, &room) in units.iter().zip(&room_of_unit) {
+    for (u, (unit, &room)) in units.iter().zip(&room_of_unit).enumerate() {
         if let Some(f) = prepared.seat_facility[unit.sites[0] as usize] {
-            served[f as usize].push((unit.column, 1.0));
+            served[f as usize].push((at_last(u), 1.0));
             room_served[f as usize] += room;
         }
     }
@@ -192,90 +303,133 @@ pub(super) fn build(instance: &Instance, prepared: &Prepared, active: &SpacingRo
             }
         }
     }
-    let worst = instance.stages.contains(&Stage::Worst).then(|| {
-        let z = program.add_column(0.0, f64::INFINITY, false);
-        for d in 0..district_count {
-            program.add_row(vec![(over[d], 1.0), (under[d], 1.0), (z, -1.0)], 0.0, false);
-        }
-        z
-    });
     // Last, so that dropping them leaves the other row indices as they are.
     let mut bound_rows = Vec::new();
     if let Some(most_new) = &active.most_new {
         for (d, &hi) in most_new.iter().enumerate() {
             if hi < room_in_district[d] {
-                bound_rows.push(program.add_row(in_district[d].clone(), hi as f64, false));
+                let terms = in_district[d].iter().map(|&u| (at_last(u), 1.0)).collect();
+                bound_rows.push(program.add_row(terms, hi as f64, false));
             }
         }
     }
 
     CityProgram {
         program,
-        demand_row,
-        deviation_rows,
+        levels: level_columns,
         share_rows,
-        binaries,
         units,
-        shortfall,
-        over,
-        under,
-        worst,
         aggregated_sites,
         bound_rows,
-        site_column,
+        site_unit,
     }
 }
 
-/// The cost stage's objective. A column with one cost is priced directly; a column whose
-/// sites differ in cost gets continuous segments, one per cost block, that add up to it, so
-/// that the cheapest places fill first. (Given the whole number of places of the column,
-/// cheapest-first is the unique optimum and fills whole blocks, so no segment needs to be
-/// an integer.)
-pub(super) fn cost_objective(units: &[Unit], program: &mut Program) -> (Vec<(Col, f64)>, Segments) {
-    let mut objective = Vec::new();
-    let mut segments = Vec::new();
-    for (index, unit) in units.iter().enumerate() {
-        match unit.blocks[..] {
-            [] => {}
-            [(cost, _)] => {
-                if cost != 0.0 {
-                    objective.push((unit.column, cost));
+impl CityProgram {
+    /// The objective of `stage`: the ω-weighted sum over the levels (evenness and worst
+    /// scaled by T^L/T^l). Stages with a number per place get their segments in `program`
+    /// the first time (stored in `segments`); `component` is the stage's position in the
+    /// key. `None` when the stage does not run in this program.
+    pub(super) fn objective(
+        &self,
+        stage: Stage,
+        component: Option<usize>,
+        program: &mut Program,
+        segments: &mut Segments,
+    ) -> Option<Vec<(Col, f64)>> {
+        let mut terms = Vec::new();
+        match stage {
+            Stage::Shortfall => {
+                for level in &self.levels {
+                    terms.push((level.shortfall, level.weight));
                 }
             }
-            _ => {
-                let mut link = vec![(unit.column, -1.0)];
+            Stage::Evenness => {
+                for level in &self.levels {
+                    let k = level.weight * level.scale;
+                    terms.extend(level.over.iter().chain(&level.under).map(|&c| (c, k)));
+                }
+            }
+            Stage::Worst => {
+                for level in &self.levels {
+                    terms.push((level.worst?, level.weight * level.scale));
+                }
+            }
+            Stage::Spread => {
+                for level in &self.levels {
+                    terms.push((level.spread?, level.weight));
+                }
+            }
+            Stage::Access | Stage::Cost => {
+                let component = component?;
+                if segments.is_empty() {
+                    *segments = self.add_segments(program);
+                }
+                let mut has_segments = vec![false; self.units.len()];
+                for (unit, level, columns) in segments.iter() {
+                    has_segments[*unit] = true;
+                    let weight = self.levels[*level].weight;
+                    for (&column, &(key, _)) in columns.iter().zip(&self.units[*unit].blocks) {
+                        if key[component] != 0.0 {
+                            terms.push((column, weight * key[component]));
+                        }
+                    }
+                }
+                for (u, unit) in self.units.iter().enumerate() {
+                    if has_segments[u] {
+                        continue;
+                    }
+                    if let Some(&(key, _)) = unit.blocks.first() {
+                        for (column, level) in unit.columns.iter().zip(&self.levels) {
+                            if key[component] != 0.0 {
+                                terms.push((*column, level.weight * key[component]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some(terms)
+    }
+
+    /// For each unit whose sites differ in key, continuous segments (one per key block, per
+    /// level) that add up to its column, so that the places fill in key order. (Given the
+    /// whole number of places of the column, filling in key order is optimal for the first
+    /// stage with a number per place and fills whole blocks, so no segment needs to be an
+    /// integer.)
+    fn add_segments(&self, program: &mut Program) -> Segments {
+        let mut segments = Vec::new();
+        for (index, unit) in self.units.iter().enumerate() {
+            if unit.blocks.len() < 2 {
+                continue;
+            }
+            for (level, &column) in unit.columns.iter().enumerate() {
+                let mut link = vec![(column, -1.0)];
                 let mut columns = Vec::with_capacity(unit.blocks.len());
-                for &(cost, places) in &unit.blocks {
+                for &(_, places) in &unit.blocks {
                     let segment = program.add_column(0.0, places as f64, false);
                     link.push((segment, 1.0));
                     columns.push(segment);
-                    if cost != 0.0 {
-                        objective.push((segment, cost));
-                    }
                 }
                 program.add_row(link, 0.0, true);
-                segments.push((index, columns));
+                segments.push((index, level, columns));
             }
         }
+        segments
     }
-    (objective, segments)
 }
 
-/// The continuous cost segments of each unit that has several costs: (unit, one column per
-/// cost block, cheapest first).
-pub(super) type Segments = Vec<(usize, Vec<Col>)>;
-
-/// Integer places per site: aggregated columns are split onto their sites cheapest first,
-/// then in file order.
+/// Whole places per site at `level`: columns are split onto their sites in fill order.
 pub(super) fn read_plan(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
     values: &[f64],
+    level: usize,
 ) -> Plan {
     let mut plan = Plan::empty(instance.sites.len());
     for unit in &city.units {
-        let mut left = values[unit.column].round().max(0.0) as u64;
+        let mut left = values[unit.columns[level]].round().max(0.0) as u64;
         for &site in &unit.sites {
             let take = left.min(u64::from(prepared.site_room[site as usize]));
             plan.places[site as usize] = take as u32;
@@ -285,13 +439,25 @@ pub(super) fn read_plan(
     plan
 }
 
-/// The value of one more place of capacity in each district for evenness: the evenness LP
-/// at the optimum (binaries fixed at their optimal values, places relaxed, the bound rows of
-/// later stages and of the evenness bounds dropped). A place of extra capacity in district d
-/// would be a column in the demand row, d's deviation row and d's share-cap row; minus its
-/// reduced cost, the sum of those rows' duals, is how fast the sum of deviations falls when
-/// that capacity is added. (Where the sites alone keep d below its share cap, the cap's row
-/// would be slack and adds nothing.)
+/// The plan of every level.
+pub(super) fn read_plans(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    values: &[f64],
+) -> Vec<Plan> {
+    (0..city.levels.len())
+        .map(|l| read_plan(instance, prepared, city, values, l))
+        .collect()
+}
+
+/// The value of one more place of capacity in each district for evenness (one level): the
+/// evenness LP at the optimum (binaries fixed at their optimal values, places relaxed, the
+/// bound rows of later stages and of the evenness bounds dropped). A place of extra capacity
+/// in district d would be a column in the demand row, d's deviation row and d's share-cap
+/// row; minus its reduced cost, the sum of those rows' duals, is how fast the sum of
+/// deviations falls when that capacity is added. (Where the sites alone keep d below its
+/// share cap, the cap's row would be slack and adds nothing.)
 pub(super) fn marginal_values(
     city: &CityProgram,
     program: &Program,
@@ -305,11 +471,12 @@ pub(super) fn marginal_values(
         mip_gap: instance.solver.mip_gap,
         threads: instance.solver.threads,
     };
+    let level = &city.levels[0];
     // A fresh LP: from the last stage's basis, the evenness objective can take HiGHS longer
     // than a solve from scratch.
     let mut session = program::LpSession::new(program, settings)?;
     session.drop_rows(dropped)?;
-    let fixed: Vec<(Col, f64)> = city
+    let fixed: Vec<(Col, f64)> = level
         .binaries
         .iter()
         .map(|&c| (c, optimum[c].round()))
@@ -319,10 +486,10 @@ pub(super) fn marginal_values(
         .minimise(program, objective, settings)?
         .ok_or_else(infeasible)?;
     let dual = |row: usize| relaxed.row_duals.get(row).copied().unwrap_or(0.0);
-    Ok((0..city.deviation_rows.len())
+    Ok((0..level.deviation_rows.len())
         .map(|d| {
-            let value = dual(city.demand_row)
-                + dual(city.deviation_rows[d])
+            let value = dual(level.demand_row)
+                + dual(level.deviation_rows[d])
                 + city.share_rows[d].map_or(0.0, dual);
             // Clean solver noise: the value of a place is a small rational number.
             if value.abs() < 1e-9 {

@@ -33,7 +33,7 @@ pub(super) struct Greedy<'a> {
 impl<'a> Greedy<'a> {
     pub(super) fn new(instance: &'a Instance, prepared: &'a Prepared) -> Greedy<'a> {
         let mut starts = vec![0usize; instance.sites.len() + 1];
-        for limit in &prepared.spacing {
+        for limit in prepared.spacing.iter() {
             for &member in &limit.members {
                 starts[member as usize + 1] += 1;
             }
@@ -87,7 +87,7 @@ fn one_greedy_plan<'a>(
         .iter()
         .map(|r| r.unwrap_or(u64::MAX))
         .collect();
-    let mut left = instance.demand;
+    let mut left = prepared.demand;
     for (s, &room) in prepared.site_room.iter().enumerate() {
         if left == 0 {
             break;

@@ -1,18 +1,23 @@
-//! Spacing balls entering the model only when a plan would overfill them.
+//! Neighbourhoods (spacing balls, and the neighbourhoods of stage spread) entering the
+//! model only when a plan would overfill them.
 //!
 //! A stage's LP is solved in a session HiGHS keeps (each round from the last basis) and the
-//! balls it overfills are added until it overfills none (`solve_stage_lazily`). A stage is
-//! finished only when its plan keeps every ball, so its optimum is the full model's and
-//! later stages can keep it. The LP optimum rounded to whole places replaces the MIP when it
-//! keeps every rule and lies within the MIP gap of the LP bound (`rounded_within_gap`);
-//! otherwise the MIP over the LP's fractional columns, then the full MIP, runs.
+//! neighbourhoods it overfills are added until it overfills none (`solve_stage_lazily`). A
+//! stage is finished only when its plan keeps every neighbourhood, so its optimum is the
+//! full model's and later stages can keep it. The LP optimum rounded to whole places
+//! replaces the MIP when it keeps every rule and lies within the MIP gap of the LP bound
+//! (`rounded_within_gap`); otherwise the MIP over the LP's fractional columns, then the
+//! full MIP, runs.
+//!
+//! A spacing ball is overfilled when its places exceed its room; a spread neighbourhood
+//! when its new places exceed the level's spread column (the largest load the stage allows).
 //!
 //! The plan without spacing usually keeps its evenness: then every district's new places
 //! stay within bounds that duality gives (`separable::evenness_bounds`), and only balls that
 //! could overfill within them can matter (`solve_within_evenness_bounds`, which checks the
 //! assumption and falls back otherwise).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use super::city::{read_plan, CityProgram, Segments};
@@ -22,7 +27,7 @@ use super::program::{self, infeasible, Col, Program, Settings};
 use super::separable;
 use super::separable_city::separable_districts;
 use super::stages::solve_program;
-use super::{Solution, SolveStatus};
+use super::{trace, Solution, SolveStatus};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 
@@ -57,7 +62,7 @@ pub(super) fn solve_within_evenness_bounds(
     let (districts, _) = separable_districts(instance, prepared);
     // Only the upper bounds matter: they keep balls from overfilling. (Lower bounds could make
     // the model infeasible where spacing moves the optimum.)
-    let highest: Vec<u64> = separable::evenness_bounds(&districts, instance.demand, slack)
+    let highest: Vec<u64> = separable::evenness_bounds(&districts, prepared.demand, slack)
         .into_iter()
         .map(|(_, hi)| hi)
         .collect();
@@ -76,13 +81,13 @@ pub(super) fn solve_within_evenness_bounds(
         .iter()
         .map(|&b| prepared.spacing[b].members.len())
         .sum();
-    if std::env::var_os("QUARTIER_TRACE").is_some() {
-        eprintln!(
+    trace(|| {
+        format!(
             "evenness bounds: {} of {} spacing balls could overfill ({members} members)",
             candidates.len(),
             prepared.spacing.len()
-        );
-    }
+        )
+    });
     // Up front when the rows stay small for HiGHS; otherwise they enter lazily.
     if members <= 400_000 {
         active.add(candidates);
@@ -92,9 +97,9 @@ pub(super) fn solve_within_evenness_bounds(
     // to leave a shortfall: then the assumption fails, and the model must be able to say so.
     let proven_within: Vec<(Stage, f64)> = if proven.iter().any(|(s, _)| *s == Stage::Evenness) {
         proven.to_vec()
-    } else if instance.stages.first() == Some(&Stage::Shortfall)
+    } else if prepared.stages.first() == Some(&Stage::Shortfall)
         && greedy::greedy_plan_within(instance, prepared, Some(&highest)).placed()
-            >= instance.demand
+            >= prepared.demand
     {
         vec![(Stage::Shortfall, 0.0)]
     } else {
@@ -107,7 +112,8 @@ pub(super) fn solve_within_evenness_bounds(
         .filter(|_| proven_within.iter().any(|(s, _)| *s == Stage::Evenness));
     let solution = solve_program(
         instance,
-        prepared,
+        std::slice::from_ref(prepared),
+        &[1.0],
         active,
         &proven_within,
         marginal_values,
@@ -121,19 +127,30 @@ pub(super) fn solve_within_evenness_bounds(
     let holds = value(&solution, Stage::Shortfall) == Some(shortfall)
         && value(&solution, Stage::Evenness)
             .is_some_and(|v| v <= evenness + 1e-6 * evenness.max(1.0));
-    if std::env::var_os("QUARTIER_TRACE").is_some() {
-        eprintln!("evenness bounds: optimum kept: {holds}");
-    }
+    trace(|| format!("evenness bounds: optimum kept: {holds}"));
     Ok(holds.then_some(solution))
 }
 
-/// The spacing balls in the model, and the sites that get a column of their own.
+/// The neighbourhoods in the model, and the sites that get a column of their own.
 pub(super) struct SpacingRows {
+    /// Spacing balls in the model (indices into `Prepared::spacing`), rows of the last level.
     pub(super) rows: Vec<usize>,
     pub(super) in_model: Vec<bool>,
     pub(super) in_spacing: Vec<bool>,
     /// At most this many new places per district (see `solve_within_evenness_bounds`).
     pub(super) most_new: Option<Vec<u64>>,
+    /// Every usable site gets a column of its own (the spread stage needs them).
+    pub(super) own_columns: bool,
+    /// Spread neighbourhoods in the model, per level: their centres, and their sets of
+    /// sites (two centres with the same sites give the same row).
+    pub(super) spread: Vec<HashSet<usize>>,
+    spread_sets: HashSet<(usize, Vec<u32>)>,
+    /// Spread neighbourhoods to put in when the spread stage begins, per level.
+    pub(super) spread_first: Vec<Vec<usize>>,
+    /// The spread stage has begun: from then on, plans keep its neighbourhoods.
+    pub(super) spread_on: bool,
+    /// `spread_first` holds every spread neighbourhood (the full model).
+    pub(super) spread_complete: bool,
 }
 
 impl SpacingRows {
@@ -143,19 +160,26 @@ impl SpacingRows {
             in_model: Vec::new(),
             in_spacing: vec![false; instance.sites.len()],
             most_new: None,
+            own_columns: false,
+            spread: Vec::new(),
+            spread_sets: HashSet::new(),
+            spread_first: Vec::new(),
+            spread_on: false,
+            spread_complete: false,
         }
     }
 
-    /// No ball in the model yet, but a column for every site in a ball, so that balls can
-    /// enter without rebuilding the program.
+    /// No ball in the model yet, but a column for every site in a ball (every usable site,
+    /// with the spread stage), so that balls can enter without rebuilding the program.
     pub(super) fn lazy(instance: &Instance, prepared: &Prepared) -> SpacingRows {
         let mut rows = SpacingRows::none(instance);
         rows.in_model = vec![false; prepared.spacing.len()];
-        for ball in &prepared.spacing {
+        for ball in prepared.spacing.iter() {
             for &member in &ball.members {
                 rows.in_spacing[member as usize] = true;
             }
         }
+        rows.own_columns = prepared.stages.contains(&Stage::Spread);
         rows
     }
 
@@ -164,6 +188,11 @@ impl SpacingRows {
             self.in_model[ball] = true;
             self.rows.push(ball);
         }
+    }
+
+    /// Neighbourhoods in the model, spacing and spread together.
+    pub(super) fn count(&self) -> usize {
+        self.rows.len() + self.spread.iter().map(HashSet::len).sum::<usize>()
     }
 }
 
@@ -193,23 +222,16 @@ pub(super) fn overfilled(
         .collect()
 }
 
-/// Of balls whose centres lie closer than half the spacing radius to each other, only the
-/// first. Used for the balls the plan without spacing overfills, which in a dense core are
-/// tens of thousands of nearly equal rows: thinned out, the first LP (the one solved from
-/// scratch) is a fraction of the size, and the rounds after it, from its basis, add what is
-/// still overfilled. (200k sites: 25,925 balls, first LP 16 s; thinned to about 4,000,
-/// first LP 3 s, and 5,500 balls in the end instead of 26,800.)
-pub(super) fn spread_out(
-    instance: &Instance,
-    prepared: &Prepared,
-    balls: Vec<usize>,
-) -> Vec<usize> {
-    let Some(spacing) = instance.rules.spacing else {
-        return balls;
-    };
-    let metres = spacing.metres / 2.0;
+/// Of balls whose centres lie closer than half `metres` to each other, only the first (in
+/// the order given). Used for the balls a plan overfills, which in a dense core are tens of
+/// thousands of nearly equal rows: thinned out, the LP is a fraction of the size, and the
+/// rounds after it, from its basis, add what is still overfilled. (200k sites: 25,925
+/// spacing balls, first LP 16 s; thinned to about 4,000, first LP 3 s, and 5,500 balls in
+/// the end instead of 26,800.)
+pub(super) fn thinned(positions: &[[f64; 2]], metres: f64) -> Vec<usize> {
+    let metres = metres / 2.0;
     if metres <= 0.0 {
-        return balls;
+        return (0..positions.len()).collect();
     }
     let cell_of = |p: [f64; 2]| {
         (
@@ -219,8 +241,7 @@ pub(super) fn spread_out(
     };
     let mut chosen: HashMap<(i64, i64), Vec<[f64; 2]>> = HashMap::new();
     let mut kept = Vec::new();
-    for ball in balls {
-        let p = instance.sites[prepared.spacing[ball].centre as usize].position;
+    for (index, &p) in positions.iter().enumerate() {
         let cell = cell_of(p);
         let near = (-1..=1).any(|dx| {
             (-1..=1).any(|dy| {
@@ -232,20 +253,123 @@ pub(super) fn spread_out(
         });
         if !near {
             chosen.entry(cell).or_default().push(p);
-            kept.push(ball);
+            kept.push(index);
         }
     }
     kept
 }
 
-/// The row of a spacing ball.
+/// Spacing balls, thinned (see `thinned`).
+pub(super) fn spread_out(instance: &Instance, prepared: &Prepared, balls: Vec<usize>) -> Vec<usize> {
+    let Some(spacing) = instance.rules.spacing else {
+        return balls;
+    };
+    let positions: Vec<[f64; 2]> = balls
+        .iter()
+        .map(|&b| instance.sites[prepared.spacing[b].centre as usize].position)
+        .collect();
+    thinned(&positions, spacing.metres)
+        .into_iter()
+        .map(|i| balls[i])
+        .collect()
+}
+
+/// The spread neighbourhoods to put in first for a plan: those whose load reaches the
+/// largest, and those up to a quarter below it, the most loaded first, thinned.
+pub(super) fn first_spread(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<usize> {
+    let balls = prepared.spread_balls(instance);
+    let loads = balls.plan_loads(instance, plan);
+    let most = loads.iter().copied().fold(0.0, f64::max);
+    if most <= 0.0 {
+        return Vec::new();
+    }
+    let mut heavy: Vec<usize> = (0..loads.len())
+        .filter(|&c| loads[c] >= 0.75 * most)
+        .collect();
+    heavy.sort_by(|&a, &b| loads[b].total_cmp(&loads[a]).then(a.cmp(&b)));
+    let positions: Vec<[f64; 2]> = heavy
+        .iter()
+        .map(|&c| instance.sites[balls.centre(c) as usize].position)
+        .collect();
+    thinned(&positions, balls.metres)
+        .into_iter()
+        .map(|i| heavy[i])
+        .collect()
+}
+
+/// Neighbourhoods a set of values overfills: spacing balls (indices) and spread
+/// neighbourhoods (level, centre).
+#[derive(Default)]
+pub(super) struct Overfilled {
+    pub(super) spacing: Vec<usize>,
+    pub(super) spread: Vec<(usize, usize)>,
+}
+
+impl Overfilled {
+    pub(super) fn is_empty(&self) -> bool {
+        self.spacing.is_empty() && self.spread.is_empty()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.spacing.len() + self.spread.len()
+    }
+}
+
+/// Most spread neighbourhoods added in one round.
+const SPREAD_PER_ROUND: usize = 4_000;
+
+/// The neighbourhoods not in the model that `values` (column values, possibly fractional)
+/// overfill. Spread neighbourhoods are checked against each level's spread column; the
+/// most overfilled go first, thinned.
+pub(super) fn overfilled_by(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    active: &SpacingRows,
+    values: &[f64],
+) -> Overfilled {
+    let last = city.last_level();
+    let spacing = overfilled(prepared, &active.in_model, |s| {
+        city.site_column(s as usize, last).map_or(0.0, |c| values[c])
+    });
+    let mut spread = Vec::new();
+    for (l, level) in city.levels.iter().enumerate() {
+        let Some(z) = level.spread.filter(|_| active.spread_on) else {
+            continue;
+        };
+        let balls = prepared.spread_balls(instance);
+        let places: Vec<(u32, f64)> = (0..instance.sites.len())
+            .filter_map(|s| {
+                city.site_column(s, l)
+                    .map(|c| (s as u32, values[c]))
+                    .filter(|&(_, x)| x > 1e-9)
+            })
+            .collect();
+        let loads = balls.loads(instance, &places);
+        let limit = values[z] + 1e-6;
+        let mut over: Vec<usize> = (0..loads.len())
+            .filter(|&c| loads[c] > limit && !active.spread.get(l).is_some_and(|m| m.contains(&c)))
+            .collect();
+        over.sort_by(|&a, &b| loads[b].total_cmp(&loads[a]).then(a.cmp(&b)));
+        let positions: Vec<[f64; 2]> = over
+            .iter()
+            .map(|&c| instance.sites[balls.centre(c) as usize].position)
+            .collect();
+        let kept = thinned(&positions, balls.metres);
+        spread.extend(kept.into_iter().take(SPREAD_PER_ROUND).map(|i| (l, over[i])));
+    }
+    Overfilled { spacing, spread }
+}
+
+/// The row of a spacing ball (last level).
 pub(super) fn ball_row(prepared: &Prepared, city: &CityProgram, ball: usize) -> program::Row {
     let limit = &prepared.spacing[ball];
+    let last = city.last_level();
     program::Row {
         terms: limit
             .members
             .iter()
-            .filter_map(|&s| city.site_column[s as usize])
+            .filter_map(|&s| city.site_column(s as usize, last))
             .map(|c| (c, 1.0))
             .collect(),
         upper: limit.room as f64,
@@ -253,11 +377,69 @@ pub(super) fn ball_row(prepared: &Prepared, city: &CityProgram, ball: usize) -> 
     }
 }
 
-/// One stage with spacing balls entering lazily. The LP relaxation is solved in a session
-/// that keeps HiGHS's basis, and each ball it overfills is added, until it overfills none:
-/// its optimum is then the full LP's. When that optimum is whole, it is the stage's;
-/// otherwise the MIP is solved with the balls found, and again with any ball its plan
-/// overfills, until the plan keeps every ball.
+/// Puts neighbourhoods into the program and records them.
+pub(super) fn add_rows(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    program: &mut Program,
+    active: &mut SpacingRows,
+    overfilled: Overfilled,
+) {
+    for &ball in &overfilled.spacing {
+        program.rows.push(ball_row(prepared, city, ball));
+    }
+    active.add(overfilled.spacing);
+    if active.spread.len() < city.levels.len() {
+        active.spread.resize_with(city.levels.len(), HashSet::new);
+    }
+    for (l, centre) in overfilled.spread {
+        let Some(z) = city.levels[l].spread else {
+            continue;
+        };
+        active.spread[l].insert(centre);
+        let members = prepared
+            .spread_balls(instance)
+            .members(instance, prepared, centre);
+        if !active.spread_sets.insert((l, members.clone())) {
+            continue; // the same sites are in the model already
+        }
+        let mut terms: Vec<(Col, f64)> = members
+            .iter()
+            .filter_map(|&s| city.site_column(s as usize, l))
+            .map(|c| (c, 1.0))
+            .collect();
+        terms.push((z, -1.0));
+        program.rows.push(program::Row {
+            terms,
+            upper: 0.0,
+            equal: false,
+        });
+    }
+}
+
+/// How a stage's objective relates to whole numbers: the spread stage of one level has a
+/// whole-number optimum, so its LP bound rounds up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bound {
+    AsIs,
+    RoundsUp,
+}
+
+impl Bound {
+    fn apply(self, bound: f64) -> f64 {
+        match self {
+            Bound::AsIs => bound,
+            Bound::RoundsUp => (bound - 1e-6).ceil(),
+        }
+    }
+}
+
+/// One stage with neighbourhoods entering lazily. The LP relaxation is solved in a session
+/// that keeps HiGHS's basis, and each neighbourhood it overfills is added, until it
+/// overfills none: its optimum is then the full LP's. When that optimum is whole, it is the
+/// stage's; otherwise the MIP is solved with the neighbourhoods found, and again with any
+/// its plan overfills, until the plan keeps every one.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn solve_stage_lazily(
     instance: &Instance,
@@ -269,6 +451,7 @@ pub(super) fn solve_stage_lazily(
     active: &mut SpacingRows,
     objective: &[(Col, f64)],
     settings: Settings,
+    bound: Bound,
     started: Instant,
 ) -> Result<program::StageResult, Error> {
     let time_left = || {
@@ -279,18 +462,12 @@ pub(super) fn solve_stage_lazily(
     };
     let out_of_time = |violated: usize| {
         let over = match violated {
-            1 => "1 spacing neighbourhood was still over its limit".to_string(),
-            n => format!("{n} spacing neighbourhoods were still over their limits"),
+            1 => "1 neighbourhood was still over its limit".to_string(),
+            n => format!("{n} neighbourhoods were still over their limits"),
         };
         Error::TimeLimit(format!(
             "the time limit ended the solve while {over}; raise [solver] time_limit_s"
         ))
-    };
-    let add = |balls: Vec<usize>, program: &mut Program, active: &mut SpacingRows| {
-        for &ball in &balls {
-            program.rows.push(ball_row(prepared, city, ball));
-        }
-        active.add(balls);
     };
     if time_left().is_some_and(|t| t <= 0.0) {
         return Err(Error::TimeLimit(
@@ -313,34 +490,33 @@ pub(super) fn solve_stage_lazily(
             )?
             .ok_or_else(infeasible)?
             .result;
-        let violated = overfilled(prepared, &active.in_model, |s| {
-            city.site_column[s as usize].map_or(0.0, |c| lp.values[c])
-        });
+        let violated = overfilled_by(instance, prepared, city, active, &lp.values);
         if violated.is_empty() {
             break lp;
         }
         if time_left().is_some_and(|t| t <= 0.0) {
             return Err(out_of_time(violated.len()));
         }
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!(
-                "  spacing: {} balls in the model, {} more overfilled by the LP",
-                active.rows.len(),
+        trace(|| {
+            format!(
+                "  neighbourhoods: {} in the model, {} more overfilled by the LP",
+                active.count(),
                 violated.len()
-            );
-        }
-        add(violated, program, active);
+            )
+        });
+        add_rows(instance, prepared, city, program, active, violated);
     };
     if program.is_integral(&lp.values) {
         return Ok(lp);
     }
+    let lp_bound = bound.apply(lp.objective);
     if let Some(rounded) = rounded_within_gap(
-        instance, prepared, city, segments, program, active, objective, settings, &lp,
+        instance, prepared, city, segments, program, active, objective, settings, &lp, lp_bound,
     ) {
         return Ok(rounded);
     }
     if let Some(polished) = whole_columns_fixed(
-        instance, prepared, city, program, active, objective, settings, &lp,
+        instance, prepared, city, program, active, objective, settings, &lp, lp_bound,
     )? {
         return Ok(polished);
     }
@@ -354,8 +530,7 @@ pub(super) fn solve_stage_lazily(
             false,
             false,
         )?;
-        let plan = read_plan(instance, prepared, city, &result.values);
-        let violated = violated_spacing(prepared, &active.in_model, &plan);
+        let violated = overfilled_by(instance, prepared, city, active, &result.values);
         if violated.is_empty() {
             return Ok(result);
         }
@@ -363,24 +538,66 @@ pub(super) fn solve_stage_lazily(
         {
             return Err(out_of_time(violated.len()));
         }
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!(
-                "  spacing: {} balls in the model, {} more overfilled by the MIP",
-                active.rows.len(),
+        trace(|| {
+            format!(
+                "  neighbourhoods: {} in the model, {} more overfilled by the MIP",
+                active.count(),
                 violated.len()
-            );
-        }
-        add(violated, program, active);
+            )
+        });
+        add_rows(instance, prepared, city, program, active, violated);
     }
 }
 
-/// The LP optimum `lp` (which keeps every ball) is a lower bound for the stage. Its integer
-/// columns rounded to the nearest whole number, with the continuous columns at the least
-/// values the rows allow (shortfall, deviations, worst deviation, cost segments filled
-/// cheapest first), are a plan; when that plan meets every row and ball and its value is
-/// within the MIP gap of the bound, it is optimal in exactly the sense HiGHS's MIP would
-/// prove, and the MIP (whose presolve alone takes most of the time on large grids) is not
-/// needed.
+/// The continuous columns at the least values the rows allow for the integer columns in
+/// `values`: shortfall, deviations, worst deviation and largest spread load per level, and
+/// the segments filled in key order.
+fn settle_continuous(
+    instance: &Instance,
+    levels_prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    values: &mut [f64],
+    level_demand: impl Fn(usize) -> (f64, Vec<f64>),
+) {
+    for (l, level) in city.levels.iter().enumerate() {
+        let mut new_places = vec![0.0; instance.districts.len()];
+        for unit in &city.units {
+            new_places[unit.district as usize] += values[unit.columns[l]];
+        }
+        let (demand, kinks) = level_demand(l);
+        values[level.shortfall] = (demand - new_places.iter().sum::<f64>()).max(0.0);
+        let mut worst: f64 = 0.0;
+        for (d, &new) in new_places.iter().enumerate() {
+            let deviation = new - kinks[d];
+            values[level.over[d]] = deviation.max(0.0);
+            values[level.under[d]] = (-deviation).max(0.0);
+            worst = worst.max(deviation.abs());
+        }
+        if let Some(z) = level.worst {
+            values[z] = worst;
+        }
+        if let Some(z) = level.spread {
+            let plan = read_plan(instance, levels_prepared, city, values, l);
+            values[z] = levels_prepared.spread_balls(instance).most_new(instance, &plan) as f64;
+        }
+    }
+    for (unit, level, columns) in segments {
+        let mut left = values[city.units[*unit].columns[*level]];
+        for (&column, &(_, places)) in columns.iter().zip(&city.units[*unit].blocks) {
+            let take = left.min(places as f64);
+            values[column] = take;
+            left -= take;
+        }
+    }
+}
+
+/// The LP optimum `lp` (which keeps every neighbourhood) is a lower bound for the stage
+/// (`bound`, rounded up where the optimum is a whole number). Its integer columns rounded to
+/// the nearest whole number, with the continuous columns at the least values the rows allow,
+/// are a plan; when that plan meets every row and neighbourhood and its value is within the
+/// MIP gap of the bound, it is optimal in exactly the sense HiGHS's MIP would prove, and the
+/// MIP (whose presolve alone takes most of the time on large grids) is not needed.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn rounded_within_gap(
     instance: &Instance,
@@ -392,6 +609,7 @@ pub(super) fn rounded_within_gap(
     objective: &[(Col, f64)],
     settings: Settings,
     lp: &program::StageResult,
+    bound: f64,
 ) -> Option<program::StageResult> {
     let mut values = lp.values.clone();
     for (value, column) in values.iter_mut().zip(&program.columns) {
@@ -399,29 +617,17 @@ pub(super) fn rounded_within_gap(
             *value = value.round();
         }
     }
-    let mut new_places = vec![0.0; instance.districts.len()];
-    for unit in &city.units {
-        new_places[unit.district as usize] += values[unit.column];
-    }
-    values[city.shortfall] = (instance.demand as f64 - new_places.iter().sum::<f64>()).max(0.0);
-    let mut worst: f64 = 0.0;
-    for (d, &new) in new_places.iter().enumerate() {
-        let deviation = prepared.district_existing[d] + new - prepared.target[d];
-        values[city.over[d]] = deviation.max(0.0);
-        values[city.under[d]] = (-deviation).max(0.0);
-        worst = worst.max(deviation.abs());
-    }
-    if let Some(z) = city.worst {
-        values[z] = worst;
-    }
-    for (unit, columns) in segments {
-        let mut left = values[city.units[*unit].column];
-        for (&column, &(_, places)) in columns.iter().zip(&city.units[*unit].blocks) {
-            let take = left.min(places as f64);
-            values[column] = take;
-            left -= take;
-        }
-    }
+    settle_continuous(instance, prepared, city, segments, &mut values, |l| {
+        let level = &city.levels[l];
+        (
+            program.rows[level.demand_row].upper,
+            level
+                .deviation_rows
+                .iter()
+                .map(|&r| program.rows[r].upper)
+                .collect(),
+        )
+    });
     let meets_rows = program.rows.iter().all(|row| {
         let lhs: f64 = row.terms.iter().map(|&(c, k)| k * values[c]).sum();
         let tolerance = 1e-7 + 1e-9 * row.upper.abs();
@@ -432,9 +638,7 @@ pub(super) fn rounded_within_gap(
         }
     });
     if !meets_rows {
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!("  rounded LP optimum breaks a row");
-        }
+        trace(|| "  rounded LP optimum breaks a row".to_string());
         return None;
     }
     let value = objective.iter().map(|&(c, k)| k * values[c]).sum::<f64>();
@@ -444,7 +648,7 @@ pub(super) fn rounded_within_gap(
         city,
         active,
         settings,
-        lp.objective,
+        bound,
         program::StageResult {
             status: program::StageStatus::Optimal,
             objective: value,
@@ -455,11 +659,11 @@ pub(super) fn rounded_within_gap(
     )
 }
 
-/// `result`, a plan that meets every row of the program, when it keeps every ball and its
-/// value lies within the MIP gap of `bound` (the LP optimum that keeps every ball), with
-/// that gap; otherwise `None`.
+/// `result`, a plan that meets every row of the program, when it keeps every neighbourhood
+/// and its value lies within the MIP gap of `bound` (the LP optimum that keeps every
+/// neighbourhood), with that gap; otherwise `None`.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn within_gap(
+fn within_gap(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
@@ -472,13 +676,12 @@ pub(super) fn within_gap(
     let value = result.objective;
     let gap = (value - bound).max(0.0) / value.abs().max(1.0);
     let within = value - bound <= 1e-7 || gap <= settings.mip_gap;
-    let plan = read_plan(instance, prepared, city, &result.values);
-    let keeps_balls = violated_spacing(prepared, &active.in_model, &plan).is_empty();
-    if std::env::var_os("QUARTIER_TRACE").is_some() {
-        eprintln!(
-            "  {what}: {value} against the bound {bound} (gap {gap:.2e}); keeps every ball: {keeps_balls}"
-        );
-    }
+    let keeps_balls = overfilled_by(instance, prepared, city, active, &result.values).is_empty();
+    trace(|| {
+        format!(
+            "  {what}: {value} against the bound {bound} (gap {gap:.2e}); keeps every neighbourhood: {keeps_balls}"
+        )
+    });
     (within && keeps_balls && result.status == program::StageStatus::Optimal).then_some(
         program::StageResult {
             mip_gap: gap,
@@ -489,10 +692,10 @@ pub(super) fn within_gap(
 
 /// When rounding the LP optimum `lp` fails, the MIP with every integer column that is whole
 /// in `lp` fixed at its value: usually a handful of free columns, which HiGHS settles at
-/// once. Its plan is feasible for the full model; when it keeps every ball and lies within
-/// the MIP gap of the LP bound, it is optimal as `rounded_within_gap` explains.
+/// once. Its plan is feasible for the full model; when it keeps every neighbourhood and lies
+/// within the MIP gap of the LP bound, it is optimal as `rounded_within_gap` explains.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn whole_columns_fixed(
+fn whole_columns_fixed(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
@@ -501,6 +704,7 @@ pub(super) fn whole_columns_fixed(
     objective: &[(Col, f64)],
     settings: Settings,
     lp: &program::StageResult,
+    bound: f64,
 ) -> Result<Option<program::StageResult>, Error> {
     let mut fixed = program.clone();
     for (column, &value) in fixed.columns.iter_mut().zip(&lp.values) {
@@ -518,7 +722,7 @@ pub(super) fn whole_columns_fixed(
         city,
         active,
         settings,
-        lp.objective,
+        bound,
         result,
         "LP's whole columns fixed",
     ))

@@ -1,47 +1,61 @@
 //! The allocation model of MODEL.md, solved stage by stage (shortfall, evenness, then worst
-//! district and cost) exactly. One file per strategy:
+//! district, spread, access and cost in the scenario's order) exactly, for one demand or a
+//! nested plan over demand levels. One file per strategy:
 //!
 //! - `prepare`: the rules applied to each site and district once (room per site, share
-//!   caps, spacing neighbourhoods that can bind, school seats).
+//!   caps, spacing neighbourhoods that can bind, school seats), per level.
 //! - `separable_city` and `separable`: when no rule ties sites together, an exact
-//!   per-district algorithm replaces HiGHS.
+//!   per-district algorithm replaces HiGHS, for one level or nested over levels.
 //! - `proof`: with spacing, the city without spacing is a relaxation whose optimum of each
 //!   stage is a lower bound; a plan that keeps every rule and reaches it proves the stage.
 //! - `city`: the mixed-integer program for HiGHS. Sites whose only constraints are their
 //!   own bounds are aggregated into one column per district (and serving school); only
-//!   sites with a minimum get a binary; only sites in a spacing ball that can bind get a
+//!   sites with a minimum get a binary; only sites in a neighbourhood that can bind get a
 //!   column of their own.
 //! - `stages`: the lexicographic loop over the stages on that program.
-//! - `lazy`: spacing balls entering stage by stage through an LP that HiGHS keeps, the LP
-//!   optimum rounded when that is provably as good as the MIP, and the evenness bounds that
-//!   keep most balls out of the model.
+//! - `lazy`: spacing balls and spread neighbourhoods entering stage by stage through an LP
+//!   that HiGHS keeps, the LP optimum rounded when that is provably as good as the MIP, and
+//!   the evenness bounds that keep most balls out of the model.
+//! - `spread`: the neighbourhoods of stage spread, one per site, never all listed.
+//! - `levels`: demand levels: each level alone, nested plans that reach every level's own
+//!   optimum when there are such (a proof), else the program over all levels.
 //! - `program`: the sparse program and its hand-over to HiGHS; `greedy`: quick plans that
 //!   keep every rule, used as proofs.
 
 mod city;
 mod greedy;
 mod lazy;
+mod levels;
 mod prepare;
 mod program;
 mod proof;
 mod separable;
 mod separable_city;
+mod spread;
 mod stages;
 
 use std::time::Instant;
 
 pub use greedy::greedy_plan;
-pub use prepare::{Exclusion, Prepared, SpacingLimit};
+pub use prepare::{Exclusion, Prepared, SiteKey, SpacingLimit};
 pub use program::StageStatus;
+pub use spread::SpreadBalls;
 
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
-use lazy::{solve_within_evenness_bounds, spread_out, violated_spacing, SpacingRows};
+use lazy::{first_spread, solve_within_evenness_bounds, spread_out, violated_spacing, SpacingRows};
 use proof::{
     lexicographically_better, proven_solution, proven_stages, shortfall_proof, time_limited,
 };
-use separable_city::solve_separable_city;
+use separable_city::{runs, solve_separable_city};
 use stages::solve_program;
+
+/// Prints a line of the solver's trace on stderr when `QUARTIER_TRACE` is set.
+pub(crate) fn trace(line: impl FnOnce() -> String) {
+    if std::env::var_os("QUARTIER_TRACE").is_some() {
+        eprintln!("{}", line());
+    }
+}
 
 /// How the whole solve ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,18 +103,74 @@ pub struct Solution {
     /// Seconds spent building the program and in HiGHS.
     pub build_s: f64,
     pub solve_s: f64,
+    /// With demand levels: each level's plan (the last is `plan`), its stage values, and the
+    /// best plan for that level alone. Empty for a single demand.
+    pub levels: Vec<LevelPlan>,
+}
+
+/// One level of a nested plan.
+#[derive(Debug, Clone)]
+pub struct LevelPlan {
+    /// N_l: the level's new places.
+    pub places: u64,
+    /// ω_l.
+    pub weight: f64,
+    pub plan: Plan,
+    /// The level's own value of each stage run.
+    pub stages: Vec<(Stage, f64)>,
+    /// The best plan for this level alone and its stage values (for the price of nesting).
+    pub alone: Option<(Plan, Vec<(Stage, f64)>)>,
+}
+
+impl LevelPlan {
+    pub(crate) fn new(
+        instance: &Instance,
+        prepared: &Prepared,
+        weight: f64,
+        plan: Plan,
+        stages: &[Stage],
+    ) -> LevelPlan {
+        LevelPlan {
+            places: prepared.demand,
+            weight,
+            stages: stages
+                .iter()
+                .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
+                .collect(),
+            plan,
+            alone: None,
+        }
+    }
 }
 
 /// Builds and solves the lexicographic program; the plan always satisfies every rule.
+/// `prepared` carries the demand and the stages; with demand levels in the instance, the
+/// nested plan over the levels is solved.
 pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let started = Instant::now();
+    if !instance.levels.is_empty() {
+        return levels::solve_levels(instance, prepared, started);
+    }
+    solve_one(instance, prepared, started)
+}
+
+/// One demand (one level).
+pub(crate) fn solve_one(
+    instance: &Instance,
+    prepared: &Prepared,
+    started: Instant,
+) -> Result<Solution, Error> {
+    if prepared.stages.contains(&Stage::Spread) {
+        return solve_with_spread(instance, prepared, started);
+    }
     let Some(relaxed) = solve_separable_city(instance, prepared, &SpacingRows::none(instance))
     else {
         // Minimum occupancies or school seats tie sites together: HiGHS from the start.
         let proven = shortfall_proof(instance, prepared);
         return solve_program(
             instance,
-            prepared,
+            std::slice::from_ref(prepared),
+            &[1.0],
             SpacingRows::lazy(instance, prepared),
             &proven,
             None,
@@ -158,7 +228,8 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
     active.add(spread_out(instance, prepared, violated));
     finish(solve_program(
         instance,
-        prepared,
+        std::slice::from_ref(prepared),
+        &[1.0],
         active,
         &proven,
         proven_marginal_values,
@@ -166,16 +237,90 @@ pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error
     ))
 }
 
-/// Builds and solves the lexicographic program with HiGHS with every spacing ball in it
-/// from the start (the reference the lazy and separable paths are tested against).
-pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
+/// The stages from spread on need every usable site as a column (the spread neighbourhoods
+/// overlap everywhere). The stages before it are solved first, as fast as they allow; their
+/// optima are kept as bounds, and their plan tells which neighbourhoods to put in first.
+fn solve_with_spread(
+    instance: &Instance,
+    prepared: &Prepared,
+    started: Instant,
+) -> Result<Solution, Error> {
+    let position = prepared
+        .stages
+        .iter()
+        .position(|&s| s == Stage::Spread)
+        .expect("called with the spread stage");
+    let head = solve_one(
+        instance,
+        &prepared.with_stages(&prepared.stages[..position]),
+        started,
+    )?;
+    if head.status == SolveStatus::TimeLimit {
+        return Ok(head);
+    }
     let mut active = SpacingRows::lazy(instance, prepared);
-    active.add((0..prepared.spacing.len()).collect());
-    let proven = shortfall_proof(instance, prepared);
-    solve_program(instance, prepared, active, &proven, None, Instant::now())
+    active.spread_first = vec![first_spread(instance, prepared, &head.plan)];
+    let solution = solve_program(
+        instance,
+        std::slice::from_ref(prepared),
+        &[1.0],
+        active,
+        &head.stages,
+        head.marginal_values.as_deref(),
+        started,
+    )?;
+    Ok(Solution {
+        method: if head.method == "mip" { "mip" } else { "mip (spread)" },
+        ..solution
+    })
 }
 
-/// The value of a stage's objective for a plan (the stage optimum when the plan is optimal).
+/// Builds and solves the lexicographic program with HiGHS with every spacing ball and every
+/// spread neighbourhood in it from the start, for every level (the reference the lazy,
+/// separable and proof paths are tested against).
+pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
+    let levels: Vec<Prepared> = instance
+        .demand_levels()
+        .iter()
+        .map(|level| prepared.for_demand(instance, level.places))
+        .collect();
+    let weights: Vec<f64> = instance.demand_levels().iter().map(|l| l.weight).collect();
+    let mut active = SpacingRows::lazy(instance, prepared);
+    active.add((0..prepared.spacing.len()).collect());
+    if prepared.stages.contains(&Stage::Spread) {
+        let all: Vec<usize> = (0..prepared.spread_balls(instance).len()).collect();
+        active.spread_first = vec![all; levels.len()];
+        active.spread_complete = true;
+    }
+    let proven = if levels.len() == 1 {
+        shortfall_proof(instance, prepared)
+    } else {
+        Vec::new()
+    };
+    let mut solution = solve_program(
+        instance,
+        &levels,
+        &weights,
+        active,
+        &proven,
+        None,
+        Instant::now(),
+    )?;
+    if !instance.levels.is_empty() && solution.levels.is_empty() {
+        let stages: Vec<Stage> = solution.stages.iter().map(|&(s, _)| s).collect();
+        solution.levels = vec![LevelPlan::new(
+            instance,
+            &levels[0],
+            weights[0],
+            solution.plan.clone(),
+            &stages,
+        )];
+    }
+    Ok(solution)
+}
+
+/// The value of a stage's objective for a plan of one level (the stage optimum when the
+/// plan is optimal).
 pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan: &Plan) -> f64 {
     let deviations = || {
         let mut allocated = prepared.district_existing.clone();
@@ -191,9 +336,16 @@ pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan:
             .collect::<Vec<f64>>()
     };
     match stage {
-        Stage::Shortfall => (instance.demand - plan.placed().min(instance.demand)) as f64,
+        Stage::Shortfall => (prepared.demand - plan.placed().min(prepared.demand)) as f64,
         Stage::Evenness => deviations().iter().sum(),
         Stage::Worst => deviations().into_iter().fold(0.0, f64::max),
+        Stage::Spread => prepared.spread_balls(instance).most_new(instance, plan) as f64,
+        Stage::Access => prepared
+            .access_distance
+            .iter()
+            .zip(&plan.places)
+            .map(|(&d, &x)| d * f64::from(x))
+            .sum(),
         Stage::Cost => instance
             .sites
             .iter()
@@ -201,4 +353,43 @@ pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan:
             .map(|(s, &x)| s.cost.unwrap_or(0.0) * f64::from(x))
             .sum(),
     }
+}
+
+/// The value of each of `stages` for nested plans (one per level): the ω-weighted sum over
+/// the levels, evenness and worst scaled by T^L/T^l (MODEL.md, levels). With one level of
+/// weight 1, the plain values.
+pub(crate) fn weighted_stage_values(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    plans: &[Plan],
+    stages: &[Stage],
+) -> Vec<(Stage, f64)> {
+    let total = |p: &Prepared| p.demand as f64 + p.district_existing.iter().sum::<f64>();
+    let last = levels.last().map_or(1.0, total);
+    stages
+        .iter()
+        .filter(|&&stage| runs(instance, stage))
+        .map(|&stage| {
+            let value = if levels.len() == 1 {
+                stage_value(stage, instance, &levels[0], &plans[0])
+            } else {
+                levels
+                    .iter()
+                    .zip(weights)
+                    .zip(plans)
+                    .map(|((level, &weight), plan)| {
+                        let scale = match stage {
+                            Stage::Evenness | Stage::Worst if total(level) > 0.0 => {
+                                last / total(level)
+                            }
+                            _ => 1.0,
+                        };
+                        weight * scale * stage_value(stage, instance, level, plan)
+                    })
+                    .sum()
+            };
+            (stage, value)
+        })
+        .collect()
 }

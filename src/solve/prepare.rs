@@ -3,8 +3,10 @@
 //! caps and the spacing balls that can bind at all.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
-use crate::model::{Instance, SiteStatus};
+use super::spread::SpreadBalls;
+use crate::model::{Instance, SiteStatus, Stage};
 use crate::spatial::{map_neighbourhoods, Geography};
 
 /// Why a site can take no new places.
@@ -42,14 +44,25 @@ pub struct SpacingLimit {
     pub room: u64,
 }
 
-/// The rules applied to each site and district, independent of the optimisation.
+/// The order of a site among the sites of its district for the stages that count a number
+/// per new place (access, cost), in the order of the stages: sites with smaller keys fill
+/// first. Unused entries are 0.
+pub type SiteKey = [f64; 2];
+
+/// The rules applied to each site and district, independent of the optimisation, for one
+/// demand (a level of the forecast) and the stages to solve. The parts that do not depend
+/// on the demand are shared between the levels.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub site_district: Vec<Option<u32>>,
+    /// N: the new places of this solve.
+    pub demand: u64,
+    /// The objective stages this solve runs (the scenario's, or its first ones).
+    pub stages: Vec<Stage>,
+    pub site_district: Arc<Vec<Option<u32>>>,
     /// New places a site may take at most (0 when excluded).
-    pub site_room: Vec<u32>,
+    pub site_room: Arc<Vec<u32>>,
     /// Why a site may take none; `None` for usable sites.
-    pub exclusion: Vec<Option<Exclusion>>,
+    pub exclusion: Arc<Vec<Option<Exclusion>>>,
     /// e_d: the district's `existing` property plus occupied places of existing sites in it.
     pub district_existing: Vec<f64>,
     /// t_d = T·w_d/W.
@@ -57,11 +70,16 @@ pub struct Prepared {
     /// New places the share cap leaves in each district (`None` without a share rule).
     pub share_room: Vec<Option<u64>>,
     /// Spacing balls that can bind (deduplicated).
-    pub spacing: Vec<SpacingLimit>,
+    pub spacing: Arc<Vec<SpacingLimit>>,
     /// Seats rule: the facility serving each site (its nearest of the rule's kind).
-    pub seat_facility: Vec<Option<u32>>,
+    pub seat_facility: Arc<Vec<Option<u32>>>,
     /// Seats rule: new places each facility's free seats still allow (`None` = no limit).
     pub seat_room: Vec<Option<u64>>,
+    /// Stage access: per site, the sum of the distances (metres) to the nearest facility of
+    /// each access kind; empty when the stages have no access stage.
+    pub access_distance: Arc<Vec<f64>>,
+    /// The neighbourhoods of stage spread, indexed when first needed.
+    spread: Arc<OnceLock<SpreadBalls>>,
 }
 
 impl Prepared {
@@ -104,13 +122,7 @@ impl Prepared {
                 district_existing[d as usize] += f64::from(site.occupied);
             }
         }
-        let total_weight: f64 = instance.districts.iter().map(|d| d.weight).sum();
-        let total = instance.demand as f64 + district_existing.iter().sum::<f64>();
-        let target = instance
-            .districts
-            .iter()
-            .map(|d| total * d.weight / total_weight)
-            .collect();
+        let target = targets(instance, &district_existing, instance.demand);
         let share_room = instance
             .districts
             .iter()
@@ -124,19 +136,115 @@ impl Prepared {
             .collect();
 
         let (seat_facility, seat_room) = seat_limits(instance, geography, &site_district);
+        let access_distance = if instance.stages.contains(&Stage::Access) {
+            access_distances(instance, geography)
+        } else {
+            Vec::new()
+        };
         let mut prepared = Prepared {
-            site_district,
-            site_room,
-            exclusion,
+            demand: instance.demand,
+            stages: instance.stages.clone(),
+            site_district: Arc::new(site_district),
+            site_room: Arc::new(site_room),
+            exclusion: Arc::new(exclusion),
             district_existing,
             target,
             share_room,
-            spacing: Vec::new(),
-            seat_facility,
+            spacing: Arc::new(Vec::new()),
+            seat_facility: Arc::new(seat_facility),
             seat_room,
+            access_distance: Arc::new(access_distance),
+            spread: Arc::new(OnceLock::new()),
         };
-        prepared.spacing = prepared.spacing_limits(instance);
+        prepared.spacing = Arc::new(prepared.spacing_limits(instance));
         prepared
+    }
+
+    /// The same city for another demand (a level of the forecast): only the fair shares
+    /// change.
+    pub fn for_demand(&self, instance: &Instance, demand: u64) -> Prepared {
+        Prepared {
+            demand,
+            target: targets(instance, &self.district_existing, demand),
+            ..self.clone()
+        }
+    }
+
+    /// The same city with only the first stages to solve.
+    pub fn with_stages(&self, stages: &[Stage]) -> Prepared {
+        Prepared {
+            stages: stages.to_vec(),
+            ..self.clone()
+        }
+    }
+
+    /// The same city where site s may take at most `most[s]` new places (a level's plan must
+    /// lie within the next level's). Spacing balls that can no longer bind are dropped.
+    pub(super) fn with_room_at_most(&self, most: &[u32]) -> Prepared {
+        let site_room: Vec<u32> = self
+            .site_room
+            .iter()
+            .zip(most)
+            .map(|(&room, &most)| room.min(most))
+            .collect();
+        let mut restricted = Prepared {
+            site_room: Arc::new(site_room),
+            ..self.clone()
+        };
+        let spacing: Vec<SpacingLimit> = self
+            .spacing
+            .iter()
+            .filter_map(|ball| {
+                let members: Vec<u32> = ball
+                    .members
+                    .iter()
+                    .copied()
+                    .filter(|&s| restricted.site_room[s as usize] > 0)
+                    .collect();
+                let could_take = restricted
+                    .room_within(&members, |d| restricted.share_room[d].unwrap_or(u64::MAX));
+                (could_take > ball.room).then(|| SpacingLimit {
+                    centre: ball.centre,
+                    members,
+                    room: ball.room,
+                })
+            })
+            .collect();
+        restricted.spacing = Arc::new(spacing);
+        restricted
+    }
+
+    /// The order key of site s among the sites of its district (see `SiteKey`).
+    pub fn site_key(&self, instance: &Instance, s: usize) -> SiteKey {
+        let mut key = [0.0; 2];
+        let mut next = 0;
+        for stage in &self.stages {
+            let value = match stage {
+                Stage::Access => self.access_distance.get(s).copied().unwrap_or(0.0),
+                Stage::Cost => instance.sites[s].cost.unwrap_or(0.0),
+                _ => continue,
+            };
+            key[next] = value;
+            next += 1;
+        }
+        key
+    }
+
+    /// The place-per-place stages (access, cost) in the order they run, each with its
+    /// position in `SiteKey`.
+    pub fn per_place_stages(&self) -> Vec<(Stage, usize)> {
+        self.stages
+            .iter()
+            .filter(|s| s.is_per_place())
+            .enumerate()
+            .map(|(position, &stage)| (stage, position))
+            .collect()
+    }
+
+    /// The neighbourhoods of stage spread (built on first use, shared between levels).
+    pub fn spread_balls(&self, instance: &Instance) -> &SpreadBalls {
+        self.spread
+            .get_or_init(|| SpreadBalls::new(instance, &self.site_district))
     }
 
     /// Balls around every candidate or existing site inside a district (MODEL.md rule 5),
@@ -241,6 +349,36 @@ impl Prepared {
     pub fn site_room_total(&self) -> u64 {
         self.site_room.iter().map(|&r| u64::from(r)).sum()
     }
+}
+
+/// t_d = T·w_d/W with T = N + Σ e_d.
+fn targets(instance: &Instance, district_existing: &[f64], demand: u64) -> Vec<f64> {
+    let total_weight: f64 = instance.districts.iter().map(|d| d.weight).sum();
+    let total = demand as f64 + district_existing.iter().sum::<f64>();
+    instance
+        .districts
+        .iter()
+        .map(|d| total * d.weight / total_weight)
+        .collect()
+}
+
+/// MODEL.md stage E: per site, Σ_k dist_k(s) over the access kinds (kinds without a layer
+/// or without facilities add nothing).
+fn access_distances(instance: &Instance, geography: &Geography) -> Vec<f64> {
+    let layers: Vec<usize> = instance
+        .access_kinds()
+        .iter()
+        .filter_map(|kind| instance.facilities.iter().position(|l| &l.kind == kind))
+        .collect();
+    (0..instance.sites.len())
+        .map(|s| {
+            layers
+                .iter()
+                .filter_map(|&layer| geography.nearest[layer][s])
+                .map(|n| n.metres)
+                .sum()
+        })
+        .collect()
 }
 
 /// MODEL.md rule 7: each site inside a district is served by its nearest facility of the

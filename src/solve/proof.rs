@@ -10,7 +10,7 @@ use super::greedy;
 use super::prepare::Prepared;
 use super::separable;
 use super::separable_city::separable_districts;
-use super::{stage_value, ModelSize, Solution, SolveStatus};
+use super::{stage_value, trace, ModelSize, Solution, SolveStatus};
 use crate::model::{Instance, Plan, Stage};
 
 /// The solution whose stage values are lexicographically smaller (the first on a tie).
@@ -58,8 +58,8 @@ pub(super) fn time_limited(
 /// The shortfall stage's optimum is 0 when a plan that keeps every rule places the whole
 /// demand.
 pub(super) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(Stage, f64)> {
-    let fills = greedy::greedy_plan(instance, prepared).placed() >= instance.demand;
-    if fills && instance.stages.first() == Some(&Stage::Shortfall) {
+    let fills = greedy::greedy_plan(instance, prepared).placed() >= prepared.demand;
+    if fills && prepared.stages.first() == Some(&Stage::Shortfall) {
         vec![(Stage::Shortfall, 0.0)]
     } else {
         Vec::new()
@@ -90,7 +90,7 @@ pub(super) fn proven_stages(
         .find(|(s, _)| *s == Stage::Evenness)
         .map_or(0.0, |&(_, v)| v);
     let highest: Vec<u64> =
-        separable::evenness_bounds(&districts, instance.demand, 1e-9 * evenness.max(1.0))
+        separable::evenness_bounds(&districts, prepared.demand, 1e-9 * evenness.max(1.0))
             .into_iter()
             .map(|(_, hi)| hi)
             .collect();
@@ -114,9 +114,7 @@ pub(super) fn proven_stages(
         }
     }
     let (reached, plan) = best.expect("three candidate plans");
-    if std::env::var_os("QUARTIER_TRACE").is_some() {
-        eprintln!("proof: a plan that keeps every rule reaches the relaxation's optimum in {reached} stages");
-    }
+    trace(|| format!("proof: a plan that keeps every rule reaches the relaxation's optimum in {reached} stages"));
     (relaxed.stages[..reached].to_vec(), plan)
 }
 
@@ -142,5 +140,6 @@ pub(super) fn proven_solution(
         spacing_rows: 0,
         build_s: 0.0,
         solve_s: started.elapsed().as_secs_f64(),
+        levels: Vec::new(),
     }
 }

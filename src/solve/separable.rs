@@ -11,15 +11,27 @@
 //!   Σ X_d = K.
 //! - C: the smallest z for which the box shrunk to |X_d − k_d| ≤ z still meets Σ X_d = K
 //!   (monotone in z; found by bisection to the last bit, then read off the plan).
-//! - D: the cheapest way to fill that box: start at its lower corner and add the remaining
-//!   places one cost block at a time, cheapest first (each district's cost of X places is
-//!   convex: its cheapest places first).
+//! - D and E (a cost or a distance per place): inside each district the places fill in the
+//!   order of their key (cheapest, nearest first), so a district's sum is convex in X_d. The
+//!   optimum fills the box from its lower corner with the smallest keys first; every optimum
+//!   takes all places with a key below the last one taken (θ) and some of those at θ: again
+//!   a box. Keys of two such stages compare in stage order, so the box after the first holds
+//!   places of equal first key, ordered by the second.
+//!
+//! So the optimal plans after every stage are a box intersected with Σ X_d = K, in any
+//! order of the stages after B. With demand levels (a nested plan, X^1 ≤ X^2 ≤ …), each
+//! level's box is known; `chain` finds nested plans inside them when there are any (then
+//! every level reaches its own optimum in every stage).
 //!
 //! This needs no solver and runs in O(D log D + sites); the property tests compare it with the
 //! HiGHS model on random cities.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+
+/// The order of a district's places for the stages with a number per place (see
+/// `prepare::SiteKey`): compared component by component.
+pub type Key = [f64; 2];
 
 /// One district of the separable model.
 #[derive(Debug, Clone)]
@@ -28,8 +40,17 @@ pub struct SeparableDistrict {
     pub cap: u64,
     /// Target minus existing places: the number of new places that would hit the target.
     pub kink: f64,
-    /// Blocks of new places by cost (ascending cost): (cost, places).
-    pub blocks: Vec<(f64, u64)>,
+    /// Blocks of new places in the order they fill (ascending key): (key, places).
+    pub blocks: Vec<(Key, u64)>,
+}
+
+/// A stage after evenness, as the separable model sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeparableStage {
+    /// C: the largest deviation.
+    Worst,
+    /// D or E: the sum of key component `.0` over the places.
+    PerPlace(usize),
 }
 
 /// The new places per district.
@@ -38,6 +59,15 @@ pub struct SeparablePlan {
     pub places: Vec<u64>,
     /// Per district: fall of the evenness sum per extra place of site capacity there.
     pub marginal_values: Vec<f64>,
+    /// New places placed in all: min(N, Σ cap).
+    pub placed: u64,
+    /// The optimal plans after evenness and after each later stage: `boxes[i][d]` = (least,
+    /// most) new places of district d, with Σ X_d = `placed`.
+    pub boxes: Vec<Vec<(u64, u64)>>,
+}
+
+fn compare_keys(a: &Key, b: &Key) -> Ordering {
+    a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1]))
 }
 
 const EPS: f64 = 1e-9;
@@ -120,12 +150,12 @@ pub fn evenness_bounds(
         .collect()
 }
 
-/// Solves the stages; `worst` and `cost` say whether those stages run. `site_room_only` is
-/// the room of each district's sites before its share cap (for marginal values).
+/// Solves the stages: shortfall and evenness, then `later` in order. `site_room_only` is the
+/// room of each district's sites before its share cap (for marginal values).
 pub fn solve_separable(
     districts: &[SeparableDistrict],
     demand: u64,
-    worst: bool,
+    later: &[SeparableStage],
     site_room_only: &[u64],
 ) -> SeparablePlan {
     let count = districts.len();
@@ -133,140 +163,274 @@ pub fn solve_separable(
     let k = demand.min(total_cap);
 
     let (all_runs, lambda) = threshold(districts, k);
-    let mut must = vec![0u64; count];
-    let mut tied = vec![0u64; count];
+    let mut lo = vec![0u64; count];
+    let mut hi = vec![0u64; count];
     for (d, runs) in all_runs.iter().enumerate() {
         for &(s, n) in runs {
             if s < lambda - EPS {
-                must[d] += n;
+                lo[d] += n;
+                hi[d] += n;
             } else if (s - lambda).abs() <= EPS {
-                tied[d] += n;
+                hi[d] += n;
             }
         }
     }
-    let deviation = |d: usize, x: u64| (x as f64 - districts[d].kink).abs();
+    let mut boxes = vec![lo.iter().copied().zip(hi.iter().copied()).collect::<Vec<_>>()];
+    for stage in later {
+        match *stage {
+            SeparableStage::Worst => worst_box(districts, k, &mut lo, &mut hi),
+            SeparableStage::PerPlace(component) => {
+                per_place_box(districts, k, component, &mut lo, &mut hi)
+            }
+        }
+        boxes.push(lo.iter().copied().zip(hi.iter().copied()).collect());
+    }
+    let places = fill_box(districts, k, &lo, &hi);
+    let marginal_values = marginal_values(districts, demand, k, &places, site_room_only);
+    SeparablePlan {
+        places,
+        marginal_values,
+        placed: k,
+        boxes,
+    }
+}
 
-    // Stage C: the box where every district is within z of its target.
+/// Stage C inside the box: the smallest z for which |X_d − k_d| ≤ z still meets Σ X_d = K,
+/// by bisection to the last bit; the box shrinks to it.
+fn worst_box(districts: &[SeparableDistrict], k: u64, lo: &mut [u64], hi: &mut [u64]) {
+    let count = districts.len();
+    let deviation = |d: usize, x: u64| (x as f64 - districts[d].kink).abs();
     let bounds = |z: f64| -> Option<(Vec<u64>, Vec<u64>)> {
-        let mut lo = Vec::with_capacity(count);
-        let mut hi = Vec::with_capacity(count);
+        let mut low = Vec::with_capacity(count);
+        let mut high = Vec::with_capacity(count);
         for d in 0..count {
             let kink = districts[d].kink;
             let low_z = (kink - z - EPS).ceil().max(0.0) as u64;
             let high_z = (kink + z + EPS).floor();
-            let high_z = if high_z < 0.0 {
-                None
-            } else {
-                Some(high_z as u64)
-            };
-            let l = must[d].max(low_z);
-            let h = high_z.map(|h| h.min(must[d] + tied[d]))?;
+            if high_z < 0.0 {
+                return None;
+            }
+            let l = lo[d].max(low_z);
+            let h = (high_z as u64).min(hi[d]);
             if l > h {
                 return None;
             }
-            lo.push(l);
-            hi.push(h);
+            low.push(l);
+            high.push(h);
         }
-        let sum_lo: u64 = lo.iter().sum();
-        let sum_hi: u64 = hi.iter().sum();
-        (sum_lo <= k && k <= sum_hi).then_some((lo, hi))
+        let sum_lo: u64 = low.iter().sum();
+        let sum_hi: u64 = high.iter().sum();
+        (sum_lo <= k && k <= sum_hi).then_some((low, high))
     };
-    let (lo, hi) = if worst {
-        let mut high = (0..count)
-            .map(|d| deviation(d, must[d]).max(deviation(d, must[d] + tied[d])))
-            .fold(0.0, f64::max);
-        let mut low = 0.0;
-        if bounds(low).is_some() {
-            high = low;
+    let mut high = (0..count)
+        .map(|d| deviation(d, lo[d]).max(deviation(d, hi[d])))
+        .fold(0.0, f64::max);
+    let mut low = 0.0;
+    if bounds(low).is_some() {
+        high = low;
+    }
+    for _ in 0..200 {
+        if high - low <= 1e-12 * high.max(1.0) {
+            break;
         }
-        for _ in 0..200 {
-            if high - low <= 1e-12 * high.max(1.0) {
-                break;
-            }
-            let mid = 0.5 * (low + high);
-            if bounds(mid).is_some() {
-                high = mid;
-            } else {
-                low = mid;
-            }
+        let mid = 0.5 * (low + high);
+        if bounds(mid).is_some() {
+            high = mid;
+        } else {
+            low = mid;
         }
-        bounds(high).unwrap_or_else(|| {
-            (
-                must.clone(),
-                must.iter().zip(&tied).map(|(m, t)| m + t).collect(),
-            )
-        })
-    } else {
-        (
-            must.clone(),
-            must.iter().zip(&tied).map(|(m, t)| m + t).collect(),
-        )
-    };
+    }
+    if let Some((low, high)) = bounds(high) {
+        lo.copy_from_slice(&low);
+        hi.copy_from_slice(&high);
+    }
+}
 
-    // Stage D: fill from the lower corner, cheapest places first.
-    let mut places = lo.clone();
-    let mut left = k - places.iter().sum::<u64>().min(k);
-    // Position in each district's cost blocks after its first `places[d]` places.
-    let mut cursor: Vec<(usize, u64)> = vec![(0, 0); count];
-    let advance = |d: usize, mut n: u64, cursor: &mut (usize, u64)| {
-        let blocks = &districts[d].blocks;
-        while n > 0 && cursor.0 < blocks.len() {
-            let room = blocks[cursor.0].1 - cursor.1;
-            let take = room.min(n);
-            cursor.1 += take;
+/// Walks a district's places in fill order from place `from` (0-based count of places
+/// before): each call to `take(n)` advances n places and returns the runs passed as (key,
+/// places).
+struct Cursor<'a> {
+    blocks: &'a [(Key, u64)],
+    block: usize,
+    used: u64,
+}
+
+impl<'a> Cursor<'a> {
+    fn at(blocks: &'a [(Key, u64)], mut from: u64) -> Cursor<'a> {
+        let mut block = 0;
+        while block < blocks.len() && from >= blocks[block].1 {
+            from -= blocks[block].1;
+            block += 1;
+        }
+        Cursor {
+            blocks,
+            block,
+            used: from,
+        }
+    }
+
+    /// The key of the next place and how many places follow with that key.
+    fn next_run(&self) -> Option<(Key, u64)> {
+        self.blocks
+            .get(self.block)
+            .map(|&(key, places)| (key, places - self.used))
+    }
+
+    fn advance(&mut self, mut n: u64) {
+        while n > 0 && self.block < self.blocks.len() {
+            let left = self.blocks[self.block].1 - self.used;
+            let take = left.min(n);
+            self.used += take;
             n -= take;
-            if cursor.1 == blocks[cursor.0].1 {
-                *cursor = (cursor.0 + 1, 0);
+            if self.used == self.blocks[self.block].1 {
+                self.block += 1;
+                self.used = 0;
             }
         }
-    };
-    for d in 0..count {
-        advance(d, places[d], &mut cursor[d]);
     }
-    #[derive(PartialEq)]
-    struct Next(f64, usize);
-    impl Eq for Next {}
-    impl PartialOrd for Next {
-        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-            Some(self.cmp(other))
-        }
+}
+
+/// Min-heap entry: the next run of a district, ordered by its key, then district.
+struct Next {
+    key: Key,
+    district: usize,
+}
+
+impl PartialEq for Next {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
     }
-    impl Ord for Next {
-        // Min-heap on cost, then district index.
-        fn cmp(&self, other: &Self) -> Ordering {
-            other.0.total_cmp(&self.0).then(other.1.cmp(&self.1))
-        }
+}
+impl Eq for Next {}
+impl PartialOrd for Next {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
-    let next_cost =
-        |d: usize, cursor: &(usize, u64)| districts[d].blocks.get(cursor.0).map(|b| b.0);
-    let mut heap: BinaryHeap<Next> = (0..count)
-        .filter(|&d| places[d] < hi[d])
-        .filter_map(|d| next_cost(d, &cursor[d]).map(|c| Next(c, d)))
+}
+impl Ord for Next {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare_keys(&other.key, &self.key).then(other.district.cmp(&self.district))
+    }
+}
+
+/// From the lower corner of the box, K − Σ lo more places, smallest `key_of` first (ties:
+/// lower district first), at most up to the upper corner. Returns the places and the key
+/// of the last place taken (`None` when none was needed).
+fn fill_by(
+    districts: &[SeparableDistrict],
+    k: u64,
+    lo: &[u64],
+    hi: &[u64],
+    key_of: impl Fn(&Key) -> Key,
+) -> (Vec<u64>, Option<Key>) {
+    let mut places = lo.to_vec();
+    let mut left = k.saturating_sub(places.iter().sum::<u64>());
+    let mut cursors: Vec<Cursor> = districts
+        .iter()
+        .zip(lo)
+        .map(|(d, &from)| Cursor::at(&d.blocks, from))
         .collect();
+    let mut heap: BinaryHeap<Next> = (0..districts.len())
+        .filter(|&d| places[d] < hi[d])
+        .filter_map(|d| {
+            cursors[d].next_run().map(|(key, _)| Next {
+                key: key_of(&key),
+                district: d,
+            })
+        })
+        .collect();
+    let mut last = None;
     while left > 0 {
-        let Some(Next(_, d)) = heap.pop() else { break };
-        let (b, used) = cursor[d];
-        let block_left = districts[d].blocks[b].1 - used;
-        let take = block_left.min(hi[d] - places[d]).min(left);
+        let Some(Next { key, district: d }) = heap.pop() else {
+            break;
+        };
+        let (_, run) = cursors[d].next_run().expect("a queued district has places left");
+        let take = run.min(hi[d] - places[d]).min(left);
         places[d] += take;
         left -= take;
-        advance(d, take, &mut cursor[d]);
+        cursors[d].advance(take);
+        last = Some(key);
         if places[d] < hi[d] {
-            if let Some(c) = next_cost(d, &cursor[d]) {
-                heap.push(Next(c, d));
+            if let Some((key, _)) = cursors[d].next_run() {
+                heap.push(Next {
+                    key: key_of(&key),
+                    district: d,
+                });
             }
         }
     }
+    (places, last)
+}
 
-    // Marginal values: one more place of site capacity in d lets the plan take the next
-    // increment there, instead of the dearest increment taken elsewhere (or, when places
-    // are short, in addition to all of them).
+/// Stage D or E inside the box: fill from the lower corner by key component `component`;
+/// the box shrinks to the places with a smaller key than the last one taken (all of them)
+/// and those with an equal key (any of them).
+fn per_place_box(
+    districts: &[SeparableDistrict],
+    k: u64,
+    component: usize,
+    lo: &mut [u64],
+    hi: &mut [u64],
+) {
+    let only = |key: &Key| {
+        let mut one = [0.0; 2];
+        one[0] = key[component];
+        one
+    };
+    let (_, last) = fill_by(districts, k, lo, hi, only);
+    let Some(theta) = last else {
+        // Nothing to add: the lower corner is the only optimum.
+        hi.copy_from_slice(lo);
+        return;
+    };
+    let theta = theta[0];
+    for (d, district) in districts.iter().enumerate() {
+        let mut cursor = Cursor::at(&district.blocks, lo[d]);
+        let (mut below, mut at_most) = (0u64, 0u64);
+        let room = hi[d] - lo[d];
+        while at_most < room {
+            let Some((key, run)) = cursor.next_run() else {
+                break;
+            };
+            let run = run.min(room - at_most);
+            if key[component] < theta {
+                debug_assert_eq!(below, at_most, "keys ascend inside the box");
+                below += run;
+                at_most += run;
+            } else if key[component] == theta {
+                at_most += run;
+            } else {
+                break;
+            }
+            cursor.advance(run);
+        }
+        hi[d] = lo[d] + at_most;
+        lo[d] += below;
+    }
+}
+
+/// A plan in the box: from the lower corner, smallest keys first (then lower districts).
+fn fill_box(districts: &[SeparableDistrict], k: u64, lo: &[u64], hi: &[u64]) -> Vec<u64> {
+    fill_by(districts, k, lo, hi, |key| *key).0
+}
+
+/// Marginal values: one more place of site capacity in d lets the plan take the next
+/// increment there, instead of the dearest increment taken elsewhere (or, when places are
+/// short, in addition to all of them).
+fn marginal_values(
+    districts: &[SeparableDistrict],
+    demand: u64,
+    k: u64,
+    places: &[u64],
+    site_room_only: &[u64],
+) -> Vec<f64> {
+    let count = districts.len();
     let top_taken = (0..count)
         .filter(|&d| places[d] > 0)
         .map(|d| slope(places[d], districts[d].kink))
         .fold(f64::NEG_INFINITY, f64::max);
     let shortfall = demand - k;
-    let marginal_values = (0..count)
+    (0..count)
         .map(|d| {
             let district = &districts[d];
             // Capacity helps only where the sites, not the share cap, limit the district.
@@ -287,12 +451,100 @@ pub fn solve_separable(
                 gain
             }
         })
-        .collect();
+        .collect()
+}
 
-    SeparablePlan {
-        places,
-        marginal_values,
+/// Nested plans inside given boxes: level l's new places per district X^l within
+/// `boxes[l]` (least, most), with Σ_d X^l_d = `placed[l]` and X^1 ≤ X^2 ≤ …; `None` when
+/// there are none. Places enter level by level, earliest deadline first: a district's
+/// j-th place is released at the first level from which every later box allows j places,
+/// and is due at the first level whose box (or an earlier one) needs it. Scheduling such
+/// unit jobs by earliest deadline finds a schedule whenever one exists; among places due
+/// alike, those with the smaller key (then lower district) go first.
+pub fn chain(
+    districts: &[SeparableDistrict],
+    boxes: &[Vec<(u64, u64)>],
+    placed: &[u64],
+) -> Option<Vec<Vec<u64>>> {
+    let levels = boxes.len();
+    let count = districts.len();
+    // Least places by level l (prefix maximum) and most (suffix minimum).
+    let mut least = vec![vec![0u64; count]; levels];
+    let mut most = vec![vec![0u64; count]; levels];
+    for d in 0..count {
+        let mut running = 0;
+        for l in 0..levels {
+            running = running.max(boxes[l][d].0);
+            least[l][d] = running;
+        }
+        let mut running = u64::MAX;
+        for l in (0..levels).rev() {
+            running = running.min(boxes[l][d].1);
+            most[l][d] = running;
+        }
+        if (0..levels).any(|l| least[l][d] > most[l][d]) {
+            return None;
+        }
     }
+    // The level by which place `j` (1-based) of district d is due: the first l ≥ from with
+    // least[l][d] ≥ j, or `levels` (never).
+    let due = |d: usize, j: u64, from: usize| {
+        (from..levels)
+            .find(|&l| least[l][d] >= j)
+            .unwrap_or(levels)
+    };
+    let mut current = vec![0u64; count];
+    let mut plans = Vec::with_capacity(levels);
+    let mut before = 0u64;
+    for l in 0..levels {
+        let need = placed[l].checked_sub(before)?;
+        before = placed[l];
+        let mut must = 0u64;
+        for d in 0..count {
+            let short = least[l][d].saturating_sub(current[d]);
+            current[d] += short;
+            must += short;
+        }
+        let mut left = need.checked_sub(must)?;
+        // (due level, key, district): a max-heap of reversed entries.
+        let mut heap: BinaryHeap<(std::cmp::Reverse<usize>, Next)> = BinaryHeap::new();
+        let mut cursors: Vec<Cursor> = districts
+            .iter()
+            .zip(&current)
+            .map(|(district, &from)| Cursor::at(&district.blocks, from))
+            .collect();
+        let push = |heap: &mut BinaryHeap<(std::cmp::Reverse<usize>, Next)>,
+                    cursor: &Cursor,
+                    d: usize,
+                    at: u64| {
+            if at < most[l][d] {
+                if let Some((key, _)) = cursor.next_run() {
+                    heap.push((
+                        std::cmp::Reverse(due(d, at + 1, l + 1)),
+                        Next { key, district: d },
+                    ));
+                }
+            }
+        };
+        for d in 0..count {
+            push(&mut heap, &cursors[d], d, current[d]);
+        }
+        while left > 0 {
+            let (std::cmp::Reverse(level_due), Next { district: d, .. }) = heap.pop()?;
+            let (_, run) = cursors[d].next_run()?;
+            // Take places of one due level at a time.
+            let mut take = run.min(most[l][d] - current[d]).min(left);
+            if level_due < levels {
+                take = take.min(least[level_due][d] - current[d]);
+            }
+            current[d] += take;
+            left -= take;
+            cursors[d].advance(take);
+            push(&mut heap, &cursors[d], d, current[d]);
+        }
+        plans.push(current.clone());
+    }
+    Some(plans)
 }
 
 #[cfg(test)]
@@ -319,9 +571,12 @@ mod tests {
         SeparableDistrict {
             cap,
             kink,
-            blocks: vec![(0.0, cap)],
+            blocks: vec![([0.0; 2], cap)],
         }
     }
+
+    const WORST_AND_COST: [SeparableStage; 2] =
+        [SeparableStage::Worst, SeparableStage::PerPlace(0)];
 
     /// Every plan within the slack of the evenness optimum lies within the bounds (checked
     /// against all plans of small random cities).
@@ -375,7 +630,7 @@ mod tests {
     #[test]
     fn proportional_when_capacity_allows() {
         let city = [district(40, 30.0), district(40, 10.0)];
-        let plan = solve_separable(&city, 40, true, &[40, 40]);
+        let plan = solve_separable(&city, 40, &WORST_AND_COST, &[40, 40]);
         assert_eq!(plan.places, vec![30, 10]);
         assert_eq!(evenness(&city, &plan), 0.0);
     }
@@ -383,7 +638,7 @@ mod tests {
     #[test]
     fn a_capped_district_pushes_places_elsewhere() {
         let city = [district(10, 30.0), district(50, 10.0)];
-        let plan = solve_separable(&city, 40, true, &[10, 50]);
+        let plan = solve_separable(&city, 40, &WORST_AND_COST, &[10, 50]);
         assert_eq!(plan.places, vec![10, 30]);
         assert!((evenness(&city, &plan) - 40.0).abs() < 1e-9);
         // One more place in the first district replaces one above target in the second.
@@ -395,7 +650,7 @@ mod tests {
     fn worst_district_spreads_the_surplus() {
         // Both at target 5 with 14 places: 7 + 7 (worst 2), not 9 + 5.
         let city = [district(20, 5.0), district(20, 5.0)];
-        let plan = solve_separable(&city, 14, true, &[20, 20]);
+        let plan = solve_separable(&city, 14, &WORST_AND_COST, &[20, 20]);
         assert_eq!(plan.places, vec![7, 7]);
         assert_eq!(worst(&city, &plan), 2.0);
     }
@@ -405,15 +660,15 @@ mod tests {
         let dear = SeparableDistrict {
             cap: 20,
             kink: 5.0,
-            blocks: vec![(300.0, 20)],
+            blocks: vec![([300.0, 0.0], 20)],
         };
         let cheap = SeparableDistrict {
             cap: 20,
             kink: 5.0,
-            blocks: vec![(100.0, 20)],
+            blocks: vec![([100.0, 0.0], 20)],
         };
         // 11 places: 5 + 5 at target, one more anywhere; worst 1 either way → cheaper.
-        let plan = solve_separable(&[dear, cheap], 11, true, &[20, 20]);
+        let plan = solve_separable(&[dear, cheap], 11, &WORST_AND_COST, &[20, 20]);
         assert_eq!(plan.places, vec![5, 6]);
     }
 }

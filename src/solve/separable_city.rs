@@ -1,17 +1,19 @@
 //! The exact per-district algorithm (`separable`) applied to a city: when no rule ties
 //! sites together beyond their district, each district is one variable with its room, and
-//! the stages are solved without HiGHS; the places are put on the district's sites cheapest
-//! first, then in file order.
+//! the stages are solved without HiGHS; the places are put on the district's sites in the
+//! order of their key (cheapest or nearest first, as the stages ask), then in file order.
+//! With demand levels, each level's optimal plans are a box per district, and nested plans
+//! inside the boxes of every level (`separable::chain`) reach every level's own optimum.
 
 use std::time::Instant;
 
 use super::lazy::SpacingRows;
 use super::prepare::Prepared;
-use super::separable;
+use super::separable::{self, SeparableDistrict, SeparablePlan, SeparableStage};
 use super::{stage_value, ModelSize, Solution, SolveStatus};
 use crate::model::{Instance, Plan, Stage};
 
-/// Sites grouped by the column they share, and the new places that could go there.
+/// The new places the usable sites of each district could take.
 pub(super) fn site_room_by_district(instance: &Instance, prepared: &Prepared) -> Vec<u64> {
     let mut room = vec![0u64; instance.districts.len()];
     for (s, &r) in prepared.site_room.iter().enumerate() {
@@ -22,11 +24,12 @@ pub(super) fn site_room_by_district(instance: &Instance, prepared: &Prepared) ->
     room
 }
 
-/// True when some rule ties sites together beyond their district: a minimum occupancy, a
-/// spacing ball or a school's seats that can bind.
+/// True when some rule or stage ties sites together beyond their district: a minimum
+/// occupancy, a spacing ball or a school's seats that can bind, or the spread stage.
 pub(super) fn is_coupled(instance: &Instance, prepared: &Prepared, active: &SpacingRows) -> bool {
     let usable = |s: usize| prepared.site_room[s] > 0;
-    if !active.rows.is_empty()
+    if prepared.stages.contains(&Stage::Spread)
+        || !active.rows.is_empty()
         || active.most_new.is_some()
         || (0..instance.sites.len()).any(|s| usable(s) && instance.sites[s].min_places > 0)
     {
@@ -45,13 +48,17 @@ pub(super) fn is_coupled(instance: &Instance, prepared: &Prepared, active: &Spac
         .any(|(room, &served)| room.is_some_and(|r| r < served))
 }
 
-/// The districts of the separable model, and each district's usable sites, cheapest first
-/// (when the cost stage runs), then in file order.
+/// Whether the cost stage runs: it is skipped when no site has a cost.
+pub(super) fn runs(instance: &Instance, stage: Stage) -> bool {
+    stage != Stage::Cost || instance.sites.iter().any(|s| s.cost.is_some())
+}
+
+/// The districts of the separable model, and each district's usable sites in the order they
+/// fill: by key (see `Prepared::site_key`), then in file order.
 pub(super) fn separable_districts(
     instance: &Instance,
     prepared: &Prepared,
-) -> (Vec<separable::SeparableDistrict>, Vec<Vec<u32>>) {
-    let with_cost = instance.stages.contains(&Stage::Cost);
+) -> (Vec<SeparableDistrict>, Vec<Vec<u32>>) {
     let site_room = site_room_by_district(instance, prepared);
     let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); instance.districts.len()];
     for (s, &room) in prepared.site_room.iter().enumerate() {
@@ -59,27 +66,31 @@ pub(super) fn separable_districts(
             sites_of[d as usize].push(s as u32);
         }
     }
-    let cost_of = |s: u32| {
-        if with_cost {
-            instance.sites[s as usize].cost.unwrap_or(0.0)
-        } else {
-            0.0
+    let has_key = prepared.stages.iter().any(|s| s.is_per_place());
+    let key_of = |s: u32| prepared.site_key(instance, s as usize);
+    if has_key {
+        for list in &mut sites_of {
+            list.sort_by(|&a, &b| {
+                let (ka, kb) = (key_of(a), key_of(b));
+                ka[0]
+                    .total_cmp(&kb[0])
+                    .then(ka[1].total_cmp(&kb[1]))
+                    .then(a.cmp(&b))
+            });
         }
-    };
-    for list in &mut sites_of {
-        list.sort_by(|&a, &b| cost_of(a).total_cmp(&cost_of(b)).then(a.cmp(&b)));
     }
     let districts = (0..instance.districts.len())
         .map(|d| {
-            let mut blocks: Vec<(f64, u64)> = Vec::new();
+            let mut blocks: Vec<(separable::Key, u64)> = Vec::new();
             for &s in &sites_of[d] {
                 let room = u64::from(prepared.site_room[s as usize]);
+                let key = key_of(s);
                 match blocks.last_mut() {
-                    Some(last) if last.0 == cost_of(s) => last.1 += room,
-                    _ => blocks.push((cost_of(s), room)),
+                    Some(last) if last.0 == key => last.1 += room,
+                    _ => blocks.push((key, room)),
                 }
             }
-            separable::SeparableDistrict {
+            SeparableDistrict {
                 cap: prepared.share_room[d].map_or(site_room[d], |r| r.min(site_room[d])),
                 kink: prepared.target[d] - prepared.district_existing[d],
                 blocks,
@@ -87,6 +98,66 @@ pub(super) fn separable_districts(
         })
         .collect();
     (districts, sites_of)
+}
+
+/// The stages after evenness as the separable model sees them (stages that do not run are
+/// left out).
+fn later_stages(instance: &Instance, prepared: &Prepared) -> Vec<SeparableStage> {
+    let positions = prepared.per_place_stages();
+    prepared
+        .stages
+        .iter()
+        .skip(2)
+        .filter(|&&stage| runs(instance, stage))
+        .filter_map(|&stage| match stage {
+            Stage::Worst => Some(SeparableStage::Worst),
+            Stage::Cost | Stage::Access => positions
+                .iter()
+                .find(|(s, _)| *s == stage)
+                .map(|&(_, position)| SeparableStage::PerPlace(position)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Puts each district's new places on its sites in fill order.
+fn plan_from(instance: &Instance, prepared: &Prepared, sites_of: &[Vec<u32>], places: &[u64]) -> Plan {
+    let mut plan = Plan::empty(instance.sites.len());
+    for (d, list) in sites_of.iter().enumerate() {
+        let mut left = places[d];
+        for &s in list {
+            let take = left.min(u64::from(prepared.site_room[s as usize]));
+            plan.places[s as usize] = take as u32;
+            left -= take;
+        }
+    }
+    plan
+}
+
+/// The stages that run, with their values for the plan.
+pub(super) fn stage_values(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<(Stage, f64)> {
+    prepared
+        .stages
+        .iter()
+        .filter(|&&stage| runs(instance, stage))
+        .map(|&stage| (stage, stage_value(stage, instance, prepared, plan)))
+        .collect()
+}
+
+/// The separable model of the city solved, with its boxes.
+fn solve_districts(
+    instance: &Instance,
+    prepared: &Prepared,
+) -> (SeparablePlan, Vec<SeparableDistrict>, Vec<Vec<u32>>) {
+    let site_room = site_room_by_district(instance, prepared);
+    let (districts, sites_of) = separable_districts(instance, prepared);
+    let result = separable::solve_separable(
+        &districts,
+        prepared.demand,
+        &later_stages(instance, prepared),
+        &site_room,
+    );
+    (result, districts, sites_of)
 }
 
 /// The exact per-district algorithm (see `separable`) when no rule couples sites.
@@ -99,31 +170,9 @@ pub(super) fn solve_separable_city(
         return None;
     }
     let started_here = Instant::now();
-    let site_room = site_room_by_district(instance, prepared);
-    let (districts, sites_of) = separable_districts(instance, prepared);
-    let build_s = started_here.elapsed().as_secs_f64();
-    let result = separable::solve_separable(
-        &districts,
-        instance.demand,
-        instance.stages.contains(&Stage::Worst),
-        &site_room,
-    );
-    let mut plan = Plan::empty(instance.sites.len());
-    for (d, list) in sites_of.iter().enumerate() {
-        let mut left = result.places[d];
-        for &s in list {
-            let take = left.min(u64::from(prepared.site_room[s as usize]));
-            plan.places[s as usize] = take as u32;
-            left -= take;
-        }
-    }
-    let has_cost = instance.sites.iter().any(|s| s.cost.is_some());
-    let stages = instance
-        .stages
-        .iter()
-        .filter(|&&stage| stage != Stage::Cost || has_cost)
-        .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
-        .collect();
+    let (result, districts, sites_of) = solve_districts(instance, prepared);
+    let plan = plan_from(instance, prepared, &sites_of, &result.places);
+    let stages = stage_values(instance, prepared, &plan);
     Some(Solution {
         plan,
         status: SolveStatus::Optimal,
@@ -138,7 +187,54 @@ pub(super) fn solve_separable_city(
         marginal_values: Some(result.marginal_values),
         method: "separable",
         spacing_rows: 0,
-        build_s,
-        solve_s: started_here.elapsed().as_secs_f64() - build_s,
+        build_s: 0.0,
+        solve_s: started_here.elapsed().as_secs_f64(),
+        levels: Vec::new(),
     })
+}
+
+/// Nested plans for the levels (`levels[l]` prepared for level l's demand) when no rule
+/// couples sites: the plans and how many of the stages (counted from the first, among
+/// those that run) reach every level's own optimum. `None` when sites are coupled.
+pub(super) fn nested_separable(instance: &Instance, levels: &[Prepared]) -> Option<(Vec<Plan>, usize)> {
+    let first = levels.first()?;
+    if is_coupled(instance, first, &SpacingRows::none(instance)) {
+        return None;
+    }
+    let solved: Vec<(SeparablePlan, Vec<SeparableDistrict>, Vec<Vec<u32>>)> = levels
+        .iter()
+        .map(|prepared| solve_districts(instance, prepared))
+        .collect();
+    let (_, districts, sites_of) = &solved[0];
+    let placed: Vec<u64> = solved.iter().map(|(r, _, _)| r.placed).collect();
+    let stages_after_evenness = solved[0].0.boxes.len() - 1;
+    // The most stages whose boxes hold nested plans: all, else fewer.
+    for after in (0..=stages_after_evenness).rev() {
+        let boxes: Vec<Vec<(u64, u64)>> = solved.iter().map(|(r, _, _)| r.boxes[after].clone()).collect();
+        if let Some(places) = separable::chain(districts, &boxes, &placed) {
+            let plans = places
+                .iter()
+                .zip(levels)
+                .map(|(places, prepared)| plan_from(instance, prepared, sites_of, places))
+                .collect();
+            return Some((plans, 2 + after));
+        }
+    }
+    // Shortfall alone: any nested plans placing each level's most, e.g. the last level's
+    // plan cut down in fill order.
+    let most = &solved.last()?.0.places;
+    let mut plans = Vec::with_capacity(levels.len());
+    for (l, prepared) in levels.iter().enumerate() {
+        let mut left = placed[l];
+        let places: Vec<u64> = most
+            .iter()
+            .map(|&x| {
+                let take = x.min(left);
+                left -= take;
+                take
+            })
+            .collect();
+        plans.push(plan_from(instance, prepared, sites_of, &places));
+    }
+    Some((plans, 1))
 }

@@ -1,38 +1,43 @@
 //! The lexicographic loop on the city's program: each stage minimised in turn, its optimum
 //! kept as a bound by the stages after it (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)),
-//! with stages already proven elsewhere only kept as bounds.
+//! with stages already proven elsewhere only kept as bounds. With demand levels each stage
+//! minimises the weighted sum over the levels.
 
 use std::time::Instant;
 
-use super::city::{build, cost_objective, marginal_values, read_plan, Segments};
-use super::lazy::{solve_stage_lazily, SpacingRows};
+use super::city::{build, marginal_values, read_plans, Segments};
+use super::lazy::{add_rows, solve_stage_lazily, Bound, Overfilled, SpacingRows};
 use super::prepare::Prepared;
-use super::program::{self, Col, Settings};
-use super::{stage_value, ModelSize, Solution, SolveStatus};
+use super::program::{self, Settings};
+use super::separable_city::runs;
+use super::{trace, weighted_stage_values, LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::error::Error;
 use crate::model::{Instance, Stage};
 
-/// Solves the stages with HiGHS. `proven` stages are not solved: their optima are known and
-/// only kept as bounds. Spacing balls not yet in the model enter stage by stage (see
-/// `solve_stage_lazily`); a stage is done only when its plan keeps every ball, so its optimum
-/// is the full model's, and the later stages can keep it.
+/// Solves the stages with HiGHS for the levels `levels` (one `Prepared` per level, the last
+/// the headline; one for a single demand) with weights `weights`. `proven` stages are not
+/// solved: their optima are known and only kept as bounds. Neighbourhoods not yet in the
+/// model enter stage by stage (see `solve_stage_lazily`); a stage is done only when its
+/// plan keeps every one, so its optimum is the full model's, and the later stages can keep
+/// it.
 pub(super) fn solve_program(
     instance: &Instance,
-    prepared: &Prepared,
+    levels: &[Prepared],
+    weights: &[f64],
     mut active: SpacingRows,
     proven: &[(Stage, f64)],
     proven_marginal_values: Option<&[f64]>,
     started: Instant,
 ) -> Result<Solution, Error> {
+    let prepared = levels.last().expect("at least one level");
     let built = Instant::now();
-    let city = build(instance, prepared, &active);
+    let city = build(instance, levels, weights, &active);
     let build_s = built.elapsed().as_secs_f64();
-    if std::env::var_os("QUARTIER_TRACE").is_some() {
-        eprintln!("program built in {build_s:.3} s");
-    }
+    trace(|| format!("program built in {build_s:.3} s"));
     let mut program = city.program.clone();
-    let has_cost = instance.sites.iter().any(|s| s.cost.is_some());
-    let all_in_model = active.in_model.iter().all(|&b| b);
+    let all_in_model = active.in_model.iter().all(|&b| b)
+        && (!prepared.stages.contains(&Stage::Spread) || active.spread_complete);
+    let positions = prepared.per_place_stages();
     let mut session: Option<program::LpSession> = None;
     let mut segments = Segments::new();
     let mut stages_run = Vec::new();
@@ -40,26 +45,31 @@ pub(super) fn solve_program(
     let mut stage_rows: Vec<(Stage, usize)> = Vec::new();
     let mut last = None;
     let mut status = SolveStatus::Optimal;
-    for &stage in &instance.stages {
-        let objective: Vec<(Col, f64)> = match stage {
-            Stage::Shortfall => vec![(city.shortfall, 1.0)],
-            Stage::Evenness => city
-                .over
-                .iter()
-                .chain(&city.under)
-                .map(|&c| (c, 1.0))
-                .collect(),
-            Stage::Worst => match city.worst {
-                Some(z) => vec![(z, 1.0)],
-                None => continue,
-            },
-            Stage::Cost if !has_cost => continue,
-            Stage::Cost => {
-                let (objective, cost_segments) = cost_objective(&city.units, &mut program);
-                segments = cost_segments;
-                objective
-            }
+    for &stage in &prepared.stages {
+        if !runs(instance, stage) {
+            continue;
+        }
+        let component = positions
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|&(_, c)| c);
+        let Some(objective) = city.objective(stage, component, &mut program, &mut segments)
+        else {
+            continue;
         };
+        if stage == Stage::Spread && !active.spread_on {
+            active.spread_on = true;
+            let first = std::mem::take(&mut active.spread_first);
+            let overfilled = Overfilled {
+                spacing: Vec::new(),
+                spread: first
+                    .into_iter()
+                    .enumerate()
+                    .flat_map(|(l, centres)| centres.into_iter().map(move |c| (l, c)))
+                    .collect(),
+            };
+            add_rows(instance, prepared, &city, &mut program, &mut active, overfilled);
+        }
         let settings = Settings {
             time_limit_s: instance
                 .solver
@@ -76,6 +86,11 @@ pub(super) fn solve_program(
                 break;
             }
             let stage_started = Instant::now();
+            let bound = if stage == Stage::Spread && levels.len() == 1 {
+                Bound::RoundsUp
+            } else {
+                Bound::AsIs
+            };
             let result = if all_in_model {
                 program.minimise(&objective, settings, false)?
             } else {
@@ -89,19 +104,20 @@ pub(super) fn solve_program(
                     &mut active,
                     &objective,
                     settings,
+                    bound,
                     started,
                 )?
             };
-            if std::env::var_os("QUARTIER_TRACE").is_some() {
-                eprintln!(
-                    "stage {}: {:.3} s, optimum {}, gap {}, {} spacing balls in the model",
+            trace(|| {
+                format!(
+                    "stage {}: {:.3} s, optimum {}, gap {}, {} neighbourhoods in the model",
                     stage.name(),
                     stage_started.elapsed().as_secs_f64(),
                     result.objective,
                     result.mip_gap,
-                    active.rows.len()
-                );
-            }
+                    active.count()
+                )
+            });
             let optimum = result.objective;
             let stopped = result.status == program::StageStatus::TimeLimit;
             last = Some(result);
@@ -128,9 +144,10 @@ pub(super) fn solve_program(
                 .into(),
         )
     })?;
-    let plan = read_plan(instance, prepared, &city, &last.values);
-    let marginal_values = match (status, stages_run.contains(&Stage::Evenness)) {
-        (SolveStatus::Optimal, true) => {
+    let plans = read_plans(instance, prepared, &city, &last.values);
+    let plan = plans.last().cloned().expect("at least one level");
+    let marginal_values = match (status, stages_run.contains(&Stage::Evenness), levels.len()) {
+        (SolveStatus::Optimal, true, 1) => {
             let mut values = match proven_marginal_values {
                 Some(values) => values.to_vec(),
                 None => {
@@ -174,10 +191,17 @@ pub(super) fn solve_program(
         }
         _ => None,
     };
-    let stages = stages_run
-        .iter()
-        .map(|&stage| (stage, stage_value(stage, instance, prepared, &plan)))
-        .collect();
+    let run: Vec<Stage> = stages_run.clone();
+    let stages = weighted_stage_values(instance, levels, weights, &plans, &run);
+    let level_plans = if levels.len() > 1 {
+        plans
+            .into_iter()
+            .zip(levels.iter().zip(weights))
+            .map(|(plan, (level, &weight))| LevelPlan::new(instance, level, weight, plan, &run))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Solution {
         plan,
         status,
@@ -186,13 +210,14 @@ pub(super) fn solve_program(
         size: ModelSize {
             columns: city.program.columns.len(),
             integers: city.program.integer_count(),
-            rows: city.program.rows.len() + active.rows.len(),
+            rows: program.rows.len(),
             aggregated_sites: city.aggregated_sites,
         },
         marginal_values,
         method: "mip",
-        spacing_rows: active.rows.len(),
+        spacing_rows: active.count(),
         build_s,
         solve_s: built.elapsed().as_secs_f64() - build_s,
+        levels: level_plans,
     })
 }

@@ -50,7 +50,9 @@ pub fn instance(districts: Vec<District>, sites: Vec<Site>, demand: u64) -> Inst
         facilities: Vec::new(),
         demand,
         rules: Rules::default(),
-        stages: Stage::ALL.to_vec(),
+        levels: Vec::new(),
+        stages: Stage::DEFAULT.to_vec(),
+        objective: ObjectiveOptions::default(),
         solver: SolverOptions::default(),
     }
 }

@@ -1,0 +1,228 @@
+//! Demand levels (MODEL.md, "Levels"): one nested plan x^1 ≤ x^2 ≤ … whose stages minimise
+//! the weighted sums of the levels' values.
+//!
+//! Each level is first solved alone, exactly. No nested plan can do better in any level than
+//! that level alone, so when nested plans reach every level's own optimum in the first
+//! stages, those stages are proven for the nested model (stage by stage: a weighted sum of
+//! values each at its least is at its least, and then every level must be at its own
+//! optimum in the stages after). Nested plans are tried in this order:
+//!
+//! - when no rule couples sites, the per-district boxes of every level's optimal plans,
+//!   chained (`separable::chain`);
+//! - the levels' own plans, when they happen to be nested;
+//! - from the last level down: each level solved alone within the plan of the level above.
+//!
+//! The stages no candidate proves are solved by HiGHS on the program of all levels at once,
+//! with the proven stages kept as bounds.
+
+use std::time::Instant;
+
+use super::lazy::{first_spread, SpacingRows};
+use super::prepare::Prepared;
+use super::separable_city::{nested_separable, runs};
+use super::stages::solve_program;
+use super::{
+    solve_one, trace, weighted_stage_values, LevelPlan, ModelSize, Solution, SolveStatus,
+};
+use crate::error::Error;
+use crate::model::{Instance, Plan, Stage};
+
+/// Solves the nested plan over the instance's demand levels.
+pub(super) fn solve_levels(
+    instance: &Instance,
+    prepared: &Prepared,
+    started: Instant,
+) -> Result<Solution, Error> {
+    let spec = instance.demand_levels();
+    let weights: Vec<f64> = spec.iter().map(|l| l.weight).collect();
+    let levels: Vec<Prepared> = spec
+        .iter()
+        .map(|level| prepared.for_demand(instance, level.places))
+        .collect();
+    let stages: Vec<Stage> = prepared
+        .stages
+        .iter()
+        .copied()
+        .filter(|&s| runs(instance, s))
+        .collect();
+
+    let alone: Vec<Solution> = levels
+        .iter()
+        .map(|level| solve_one(instance, level, started))
+        .collect::<Result<_, _>>()?;
+    let attach_alone = |mut solution: Solution| {
+        for (level, own) in solution.levels.iter_mut().zip(&alone) {
+            level.alone = Some((own.plan.clone(), own.stages.clone()));
+        }
+        solution
+    };
+    if levels.len() == 1 {
+        let own = alone.into_iter().next().expect("one level");
+        let level = LevelPlan {
+            places: levels[0].demand,
+            weight: weights[0],
+            plan: own.plan.clone(),
+            stages: own.stages.clone(),
+            alone: Some((own.plan.clone(), own.stages.clone())),
+        };
+        return Ok(Solution {
+            levels: vec![level],
+            ..own
+        });
+    }
+    let all_optimal = alone.iter().all(|s| s.status == SolveStatus::Optimal);
+
+    // How many of the stages (from the first) the nested plans reach every level's own
+    // optimum in.
+    let reached = |plans: &[Plan]| -> usize {
+        if !all_optimal {
+            return 0;
+        }
+        stages
+            .iter()
+            .take_while(|&&stage| {
+                levels.iter().zip(plans).zip(&alone).all(|((level, plan), own)| {
+                    let optimum = own
+                        .stages
+                        .iter()
+                        .find(|(s, _)| *s == stage)
+                        .map_or(f64::INFINITY, |&(_, v)| v);
+                    let value = super::stage_value(stage, instance, level, plan);
+                    value <= optimum + 1e-9 * optimum.abs().max(1.0)
+                })
+            })
+            .count()
+    };
+    let mut best: Option<(usize, Vec<Plan>, &'static str)> = None;
+    let mut consider = |plans: Vec<Plan>, how: &'static str| -> bool {
+        let count = reached(&plans);
+        trace(|| format!("levels: {how} reach every level's own optimum in {count} stages"));
+        if best.as_ref().is_none_or(|(most, _, _)| count > *most) {
+            best = Some((count, plans, how));
+        }
+        count == stages.len()
+    };
+    let mut done = false;
+    if let Some((plans, _)) = nested_separable(instance, &levels) {
+        done = consider(plans, "separable");
+    }
+    if !done {
+        let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
+        if is_nested(&own) {
+            done = consider(own, "proof");
+        }
+    }
+    if !done && all_optimal {
+        if let Some(plans) = from_the_top(instance, &levels, &alone, started)? {
+            done = consider(plans, "proof");
+        }
+    }
+    let (count, plans, how) = best.unwrap_or((0, Vec::new(), "mip"));
+    if done {
+        return Ok(attach_alone(nested_solution(
+            instance, &levels, &weights, plans, &stages, how, started,
+        )));
+    }
+
+    // The program of all levels, with the proven stages as bounds.
+    let proven: Vec<(Stage, f64)> = if plans.is_empty() {
+        Vec::new()
+    } else {
+        weighted_stage_values(instance, &levels, &weights, &plans, &stages[..count])
+    };
+    let mut active = SpacingRows::lazy(instance, prepared);
+    if prepared.stages.contains(&Stage::Spread) {
+        let start: Vec<Plan> = if plans.is_empty() {
+            alone.iter().map(|s| s.plan.clone()).collect()
+        } else {
+            plans.clone()
+        };
+        active.spread_first = start
+            .iter()
+            .zip(&levels)
+            .map(|(plan, level)| first_spread(instance, level, plan))
+            .collect();
+    }
+    // Spacing balls the starting plans' last level fills to the brim are likely to bind.
+    if let Some(last) = plans.last() {
+        let full: Vec<usize> = prepared
+            .spacing
+            .iter()
+            .enumerate()
+            .filter(|(_, ball)| {
+                let load: u64 = ball.members.iter().map(|&s| u64::from(last.places[s as usize])).sum();
+                load >= ball.room
+            })
+            .map(|(b, _)| b)
+            .collect();
+        active.add(super::lazy::spread_out(instance, prepared, full));
+    }
+    trace(|| format!("levels: the program of all levels, {count} stages proven"));
+    let solution = solve_program(instance, &levels, &weights, active, &proven, None, started)?;
+    Ok(attach_alone(solution))
+}
+
+/// True when every level's plan lies within the next one's.
+fn is_nested(plans: &[Plan]) -> bool {
+    plans.windows(2).all(|pair| {
+        pair[0]
+            .places
+            .iter()
+            .zip(&pair[1].places)
+            .all(|(a, b)| a <= b)
+    })
+}
+
+/// Nested plans from the last level down: the last level's own plan, then each level solved
+/// alone with every site's places at most those of the level above. `None` when some level
+/// cannot reach its own optimum in its first stage that way.
+fn from_the_top(
+    instance: &Instance,
+    levels: &[Prepared],
+    alone: &[Solution],
+    started: Instant,
+) -> Result<Option<Vec<Plan>>, Error> {
+    let count = levels.len();
+    let mut plans = vec![Plan::empty(instance.sites.len()); count];
+    plans[count - 1] = alone[count - 1].plan.clone();
+    for l in (0..count - 1).rev() {
+        let within = levels[l].with_room_at_most(&plans[l + 1].places);
+        let solution = solve_one(instance, &within, started)?;
+        if solution.status != SolveStatus::Optimal {
+            return Ok(None);
+        }
+        plans[l] = solution.plan;
+    }
+    Ok(Some(plans))
+}
+
+/// The solution made of nested plans that reach every level's own optimum in every stage.
+fn nested_solution(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    plans: Vec<Plan>,
+    stages: &[Stage],
+    how: &'static str,
+    started: Instant,
+) -> Solution {
+    let values = weighted_stage_values(instance, levels, weights, &plans, stages);
+    let level_plans: Vec<LevelPlan> = plans
+        .iter()
+        .zip(levels.iter().zip(weights))
+        .map(|(plan, (level, &weight))| LevelPlan::new(instance, level, weight, plan.clone(), stages))
+        .collect();
+    Solution {
+        plan: plans.last().cloned().expect("at least one level"),
+        status: SolveStatus::Optimal,
+        stages: values,
+        mip_gap: 0.0,
+        size: ModelSize::default(),
+        marginal_values: None,
+        method: how,
+        spacing_rows: 0,
+        build_s: 0.0,
+        solve_s: started.elapsed().as_secs_f64(),
+        levels: level_plans,
+    }
+}
