@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use crate::model::{Instance, Plan};
+use crate::model::{Instance, Plan, SiteStatus};
+use crate::spatial::PointIndex;
 
 /// Figures of one district.
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +50,16 @@ pub struct Figures {
 
 /// Computes every figure; only sites inside a district count (with their occupied places).
 pub fn figures(instance: &Instance, site_district: &[Option<u32>], plan: &Plan) -> Figures {
+    figures_at(instance, site_district, plan, instance.demand)
+}
+
+/// As `figures`, for a demand of `demand` new places (a level of the forecast).
+pub fn figures_at(
+    instance: &Instance,
+    site_district: &[Option<u32>],
+    plan: &Plan,
+    demand: u64,
+) -> Figures {
     let count = instance.districts.len();
     let mut existing: Vec<f64> = instance.districts.iter().map(|d| d.existing).collect();
     let mut new = vec![0.0f64; count];
@@ -63,7 +74,7 @@ pub fn figures(instance: &Instance, site_district: &[Option<u32>], plan: &Plan) 
     }
     let total_weight: f64 = instance.districts.iter().map(|d| d.weight).sum();
     let all_existing: f64 = existing.iter().sum();
-    let total_places = instance.demand as f64 + all_existing;
+    let total_places = demand as f64 + all_existing;
     let districts: Vec<DistrictFigures> = (0..count)
         .map(|d| {
             let district = &instance.districts[d];
@@ -117,9 +128,9 @@ pub fn figures(instance: &Instance, site_district: &[Option<u32>], plan: &Plan) 
         n => 0.5 * (per_1000[n / 2 - 1] + per_1000[n / 2]),
     };
     Figures {
-        demand: instance.demand,
+        demand,
         placed,
-        shortfall: instance.demand.saturating_sub(placed),
+        shortfall: demand.saturating_sub(placed),
         existing: all_existing,
         sites_used: plan.places.iter().filter(|&&p| p > 0).count(),
         evenness,
@@ -132,6 +143,78 @@ pub fn figures(instance: &Instance, site_district: &[Option<u32>], plan: &Plan) 
         per_1000_max: per_1000.last().copied().unwrap_or(0.0),
         districts,
     }
+}
+
+/// MODEL.md stage S as a figure: the most new places within `metres` of any candidate or
+/// existing site inside a district, counting the new places of such sites (the centre
+/// included), and the site where that is.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MostNewWithin {
+    pub places: u64,
+    pub metres: f64,
+    /// Index of the site at the centre of a neighbourhood with that many (`None` without
+    /// new places).
+    #[serde(skip)]
+    pub site: Option<usize>,
+}
+
+pub fn most_new_within(
+    instance: &Instance,
+    site_district: &[Option<u32>],
+    plan: &Plan,
+    metres: f64,
+) -> MostNewWithin {
+    let counted = |s: usize| {
+        instance.sites[s].status != SiteStatus::Excluded
+            && site_district.get(s).copied().flatten().is_some()
+    };
+    let centres: Vec<usize> = (0..instance.sites.len()).filter(|&s| counted(s)).collect();
+    let positions: Vec<[f64; 2]> = centres.iter().map(|&s| instance.sites[s].position).collect();
+    let placed: Vec<([f64; 2], f64)> = (0..instance.sites.len())
+        .filter(|&s| counted(s) && plan.places.get(s).is_some_and(|&x| x > 0))
+        .map(|s| (instance.sites[s].position, f64::from(plan.places[s])))
+        .collect();
+    let sums = PointIndex::new(&positions).sums_within(centres.len(), &placed, metres);
+    let mut best = MostNewWithin {
+        places: 0,
+        metres,
+        site: None,
+    };
+    for (i, &sum) in sums.iter().enumerate() {
+        let places = sum.round() as u64;
+        if places > best.places {
+            best.places = places;
+            best.site = Some(centres[i]);
+        }
+    }
+    best
+}
+
+/// MODEL.md stage E as figures: for each facility kind, the mean straight-line distance in
+/// metres from a new place to the nearest facility of that kind (`None` without new
+/// places). `nearest` is `Geography::nearest` (per layer of `instance.facilities`).
+pub fn mean_distances(
+    instance: &Instance,
+    nearest: &[Vec<Option<crate::spatial::Nearest>>],
+    plan: &Plan,
+    kinds: &[String],
+) -> Vec<(String, Option<f64>)> {
+    kinds
+        .iter()
+        .map(|kind| {
+            let Some(layer) = instance.facilities.iter().position(|l| &l.kind == kind) else {
+                return (kind.clone(), None);
+            };
+            let (mut sum, mut places) = (0.0, 0u64);
+            for (s, &x) in plan.places.iter().enumerate() {
+                if let (true, Some(n)) = (x > 0, nearest[layer][s]) {
+                    sum += n.metres * f64::from(x);
+                    places += u64::from(x);
+                }
+            }
+            (kind.clone(), (places > 0).then(|| sum / places as f64))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,15 +1,12 @@
 //! Rule 1: Σ x_s + u = N with u ≥ 0, so a plan may place at most the demand.
 
 use super::Violation;
-use crate::model::{Instance, Plan};
+use crate::model::Plan;
 
-pub fn check(instance: &Instance, plan: &Plan, violations: &mut Vec<Violation>) {
+pub fn check(demand: u64, plan: &Plan, violations: &mut Vec<Violation>) {
     let placed = plan.placed();
-    if placed > instance.demand {
-        violations.push(Violation::Demand {
-            placed,
-            demand: instance.demand,
-        });
+    if placed > demand {
+        violations.push(Violation::Demand { placed, demand });
     }
 }
 

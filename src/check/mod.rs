@@ -13,7 +13,7 @@ mod spacing;
 
 use std::fmt;
 
-use crate::metrics::{figures, Figures};
+use crate::metrics::{figures_at, Figures};
 use crate::model::{Instance, Plan};
 use crate::spatial::Geography;
 
@@ -68,6 +68,14 @@ pub enum Violation {
         limit: f64,
         sites: usize,
     },
+    /// Demand levels: a site has fewer new places at a level than at the level before
+    /// (levels counted from 1).
+    Nesting {
+        site: String,
+        level: usize,
+        places: u32,
+        before: u32,
+    },
 }
 
 impl Violation {
@@ -83,6 +91,7 @@ impl Violation {
             Violation::Spacing { .. } => "spacing",
             Violation::Access { .. } => "access",
             Violation::Seats { .. } => "seats",
+            Violation::Nesting { .. } => "nesting",
         }
     }
 }
@@ -181,6 +190,11 @@ impl fmt::Display for Violation {
                 number(*children),
                 number(*limit)
             ),
+            Violation::Nesting { site, level, places, before } => write!(
+                f,
+                "site \"{site}\": {places} new places at level {level} but {before} at level {}; places never move or close as demand grows",
+                level - 1
+            ),
         }
     }
 }
@@ -194,9 +208,14 @@ pub struct Report {
 
 /// Checks the plan against every rule of the instance.
 pub fn check_plan(instance: &Instance, geography: &Geography, plan: &Plan) -> Report {
-    let figures = figures(instance, &geography.site_district, plan);
+    check_plan_at(instance, geography, plan, instance.demand)
+}
+
+/// As `check_plan`, for a demand of `demand` new places (one level of a forecast).
+pub fn check_plan_at(instance: &Instance, geography: &Geography, plan: &Plan, demand: u64) -> Report {
+    let figures = figures_at(instance, &geography.site_district, plan, demand);
     let mut violations = Vec::new();
-    demand::check(instance, plan, &mut violations);
+    demand::check(demand, plan, &mut violations);
     sites::check(instance, geography, plan, &mut violations);
     share::check(instance, &figures, &mut violations);
     spacing::check(instance, geography, plan, &mut violations);
@@ -205,6 +224,54 @@ pub fn check_plan(instance: &Instance, geography: &Geography, plan: &Plan) -> Re
     Report {
         violations,
         figures,
+    }
+}
+
+/// The checker's verdict on a nested plan over demand levels: each level's report, and the
+/// sites whose places fall from one level to the next.
+#[derive(Debug, Clone)]
+pub struct LevelsReport {
+    pub levels: Vec<Report>,
+    pub nesting: Vec<Violation>,
+}
+
+impl LevelsReport {
+    /// Every violation: each level's (with its level, from 1), then the nesting.
+    pub fn violations(&self) -> Vec<(Option<usize>, &Violation)> {
+        let mut all: Vec<(Option<usize>, &Violation)> = Vec::new();
+        for (l, report) in self.levels.iter().enumerate() {
+            all.extend(report.violations.iter().map(|v| (Some(l + 1), v)));
+        }
+        all.extend(self.nesting.iter().map(|v| (None, v)));
+        all
+    }
+}
+
+/// Checks the plan of every level (`plans[l]` for the instance's level l) against every
+/// rule at that level's demand, and that places never fall from one level to the next.
+pub fn check_levels(instance: &Instance, geography: &Geography, plans: &[Plan]) -> LevelsReport {
+    let levels = instance.demand_levels();
+    let reports = plans
+        .iter()
+        .zip(&levels)
+        .map(|(plan, level)| check_plan_at(instance, geography, plan, level.places))
+        .collect();
+    let mut nesting = Vec::new();
+    for (l, pair) in plans.windows(2).enumerate() {
+        for (s, (&before, &places)) in pair[0].places.iter().zip(&pair[1].places).enumerate() {
+            if places < before {
+                nesting.push(Violation::Nesting {
+                    site: instance.sites[s].id.clone(),
+                    level: l + 2,
+                    places,
+                    before,
+                });
+            }
+        }
+    }
+    LevelsReport {
+        levels: reports,
+        nesting,
     }
 }
 

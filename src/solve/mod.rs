@@ -284,7 +284,10 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
         .iter()
         .map(|level| prepared.for_demand(instance, level.places))
         .collect();
-    let weights: Vec<f64> = instance.demand_levels().iter().map(|l| l.weight).collect();
+    let weights: Vec<f64> = match levels.len() {
+        1 => vec![1.0],
+        _ => instance.demand_levels().iter().map(|l| l.weight).collect(),
+    };
     let mut active = SpacingRows::lazy(instance, prepared);
     active.add((0..prepared.spacing.len()).collect());
     if prepared.stages.contains(&Stage::Spread) {

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use super::lazy::SpacingRows;
+use super::lazy::{violated_spacing, SpacingRows};
 use super::prepare::Prepared;
 use super::separable::{self, SeparableDistrict, SeparablePlan, SeparableStage};
 use super::{stage_value, ModelSize, Solution, SolveStatus};
@@ -195,8 +195,19 @@ pub(super) fn solve_separable_city(
 
 /// Nested plans for the levels (`levels[l]` prepared for level l's demand) when no rule
 /// couples sites: the plans and how many of the stages (counted from the first, among
-/// those that run) reach every level's own optimum. `None` when sites are coupled.
+/// those that run) reach every level's own optimum. `None` when sites are coupled, or when
+/// the last level's plan overfills a spacing ball (the relaxation without spacing does not
+/// hold then).
 pub(super) fn nested_separable(instance: &Instance, levels: &[Prepared]) -> Option<(Vec<Plan>, usize)> {
+    let (plans, reached) = nested_without_spacing(instance, levels)?;
+    let last = levels.last()?;
+    let overfills = plans
+        .last()
+        .is_some_and(|plan| !violated_spacing(last, &[], plan).is_empty());
+    (!overfills).then_some((plans, reached))
+}
+
+fn nested_without_spacing(instance: &Instance, levels: &[Prepared]) -> Option<(Vec<Plan>, usize)> {
     let first = levels.first()?;
     if is_coupled(instance, first, &SpacingRows::none(instance)) {
         return None;
