@@ -88,6 +88,9 @@ fn pipeline(c: &mut Criterion) {
             stages: &solution.stages,
             mip_gap: solution.mip_gap,
             marginal_values: solution.marginal_values.as_deref(),
+            levels: &[],
+            spread: None,
+            distances: &[],
             extra: Map::new(),
         };
         let out = dir.path().join("out");

@@ -145,6 +145,70 @@ pub fn figures_at(
     }
 }
 
+/// The figures of one level of a nested plan.
+#[derive(Debug, Clone)]
+pub struct LevelFigures {
+    /// N_l.
+    pub places: u64,
+    /// ω_l.
+    pub weight: f64,
+    pub plan: Plan,
+    pub figures: Figures,
+    /// Sites with new places at this level and none at the level before.
+    pub sites_opened: usize,
+    /// D of the best plan for this level alone, when known.
+    pub dissimilarity_alone: Option<f64>,
+}
+
+impl LevelFigures {
+    /// What staging costs in evenness at this level: D − D of the level alone.
+    pub fn price_of_nesting(&self) -> Option<f64> {
+        // Equal plans differ by rounding noise only: that is no price.
+        self.dissimilarity_alone.map(|alone| {
+            let price = self.figures.dissimilarity - alone;
+            if price.abs() < 1e-9 {
+                0.0
+            } else {
+                price
+            }
+        })
+    }
+}
+
+/// The figures of every level: `plans[l]` for the instance's level l, and the best plans
+/// for each level alone when known.
+pub fn level_figures(
+    instance: &Instance,
+    site_district: &[Option<u32>],
+    plans: &[Plan],
+    alone: Option<&[Plan]>,
+) -> Vec<LevelFigures> {
+    let levels = instance.demand_levels();
+    plans
+        .iter()
+        .zip(&levels)
+        .enumerate()
+        .map(|(l, (plan, level))| {
+            let before = l.checked_sub(1).map(|b| &plans[b]);
+            LevelFigures {
+                places: level.places,
+                weight: level.weight,
+                plan: plan.clone(),
+                figures: figures_at(instance, site_district, plan, level.places),
+                sites_opened: plan
+                    .places
+                    .iter()
+                    .enumerate()
+                    .filter(|&(s, &x)| x > 0 && before.is_none_or(|b| b.places[s] == 0))
+                    .count(),
+                dissimilarity_alone: alone.and_then(|a| a.get(l)).map(|own| {
+                    figures_at(instance, site_district, own, level.places).dissimilarity
+                }),
+            }
+        })
+        .collect()
+}
+
 /// MODEL.md stage S as a figure: the most new places within `metres` of any candidate or
 /// existing site inside a district, counting the new places of such sites (the centre
 /// included), and the site where that is.
@@ -169,7 +233,10 @@ pub fn most_new_within(
             && site_district.get(s).copied().flatten().is_some()
     };
     let centres: Vec<usize> = (0..instance.sites.len()).filter(|&s| counted(s)).collect();
-    let positions: Vec<[f64; 2]> = centres.iter().map(|&s| instance.sites[s].position).collect();
+    let positions: Vec<[f64; 2]> = centres
+        .iter()
+        .map(|&s| instance.sites[s].position)
+        .collect();
     let placed: Vec<([f64; 2], f64)> = (0..instance.sites.len())
         .filter(|&s| counted(s) && plan.places.get(s).is_some_and(|&x| x > 0))
         .map(|s| (instance.sites[s].position, f64::from(plan.places[s])))

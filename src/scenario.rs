@@ -563,7 +563,9 @@ fn parse_objective(
                     ));
                 }
                 if kinds[..index].contains(kind) {
-                    return Err(format!("[objective] access_kinds: \"{kind}\" is listed twice"));
+                    return Err(format!(
+                        "[objective] access_kinds: \"{kind}\" is listed twice"
+                    ));
                 }
             }
             Some(kinds.clone())

@@ -40,7 +40,11 @@ fn arb_later_stages() -> impl Strategy<Value = Vec<Stage>> {
 
 /// Increasing levels ending at `last`, with weights.
 fn levels_for(last: u64, cuts: &[u64], weights: &[f64]) -> Vec<Level> {
-    let mut places: Vec<u64> = cuts.iter().map(|&c| c % last.max(1)).filter(|&c| c > 0).collect();
+    let mut places: Vec<u64> = cuts
+        .iter()
+        .map(|&c| c % last.max(1))
+        .filter(|&c| c > 0)
+        .collect();
     places.push(last);
     places.sort_unstable();
     places.dedup();
@@ -91,15 +95,33 @@ fn arb_city(max_sites: usize) -> impl Strategy<Value = Instance> {
         arb_later_stages(),
         (2u64..=30, prop::collection::vec(1u64..30, 0..=2)),
         prop::collection::vec(0.2f64..3.0, 3),
-        (prop::collection::vec((0.0f64..3000.0, 0.0f64..700.0), 1..=2), 200.0f64..1500.0),
+        (
+            prop::collection::vec((0.0f64..3000.0, 0.0f64..700.0), 1..=2),
+            200.0f64..1500.0,
+        ),
     )
         .prop_map(
-            |(pops, raw_sites, spacing, share, stages, (demand, cuts), weights, (schools, spread))| {
+            |(
+                pops,
+                raw_sites,
+                spacing,
+                share,
+                stages,
+                (demand, cuts),
+                weights,
+                (schools, spread),
+            )| {
                 let districts = pops
                     .iter()
                     .enumerate()
                     .map(|(i, &p)| {
-                        square(&format!("D{i}"), i as f64 * 1000.0, 0.0, 1000.0, f64::from(p))
+                        square(
+                            &format!("D{i}"),
+                            i as f64 * 1000.0,
+                            0.0,
+                            1000.0,
+                            f64::from(p),
+                        )
                     })
                     .collect();
                 let width = 1000.0 * pops.len() as f64;
@@ -124,7 +146,8 @@ fn arb_city(max_sites: usize) -> impl Strategy<Value = Instance> {
                 let mut inst = instance(districts, sites, demand);
                 inst.rules.max_per_site = 7;
                 inst.rules.max_share = share;
-                inst.rules.spacing = spacing.map(|(metres, max_places)| Spacing { metres, max_places });
+                inst.rules.spacing =
+                    spacing.map(|(metres, max_places)| Spacing { metres, max_places });
                 inst.facilities = vec![school_layer(&schools)];
                 inst.stages = stages;
                 inst.objective.spread_metres = Some(spread);
@@ -138,17 +161,32 @@ fn arb_city(max_sites: usize) -> impl Strategy<Value = Instance> {
 }
 
 /// Every level's plan keeps every rule and the plans are nested.
-fn assert_valid(instance: &Instance, geography: &Geography, solution: &Solution) -> Result<(), TestCaseError> {
+fn assert_valid(
+    instance: &Instance,
+    geography: &Geography,
+    solution: &Solution,
+) -> Result<(), TestCaseError> {
     if instance.levels.is_empty() {
         let report = check_plan(instance, geography, &solution.plan);
-        prop_assert!(report.violations.is_empty(), "{:?}",
-            report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+        prop_assert!(
+            report.violations.is_empty(),
+            "{:?}",
+            report
+                .violations
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+        );
     } else {
         let plans: Vec<Plan> = solution.levels.iter().map(|l| l.plan.clone()).collect();
         prop_assert_eq!(plans.len(), instance.levels.len());
         prop_assert_eq!(&solution.plan, plans.last().unwrap());
         let report = check_levels(instance, geography, &plans);
-        let all: Vec<String> = report.violations().iter().map(|(l, v)| format!("{l:?}: {v}")).collect();
+        let all: Vec<String> = report
+            .violations()
+            .iter()
+            .map(|(l, v)| format!("{l:?}: {v}"))
+            .collect();
         prop_assert!(all.is_empty(), "{:?}", all);
     }
     Ok(())
@@ -157,8 +195,15 @@ fn assert_valid(instance: &Instance, geography: &Geography, solution: &Solution)
 fn assert_same_optima(fast: &Solution, full: &Solution) -> Result<(), TestCaseError> {
     prop_assert_eq!(fast.stages.len(), full.stages.len());
     for ((stage, a), (_, b)) in fast.stages.iter().zip(&full.stages) {
-        prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0),
-            "{:?}: fast {} vs full model {} ({} vs {})", stage, a, b, fast.method, full.method);
+        prop_assert!(
+            (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+            "{:?}: fast {} vs full model {} ({} vs {})",
+            stage,
+            a,
+            b,
+            fast.method,
+            full.method
+        );
     }
     Ok(())
 }
@@ -189,7 +234,11 @@ fn arb_uncoupled_levels() -> impl Strategy<Value = Instance> {
         }
         inst.stages.retain(|&s| s != Stage::Spread);
         let weights: Vec<f64> = inst.levels.iter().map(|l| l.weight).collect();
-        inst.levels = levels_for(inst.demand + 10, &cuts, if weights.is_empty() { &[1.0] } else { &weights });
+        inst.levels = levels_for(
+            inst.demand + 10,
+            &cuts,
+            if weights.is_empty() { &[1.0] } else { &weights },
+        );
         inst.demand = inst.levels.last().unwrap().places;
         inst
     })
@@ -198,11 +247,16 @@ fn arb_uncoupled_levels() -> impl Strategy<Value = Instance> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
 
-    /// When no rule couples sites, the nested plan reaches each level's own optimum in
-    /// shortfall and evenness (MODEL.md: the fair shares grow with the demand), and matches
-    /// the full model in every stage.
+    /// When no rule couples sites, every level of the nested plan places as many as that
+    /// level alone, is never more even than that level alone, and is exactly as even when
+    /// the per-district algorithm found nested plans at every level's own optimum; the
+    /// nested optimum matches the full model. (Nested plans at every level's own optimum do
+    /// not always exist, even without caps: with districts of 4,035, 3,756 and 1,079
+    /// residents and levels of 3 and 4 places, level 1 alone rounds the small district up
+    /// (1, 1, 1) and level 2 alone rounds it down (2, 2, 0). Staging then costs 0.0005 in
+    /// the evenness sum of level 1.)
     #[test]
-    fn uncoupled_levels_reach_each_level_alone(instance in arb_uncoupled_levels()) {
+    fn uncoupled_levels_against_each_level_alone(instance in arb_uncoupled_levels()) {
         let geography = Geography::of(&instance);
         let prepared = Prepared::new(&instance, &geography);
         let nested = solve(&instance, &prepared).unwrap();
@@ -213,11 +267,14 @@ proptest! {
             alone.demand = level.places;
             let solution = solve(&alone, &prepared.for_demand(&alone, level.places)).unwrap();
             prop_assert!(check_plan(&alone, &geography, &solution.plan).violations.is_empty());
-            for stage in [Stage::Shortfall, Stage::Evenness] {
-                let own = solution.stages.iter().find(|(s, _)| *s == stage).unwrap().1;
-                let nested_value = level.stages.iter().find(|(s, _)| *s == stage).unwrap().1;
-                prop_assert!((nested_value - own).abs() <= 1e-6 * own.abs().max(1.0),
-                    "level {}: {:?} nested {} vs alone {}", l + 1, stage, nested_value, own);
+            let value = |stages: &[(Stage, f64)], stage| stages.iter().find(|(s, _)| *s == stage).unwrap().1;
+            prop_assert_eq!(value(&level.stages, Stage::Shortfall), value(&solution.stages, Stage::Shortfall));
+            let (own, nested_value) = (value(&solution.stages, Stage::Evenness), value(&level.stages, Stage::Evenness));
+            prop_assert!(nested_value >= own - 1e-6 * own.max(1.0),
+                "level {}: nested {} below the level alone {}", l + 1, nested_value, own);
+            if nested.method == "separable" {
+                prop_assert!(nested_value <= own + 1e-6 * own.max(1.0),
+                    "level {}: chained plans {} above the level alone {}", l + 1, nested_value, own);
             }
         }
         let full = solve_mip(&instance, &prepared).unwrap();
@@ -226,7 +283,12 @@ proptest! {
 }
 
 /// The value of each stage for one level's plan, from the reported figures alone.
-fn figure_values(instance: &Instance, geography: &Geography, plan: &Plan, demand: u64) -> Vec<(Stage, f64)> {
+fn figure_values(
+    instance: &Instance,
+    geography: &Geography,
+    plan: &Plan,
+    demand: u64,
+) -> Vec<(Stage, f64)> {
     let f = figures_at(instance, &geography.site_district, plan, demand);
     instance
         .stages
@@ -237,11 +299,27 @@ fn figure_values(instance: &Instance, geography: &Geography, plan: &Plan, demand
                 Stage::Shortfall => f.shortfall as f64,
                 Stage::Evenness => f.evenness,
                 Stage::Worst => f.max_abs_deviation,
-                Stage::Spread => most_new_within(instance, &geography.site_district, plan, instance.spread_metres()).places as f64,
-                Stage::Access => plan.places.iter().enumerate().map(|(s, &x)| {
-                    f64::from(x) * geography.nearest[0][s].map_or(0.0, |n| n.metres)
-                }).sum(),
-                Stage::Cost => plan.places.iter().zip(&instance.sites).map(|(&x, s)| f64::from(x) * s.cost.unwrap_or(0.0)).sum(),
+                Stage::Spread => {
+                    most_new_within(
+                        instance,
+                        &geography.site_district,
+                        plan,
+                        instance.spread_metres(),
+                    )
+                    .places as f64
+                }
+                Stage::Access => plan
+                    .places
+                    .iter()
+                    .enumerate()
+                    .map(|(s, &x)| f64::from(x) * geography.nearest[0][s].map_or(0.0, |n| n.metres))
+                    .sum(),
+                Stage::Cost => plan
+                    .places
+                    .iter()
+                    .zip(&instance.sites)
+                    .map(|(&x, s)| f64::from(x) * s.cost.unwrap_or(0.0))
+                    .sum(),
             };
             (stage, value)
         })
@@ -253,7 +331,11 @@ fn figure_values(instance: &Instance, geography: &Geography, plan: &Plan, demand
 /// optima within 1e-6).
 fn brute_force(instance: &Instance, geography: &Geography) -> Vec<(Stage, f64)> {
     let levels = instance.demand_levels();
-    let caps: Vec<u32> = instance.sites.iter().map(|s| s.capacity.min(instance.rules.max_per_site)).collect();
+    let caps: Vec<u32> = instance
+        .sites
+        .iter()
+        .map(|s| s.capacity.min(instance.rules.max_per_site))
+        .collect();
     // Per site, every nondecreasing sequence of places over the levels.
     let per_site: Vec<Vec<Vec<u32>>> = caps
         .iter()
@@ -289,7 +371,11 @@ fn brute_force(instance: &Instance, geography: &Geography) -> Vec<(Stage, f64)> 
     loop {
         let plans: Vec<Plan> = (0..levels.len())
             .map(|l| Plan {
-                places: index.iter().zip(&per_site).map(|(&i, seqs)| seqs[i][l]).collect(),
+                places: index
+                    .iter()
+                    .zip(&per_site)
+                    .map(|(&i, seqs)| seqs[i][l])
+                    .collect(),
             })
             .collect();
         let valid = plans.iter().zip(&levels).all(|(plan, level)| {
@@ -303,10 +389,16 @@ fn brute_force(instance: &Instance, geography: &Geography) -> Vec<(Stage, f64)> 
                 let values = figure_values(instance, geography, plan, levels[l].places);
                 for (k, (stage, value)) in values.into_iter().enumerate() {
                     let scale = match stage {
-                        Stage::Evenness | Stage::Worst if total(l) > 0.0 => total(levels.len() - 1) / total(l),
+                        Stage::Evenness | Stage::Worst if total(l) > 0.0 => {
+                            total(levels.len() - 1) / total(l)
+                        }
                         _ => 1.0,
                     };
-                    let weight = if levels.len() == 1 { 1.0 } else { levels[l].weight };
+                    let weight = if levels.len() == 1 {
+                        1.0
+                    } else {
+                        levels[l].weight
+                    };
                     let weighted = weight * scale * value;
                     if l == 0 {
                         sums.push((stage, weighted));
@@ -323,7 +415,10 @@ fn brute_force(instance: &Instance, geography: &Geography) -> Vec<(Stage, f64)> 
                 let stages = candidates[0].len();
                 let mut optima = Vec::new();
                 for k in 0..stages {
-                    let best = candidates.iter().map(|c| c[k].1).fold(f64::INFINITY, f64::min);
+                    let best = candidates
+                        .iter()
+                        .map(|c| c[k].1)
+                        .fold(f64::INFINITY, f64::min);
                     optima.push((candidates[0][k].0, best));
                     candidates.retain(|c| c[k].1 <= best + 1e-6 * best.abs().max(1.0));
                 }

@@ -212,7 +212,12 @@ pub fn check_plan(instance: &Instance, geography: &Geography, plan: &Plan) -> Re
 }
 
 /// As `check_plan`, for a demand of `demand` new places (one level of a forecast).
-pub fn check_plan_at(instance: &Instance, geography: &Geography, plan: &Plan, demand: u64) -> Report {
+pub fn check_plan_at(
+    instance: &Instance,
+    geography: &Geography,
+    plan: &Plan,
+    demand: u64,
+) -> Report {
     let figures = figures_at(instance, &geography.site_district, plan, demand);
     let mut violations = Vec::new();
     demand::check(demand, plan, &mut violations);

@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::explain::{limited_by, shortfall_reasons};
 use crate::io::output::{summary, write_plan, write_summary};
 use crate::io::{OutputFolder, PlanReport};
-use crate::metrics::figures;
+use crate::metrics::{figures, level_figures, mean_distances, most_new_within};
+use crate::model::Stage;
 use crate::solve::{solve, Prepared};
 
 pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Result<i32, Error> {
@@ -24,7 +25,16 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
     let built = Instant::now();
     let prepared = Prepared::new(instance, geography);
     let prepare_s = built.elapsed().as_secs_f64();
-    progress.step("solving (shortfall, evenness, worst district, cost)");
+    let stage_names: Vec<&str> = instance.stages.iter().map(|s| s.name()).collect();
+    progress.step(&format!(
+        "solving ({}{})",
+        stage_names.join(", "),
+        if instance.levels.is_empty() {
+            String::new()
+        } else {
+            format!(", {} levels", instance.levels.len())
+        }
+    ));
     let solution = solve(instance, &prepared)?;
 
     progress.step("writing the plan");
@@ -33,6 +43,29 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
     let limited = limited_by(instance, &prepared, &solution.plan);
     let reasons = shortfall_reasons(instance, &prepared, figures.shortfall);
     let excluded = prepared.exclusion_counts();
+    let levels = if solution.levels.is_empty() {
+        Vec::new()
+    } else {
+        let plans: Vec<_> = solution.levels.iter().map(|l| l.plan.clone()).collect();
+        let alone: Option<Vec<_>> = solution
+            .levels
+            .iter()
+            .map(|l| l.alone.as_ref().map(|(plan, _)| plan.clone()))
+            .collect();
+        level_figures(instance, &geography.site_district, &plans, alone.as_deref())
+    };
+    let spread = most_new_within(
+        instance,
+        &geography.site_district,
+        &solution.plan,
+        instance.spread_metres(),
+    );
+    let distances = mean_distances(
+        instance,
+        &geography.nearest,
+        &solution.plan,
+        &instance.access_kinds(),
+    );
     let mut extra = Map::new();
     extra.insert(
         "model".into(),
@@ -58,6 +91,9 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         stages: &solution.stages,
         mip_gap: solution.mip_gap,
         marginal_values: solution.marginal_values.as_deref(),
+        levels: &levels,
+        spread: Some(spread),
+        distances: &distances,
         extra,
     };
     write_plan(&folder, &report)?;
@@ -110,12 +146,47 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         "  places per 1,000 residents: min {:.1}, median {:.1}, max {:.1}\n",
         figures.per_1000_min, figures.per_1000_median, figures.per_1000_max
     );
+    if instance.stages.contains(&Stage::Spread) {
+        text += &format!(
+            "  spread: at most {} new places within {} m of any site\n",
+            thousands(spread.places),
+            crate::io::geojson_in::format_number(spread.metres)
+        );
+    }
+    if instance.stages.contains(&Stage::Access) {
+        let shown: Vec<String> = distances
+            .iter()
+            .filter_map(|(kind, metres)| {
+                metres.map(|m| format!("{kind} {} m", thousands(m.round() as u64)))
+            })
+            .collect();
+        if !shown.is_empty() {
+            text += &format!("  mean distance from a new place: {}\n", shown.join(", "));
+        }
+    }
     if let Some(d) = figures.worst_district {
         let district = &instance.districts[d];
         let f = &figures.districts[d];
         text += &format!(
             "  worst district: {} \"{}\": {:.0} places against a fair share of {:.1} ({:+.1})\n",
             district.id, district.name, f.total, f.target, f.deviation
+        );
+    }
+    for (l, level) in levels.iter().enumerate() {
+        let f = &level.figures;
+        text += &format!(
+            "  level {} ({} places): placed {}, D = {:.4}, {} sites ({} opened at this level){}\n",
+            l + 1,
+            thousands(level.places),
+            thousands(f.placed),
+            f.dissimilarity,
+            thousands(f.sites_used as u64),
+            thousands(level.sites_opened as u64),
+            match level.price_of_nesting() {
+                Some(price) if price > 5e-5 => format!("; price of nesting {price:+.4}"),
+                Some(_) => "; as even as this level alone".to_string(),
+                None => String::new(),
+            }
         );
     }
     text += &format!(

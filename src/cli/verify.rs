@@ -7,17 +7,19 @@ use std::path::Path;
 use geo::{Intersects, Point};
 
 use super::{load, print, thousands, Progress};
-use crate::check::check_plan;
+use crate::check::{check_levels, check_plan};
 use crate::error::Error;
 use crate::io::geojson_in::format_number;
 use crate::io::plan_in::read_plan;
+use crate::metrics::{mean_distances, most_new_within, Figures};
 use crate::model::Plan;
 
 pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Result<i32, Error> {
     let loaded = load(scenario_path, progress)?;
     let instance = &loaded.instance;
     progress.step("reading the plan");
-    let entries = read_plan(plan_path, &loaded.scenario.site_fields.id)?;
+    let level_count = instance.levels.len();
+    let entries = read_plan(plan_path, &loaded.scenario.site_fields.id, level_count)?;
     let plan_file = plan_path.display().to_string();
 
     // Problems of the plan file itself: ids, whole numbers, moved points.
@@ -29,6 +31,7 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
     let mut plan = Plan::empty(instance.sites.len());
+    let mut plans = vec![Plan::empty(instance.sites.len()); level_count];
     let mut seen: HashMap<usize, usize> = HashMap::new();
     for entry in &entries {
         let Some(&site) = index.get(entry.id.as_str()) else {
@@ -62,6 +65,29 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
         }
         let places = entry.places.round().min(f64::from(u32::MAX)) as u32;
         plan.places[site] = plan.places[site].saturating_add(places);
+        for (l, &value) in entry.levels.iter().enumerate() {
+            if value < 0.0 || value.fract() != 0.0 {
+                issues.push(format!(
+                    "site \"{}\": {} new places at level {} is not a whole number ≥ 0 (counted as {})",
+                    entry.id,
+                    format_number(value),
+                    l + 1,
+                    value.round().max(0.0)
+                ));
+            }
+            let at_level = value.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+            plans[l].places[site] = plans[l].places[site].saturating_add(at_level);
+        }
+        if let Some(&last) = entry.levels.last() {
+            if (last - entry.places).abs() > 1e-9 {
+                issues.push(format!(
+                    "site \"{}\": places is {} but places_{level_count} is {}; with levels, the places of each level are checked",
+                    entry.id,
+                    format_number(entry.places),
+                    format_number(last)
+                ));
+            }
+        }
         if let Some(moved) = moved(
             instance,
             &loaded.geography.site_district,
@@ -73,36 +99,73 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
     }
 
     progress.step("checking every rule");
-    let report = check_plan(instance, &loaded.geography, &plan);
-    progress.finish();
-
     let mut text = format!("{}\n  plan: {}\n", instance.name, plan_file);
-    let count = issues.len() + report.violations.len();
+    let mut count = issues.len();
     for issue in &issues {
         text += &format!("  ✗ {issue}\n");
     }
-    for violation in &report.violations {
-        text += &format!("  ✗ {violation}\n");
+    let headline = if level_count == 0 {
+        let report = check_plan(instance, &loaded.geography, &plan);
+        count += report.violations.len();
+        for violation in &report.violations {
+            text += &format!("  ✗ {violation}\n");
+        }
+        text += &figure_lines(&report.figures, "");
+        plan.clone()
+    } else {
+        let report = check_levels(instance, &loaded.geography, &plans);
+        let violations = report.violations();
+        count += violations.len();
+        for (level, violation) in &violations {
+            match level {
+                Some(l) => text += &format!("  ✗ level {l}: {violation}\n"),
+                None => text += &format!("  ✗ {violation}\n"),
+            }
+        }
+        for (l, level) in report.levels.iter().enumerate() {
+            text += &format!(
+                "  level {} ({} places):\n",
+                l + 1,
+                thousands(level.figures.demand)
+            );
+            text += &figure_lines(&level.figures, "  ");
+        }
+        plans.last().cloned().unwrap_or(plan.clone())
+    };
+    let spread = most_new_within(
+        instance,
+        &loaded.geography.site_district,
+        &headline,
+        instance.spread_metres(),
+    );
+    text += &format!(
+        "  spread: at most {} new places within {} m of any site{}\n",
+        thousands(spread.places),
+        format_number(spread.metres),
+        spread.site.map_or(String::new(), |s| format!(
+            " (around site \"{}\")",
+            instance.sites[s].id
+        ))
+    );
+    let distances = mean_distances(
+        instance,
+        &loaded.geography.nearest,
+        &headline,
+        &instance.access_kinds(),
+    );
+    let shown: Vec<String> = distances
+        .iter()
+        .filter_map(|(kind, metres)| {
+            metres.map(|m| format!("{kind} {} m", thousands(m.round() as u64)))
+        })
+        .collect();
+    if !shown.is_empty() {
+        text += &format!(
+            "  mean distance from a new place to the nearest: {}\n",
+            shown.join(", ")
+        );
     }
-    let f = &report.figures;
-    text += &format!(
-        "  placed {} of {} new places at {} sites; shortfall {}\n",
-        thousands(f.placed),
-        thousands(f.demand),
-        thousands(f.sites_used as u64),
-        thousands(f.shortfall)
-    );
-    text += &format!(
-        "  evenness: dissimilarity D = {:.4}; sum of deviations {:.3}; largest deviation {:.1} places ({:.1} %)\n",
-        f.dissimilarity,
-        f.evenness,
-        f.max_abs_deviation,
-        f.max_rel_deviation * 100.0
-    );
-    text += &format!(
-        "  places per 1,000 residents: min {:.1}, median {:.1}, max {:.1}\n",
-        f.per_1000_min, f.per_1000_median, f.per_1000_max
-    );
+    progress.finish();
     if count == 0 {
         text += "  the plan keeps every rule\n";
     } else {
@@ -114,6 +177,29 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
     }
     print(&text);
     Ok(if count == 0 { 0 } else { 1 })
+}
+
+/// The evenness figures of one plan (or level), indented by `indent`.
+fn figure_lines(f: &Figures, indent: &str) -> String {
+    let mut text = format!(
+        "{indent}  placed {} of {} new places at {} sites; shortfall {}\n",
+        thousands(f.placed),
+        thousands(f.demand),
+        thousands(f.sites_used as u64),
+        thousands(f.shortfall)
+    );
+    text += &format!(
+        "{indent}  evenness: dissimilarity D = {:.4}; sum of deviations {:.3}; largest deviation {:.1} places ({:.1} %)\n",
+        f.dissimilarity,
+        f.evenness,
+        f.max_abs_deviation,
+        f.max_rel_deviation * 100.0
+    );
+    text += &format!(
+        "{indent}  places per 1,000 residents: min {:.1}, median {:.1}, max {:.1}\n",
+        f.per_1000_min, f.per_1000_median, f.per_1000_max
+    );
+    text
 }
 
 /// A message when the plan's point is more than a metre from the site's position.

@@ -183,7 +183,12 @@ pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Erro
     folder.write("districts.geojson", |out| write_districts(out, report))?;
     // QGIS loads a .qml with the layer's name as its default style.
     folder.write("sites.qml", |out| {
-        out.write_all(qml::sites_qml().as_bytes())
+        let style = if report.levels.is_empty() {
+            qml::sites_qml()
+        } else {
+            qml::sites_by_level_qml(report.levels.len())
+        };
+        out.write_all(style.as_bytes())
     })?;
     folder.write("districts.qml", |out| {
         out.write_all(qml::districts_qml(report.figures.per_1000_max).as_bytes())
@@ -223,6 +228,18 @@ fn write_sites<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()
             p.insert("total".into(), json!(site.occupied + places));
             p.insert("capacity".into(), json!(site.capacity));
             p.insert("status".into(), json!(site.status.as_str()));
+            if !report.levels.is_empty() {
+                // The first level (from 1) at which the site gets new places.
+                let first = report
+                    .levels
+                    .iter()
+                    .position(|level| level.plan.places[s] > 0)
+                    .map_or(Value::Null, |l| json!(l + 1));
+                p.insert("level".into(), first);
+                for (l, level) in report.levels.iter().enumerate() {
+                    p.insert(format!("places_{}", l + 1), json!(level.plan.places[s]));
+                }
+            }
             // For the map: new accommodation, existing, or existing and extended.
             p.insert("kind".into(), json!(site_kind(site.occupied, places)));
             for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
@@ -253,6 +270,12 @@ fn write_districts<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Resul
             p.insert("existing".into(), json!(figures.existing));
             p.insert("target".into(), round3(figures.target));
             p.insert("new".into(), json!(figures.new));
+            for (l, level) in report.levels.iter().enumerate() {
+                p.insert(
+                    format!("new_{}", l + 1),
+                    json!(level.figures.districts[d].new),
+                );
+            }
             p.insert("total".into(), json!(figures.total));
             p.insert("deviation".into(), round3(figures.deviation));
             p.insert(
@@ -332,6 +355,54 @@ pub fn summary(report: &PlanReport, timings: &[(&str, f64)]) -> Value {
                 .collect(),
         ),
     );
+    if let Some(spread) = &report.spread {
+        s.insert(
+            "max_new_within_m".into(),
+            json!({"places": spread.places, "metres": spread.metres}),
+        );
+    }
+    if !report.distances.is_empty() {
+        s.insert(
+            "mean_distance_m".into(),
+            Value::Object(
+                report
+                    .distances
+                    .iter()
+                    .map(|(kind, metres)| {
+                        (
+                            kind.clone(),
+                            metres.map_or(Value::Null, |m| json!(m.round() as u64)),
+                        )
+                    })
+                    .collect(),
+            ),
+        );
+    }
+    if !report.levels.is_empty() {
+        s.insert(
+            "levels".into(),
+            Value::Array(
+                report
+                    .levels
+                    .iter()
+                    .map(|level| {
+                        let f = &level.figures;
+                        json!({
+                            "places": level.places,
+                            "weight": level.weight,
+                            "placed": f.placed,
+                            "shortfall": f.shortfall,
+                            "dissimilarity": f.dissimilarity,
+                            "sites_used": f.sites_used,
+                            "sites_opened": level.sites_opened,
+                            "dissimilarity_alone": level.dissimilarity_alone,
+                            "price_of_nesting": level.price_of_nesting(),
+                        })
+                    })
+                    .collect(),
+            ),
+        );
+    }
     if let Some(values) = report.marginal_values {
         s.insert(
             "new_sites_help_most".into(),

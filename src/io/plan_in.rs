@@ -17,12 +17,15 @@ pub struct PlanEntry {
     pub id: String,
     /// New places as written (may be fractional or negative: `verify` reports that).
     pub places: f64,
+    /// With demand levels: `places_1`, `places_2`, … as written.
+    pub levels: Vec<f64>,
     /// The point in WGS84, when the feature has a Point geometry.
     pub lonlat: Option<[f64; 2]>,
 }
 
-/// Reads the plan's features; `id_key` is the site id property of the scenario.
-pub fn read_plan(path: &Path, id_key: &str) -> Result<Vec<PlanEntry>, InputError> {
+/// Reads the plan's features; `id_key` is the site id property of the scenario. With
+/// `levels` > 0 each feature also needs `places_1` … `places_<levels>`.
+pub fn read_plan(path: &Path, id_key: &str, levels: usize) -> Result<Vec<PlanEntry>, InputError> {
     let layer = read_layer(path)?;
     let layer_crs = layer.crs.clone().unwrap_or_else(|| LONLAT.to_string());
     let to_lonlat = Transform::new(&layer_crs, LONLAT)
@@ -41,11 +44,31 @@ pub fn read_plan(path: &Path, id_key: &str) -> Result<Vec<PlanEntry>, InputError
                     ),
                 )
             })?;
+        let mut by_level = Vec::with_capacity(levels);
+        for level in 1..=levels {
+            let key = format!("places_{level}");
+            let value = feature
+                .number(&key)
+                .map_err(|m| {
+                    InputError::new(&layer.file, format!("{}: {m}", feature.label(Some(&id))))
+                })?
+                .ok_or_else(|| {
+                    InputError::new(
+                        &layer.file,
+                        format!(
+                            "{}: property \"{key}\" is missing; the scenario has {levels} demand levels, so the plan needs places_1 … places_{levels} (the sites.geojson that quartier solve writes for it has them)",
+                            feature.label(Some(&id))
+                        ),
+                    )
+                })?;
+            by_level.push(value);
+        }
         let places = feature
             .number("places")
             .map_err(|m| {
                 InputError::new(&layer.file, format!("{}: {m}", feature.label(Some(&id))))
             })?
+            .or(by_level.last().copied())
             .ok_or_else(|| {
                 InputError::new(
                     &layer.file,
@@ -59,6 +82,7 @@ pub fn read_plan(path: &Path, id_key: &str) -> Result<Vec<PlanEntry>, InputError
             feature: feature.index,
             id,
             places,
+            levels: by_level,
             lonlat: point_of(feature),
         });
     }

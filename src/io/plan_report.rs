@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::metrics::Figures;
+use crate::metrics::{Figures, LevelFigures, MostNewWithin};
 use crate::model::{Instance, Plan, Stage};
 use crate::spatial::Geography;
 
@@ -22,6 +22,12 @@ pub struct PlanReport<'a> {
     pub mip_gap: f64,
     /// Per district: fall of the evenness sum per extra place of capacity there.
     pub marginal_values: Option<&'a [f64]>,
+    /// With demand levels: each level's figures (the last is the headline); empty without.
+    pub levels: &'a [LevelFigures],
+    /// The most new places within the spread radius of any site.
+    pub spread: Option<MostNewWithin>,
+    /// Mean distance from a new place to the nearest facility, per kind of stage access.
+    pub distances: &'a [(String, Option<f64>)],
     /// Extra figures for `summary.json` (model size, …).
     pub extra: Map<String, Value>,
 }

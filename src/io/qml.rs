@@ -178,6 +178,60 @@ pub fn sites_qml() -> String {
     )
 }
 
+/// Colours of the levels, darkest first ("open first"), then lighter.
+const LEVEL_COLOURS: [&str; 6] = [
+    "8,48,107",
+    "33,113,181",
+    "66,146,198",
+    "107,174,214",
+    "158,202,225",
+    "198,219,239",
+];
+
+/// The site style with demand levels: categories by `level` (the level at which a site
+/// first gets new places: open first, next, last), size by `total` places; existing
+/// accommodation without new places in grey.
+pub fn sites_by_level_qml(levels: usize) -> String {
+    let mut categories = String::new();
+    let mut symbols = String::new();
+    for l in 1..=levels {
+        let label = match (l, levels) {
+            (1, _) => "Stufe 1: zuerst öffnen".to_string(),
+            (l, n) if l == n => format!("Stufe {l}: zuletzt öffnen"),
+            (l, _) => format!("Stufe {l}: danach öffnen"),
+        };
+        let colour = LEVEL_COLOURS[(l - 1) * (LEVEL_COLOURS.len() - 1) / (levels - 1).max(1)];
+        categories += &format!(
+            "      <category value=\"{l}\" symbol=\"{}\" label=\"{label}\" render=\"true\"/>\n",
+            l - 1
+        );
+        symbols += &marker_symbol(&(l - 1).to_string(), colour);
+    }
+    categories += &format!(
+        "      <category value=\"\" symbol=\"{levels}\" label=\"bestehend, ohne neue Plätze\" render=\"true\"/>\n"
+    );
+    symbols += &marker_symbol(&levels.to_string(), "120,120,120");
+    format!(
+        r#"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology">
+  <renderer-v2 type="categorizedSymbol" attr="level" symbollevels="0" enableorderby="1" forceraster="0">
+    <categories>
+{categories}    </categories>
+    <symbols>
+{symbols}    </symbols>
+    <source-symbol>
+{source}    </source-symbol>
+    <orderby>
+      <orderByClause asc="0" nullsFirst="0">"total"</orderByClause>
+    </orderby>
+  </renderer-v2>
+  <layerGeometryType>0</layerGeometryType>
+</qgis>
+"#,
+        source = marker_symbol("0", LEVEL_COLOURS[0]),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +253,9 @@ mod tests {
         let s = sites_qml();
         assert!(s.contains("attr=\"kind\""));
         assert_eq!(s.matches("<category ").count(), 3);
+        let l = sites_by_level_qml(3);
+        assert!(l.contains("attr=\"level\""));
+        assert_eq!(l.matches("<category ").count(), 4);
+        assert!(l.contains("Stufe 1: zuerst öffnen") && l.contains("Stufe 3: zuletzt öffnen"));
     }
 }

@@ -321,6 +321,100 @@ fn chart_svg(report: &PlanReport) -> String {
     svg
 }
 
+/// The levels of a nested plan: D at each level (bars) and D of each level alone (marks),
+/// so the planner sees what staging costs in evenness.
+fn levels_chart_svg(report: &PlanReport) -> String {
+    let levels = report.levels;
+    let max = levels
+        .iter()
+        .map(|l| {
+            l.figures
+                .dissimilarity
+                .max(l.dissimilarity_alone.unwrap_or(0.0))
+        })
+        .fold(0.01, f64::max);
+    let (chart_h, bar_w, gap, left) = (180.0, 60.0, 40.0, 50.0);
+    let width = left + levels.len() as f64 * (bar_w + gap) + 20.0;
+    let height = chart_h + 70.0;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="sans-serif" font-size="11" role="img" aria-label="Segregationsindex D je Stufe">"#
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="{left}" x2="{left}" y1="10" y2="{b}" stroke="#888"/><line x1="{left}" x2="{r}" y1="{b}" y2="{b}" stroke="#888"/><text x="{tx}" y="14" text-anchor="end">{top}</text><text x="{tx}" y="{b}" text-anchor="end">0</text>"##,
+        b = 10.0 + chart_h,
+        r = width - 10.0,
+        tx = left - 4.0,
+        top = de(max, 3)
+    );
+    for (i, level) in levels.iter().enumerate() {
+        let x = left + 20.0 + i as f64 * (bar_w + gap);
+        let d = level.figures.dissimilarity;
+        let h = d / max * chart_h;
+        let _ = write!(
+            svg,
+            r##"<rect x="{x}" y="{y:.1}" width="{bar_w}" height="{h:.1}" fill="#2171b5"><title>Stufe {n}: D = {dv}</title></rect><text x="{cx}" y="{ly:.1}" text-anchor="middle">{dv}</text><text x="{cx}" y="{b1}" text-anchor="middle">Stufe {n}</text><text x="{cx}" y="{b2}" text-anchor="middle">{places} Plätze</text>"##,
+            y = 10.0 + chart_h - h,
+            n = i + 1,
+            dv = de(d, 3),
+            cx = x + bar_w / 2.0,
+            ly = 10.0 + chart_h - h - 4.0,
+            b1 = chart_h + 26.0,
+            b2 = chart_h + 40.0,
+            places = de(level.places as f64, 0)
+        );
+        if let Some(alone) = level.dissimilarity_alone {
+            let ya = 10.0 + chart_h - alone / max * chart_h;
+            let _ = write!(
+                svg,
+                r##"<line x1="{x1}" x2="{x2}" y1="{ya:.1}" y2="{ya:.1}" stroke="#d6400e" stroke-width="3"><title>Stufe {n} allein: D = {av}</title></line>"##,
+                x1 = x - 6.0,
+                x2 = x + bar_w + 6.0,
+                n = i + 1,
+                av = de(alone, 3)
+            );
+        }
+    }
+    let ly = height - 12.0;
+    let _ = write!(
+        svg,
+        r##"<rect x="{left}" y="{ly0}" width="14" height="10" fill="#2171b5"/><text x="{a}" y="{ly}">D des gestuften Plans</text><line x1="{b}" x2="{b2}" y1="{lm}" y2="{lm}" stroke="#d6400e" stroke-width="3"/><text x="{c}" y="{ly}">D der Stufe allein geplant</text></svg>"##,
+        ly0 = ly - 9.0,
+        a = left + 18.0,
+        b = left + 170.0,
+        b2 = left + 186.0,
+        lm = ly - 4.0,
+        c = left + 192.0
+    );
+    svg
+}
+
+/// The section on demand levels: what each level places, how even it is, what staging
+/// costs, and which sites open when.
+fn levels_section(report: &PlanReport) -> String {
+    let mut html = String::from("<h2>Stufen der Prognose</h2><p>Ein gestufter Plan: Jede Stufe behält alle Plätze der Stufe davor und öffnet weitere Standorte; niemand muss umziehen, wenn mehr Menschen kommen. „Preis der Staffelung“ ist, um wie viel der Segregationsindex D einer Stufe höher liegt als bei einem Plan nur für diese Stufe.</p><table><thead><tr><th>Stufe</th><th>Plätze</th><th>Gewicht</th><th>untergebracht</th><th>Fehlbedarf</th><th>D</th><th>D allein</th><th>Preis der Staffelung</th><th>Standorte</th><th>neu geöffnet</th></tr></thead><tbody>");
+    for (i, level) in report.levels.iter().enumerate() {
+        let f = &level.figures;
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            i + 1,
+            de(level.places as f64, 0),
+            de(level.weight, 2),
+            de(f.placed as f64, 0),
+            de(f.shortfall as f64, 0),
+            de(f.dissimilarity, 3),
+            level.dissimilarity_alone.map_or("–".into(), |d| de(d, 3)),
+            level.price_of_nesting().map_or("–".into(), |p| de(p, 4)),
+            de(f.sites_used as f64, 0),
+            de(level.sites_opened as f64, 0),
+        );
+    }
+    html += "</tbody></table>";
+    html += &levels_chart_svg(report);
+    html
+}
+
 /// The page's head and style, shared with `compare.html`.
 pub fn page_head(title: &str) -> String {
     format!(
@@ -402,6 +496,24 @@ pub fn report_html(report: &PlanReport) -> String {
     ] {
         let _ = write!(html, "<div class=\"figure\">{label}<b>{value}</b></div>");
     }
+    if let Some(spread) = &report.spread {
+        let _ = write!(
+            html,
+            "<div class=\"figure\">höchstens neue Plätze im Umkreis von {} m eines Standorts<b>{}</b></div>",
+            de(spread.metres, 0),
+            de(spread.places as f64, 0)
+        );
+    }
+    for (kind, metres) in report.distances {
+        if let Some(m) = metres {
+            let _ = write!(
+                html,
+                "<div class=\"figure\">mittlerer Weg von einem neuen Platz zur nächsten Einrichtung „{}“<b>{} m</b></div>",
+                escape(kind),
+                de(*m, 0)
+            );
+        }
+    }
     html += "</div><p class=\"note\">Der Segregationsindex D ist 0, wenn jeder Bezirk genau seinen Anteil an den Plätzen hat (nach Einwohnern); 0,1 heißt: 10 % der Plätze müssten umziehen, damit das so ist.</p>";
     if f.shortfall > 0 {
         let reasons: Vec<String> = report
@@ -415,6 +527,9 @@ pub fn report_html(report: &PlanReport) -> String {
             "<p><b>Fehlbedarf nach Regel:</b> {}</p>",
             reasons.join(", ")
         );
+    }
+    if !report.levels.is_empty() {
+        html += &levels_section(report);
     }
     html += "<h2>Karte</h2>";
     html += &map_svg(&MapData::of_report(report), 760.0);

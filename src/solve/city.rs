@@ -216,13 +216,13 @@ pub(super) fn build(
         let mut over = Vec::with_capacity(district_count);
         let mut under = Vec::with_capacity(district_count);
         let mut deviation_rows = Vec::with_capacity(district_count);
-        for d in 0..district_count {
+        for (d, members) in in_district.iter().enumerate() {
             let p = program.add_column(0.0, f64::INFINITY, false);
             let m = program.add_column(0.0, f64::INFINITY, false);
             over.push(p);
             under.push(m);
             // a_d − t_d = p_d − m_d, with a_d = e_d + Σ x.
-            let mut terms: Vec<(Col, f64)> = in_district[d].iter().map(|&u| (at(u), 1.0)).collect();
+            let mut terms: Vec<(Col, f64)> = members.iter().map(|&u| (at(u), 1.0)).collect();
             terms.push((p, -1.0));
             terms.push((m, 1.0));
             let kink = level.target[d] - level.district_existing[d];
@@ -235,8 +235,7 @@ pub(super) fn build(
             let fraction = kink - floor;
             if fraction > 1e-9 && fraction < 1.0 - 1e-9 {
                 let slope = 1.0 - 2.0 * fraction;
-                let mut chord: Vec<(Col, f64)> =
-                    in_district[d].iter().map(|&u| (at(u), slope)).collect();
+                let mut chord: Vec<(Col, f64)> = members.iter().map(|&u| (at(u), slope)).collect();
                 chord.push((p, -1.0));
                 chord.push((m, -1.0));
                 program.add_row(chord, floor * slope - fraction, false);

@@ -260,7 +260,11 @@ pub(super) fn thinned(positions: &[[f64; 2]], metres: f64) -> Vec<usize> {
 }
 
 /// Spacing balls, thinned (see `thinned`).
-pub(super) fn spread_out(instance: &Instance, prepared: &Prepared, balls: Vec<usize>) -> Vec<usize> {
+pub(super) fn spread_out(
+    instance: &Instance,
+    prepared: &Prepared,
+    balls: Vec<usize>,
+) -> Vec<usize> {
     let Some(spacing) = instance.rules.spacing else {
         return balls;
     };
@@ -330,7 +334,8 @@ pub(super) fn overfilled_by(
 ) -> Overfilled {
     let last = city.last_level();
     let spacing = overfilled(prepared, &active.in_model, |s| {
-        city.site_column(s as usize, last).map_or(0.0, |c| values[c])
+        city.site_column(s as usize, last)
+            .map_or(0.0, |c| values[c])
     });
     let mut spread = Vec::new();
     for (l, level) in city.levels.iter().enumerate() {
@@ -356,7 +361,11 @@ pub(super) fn overfilled_by(
             .map(|&c| instance.sites[balls.centre(c) as usize].position)
             .collect();
         let kept = thinned(&positions, balls.metres);
-        spread.extend(kept.into_iter().take(SPREAD_PER_ROUND).map(|i| (l, over[i])));
+        spread.extend(
+            kept.into_iter()
+                .take(SPREAD_PER_ROUND)
+                .map(|i| (l, over[i])),
+        );
     }
     Overfilled { spacing, spread }
 }
@@ -507,7 +516,7 @@ pub(super) fn solve_stage_lazily(
         add_rows(instance, prepared, city, program, active, violated);
     };
     if program.is_integral(&lp.values) {
-        return Ok(lp);
+        return Ok(program.settled(lp, objective));
     }
     let lp_bound = bound.apply(lp.objective);
     if let Some(rounded) = rounded_within_gap(
@@ -579,7 +588,9 @@ fn settle_continuous(
         }
         if let Some(z) = level.spread {
             let plan = read_plan(instance, levels_prepared, city, values, l);
-            values[z] = levels_prepared.spread_balls(instance).most_new(instance, &plan) as f64;
+            values[z] = levels_prepared
+                .spread_balls(instance)
+                .most_new(instance, &plan) as f64;
         }
     }
     for (unit, level, columns) in segments {

@@ -21,9 +21,7 @@ use super::lazy::{first_spread, SpacingRows};
 use super::prepare::Prepared;
 use super::separable_city::{nested_separable, runs};
 use super::stages::solve_program;
-use super::{
-    solve_one, trace, weighted_stage_values, LevelPlan, ModelSize, Solution, SolveStatus,
-};
+use super::{solve_one, trace, weighted_stage_values, LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 
@@ -81,15 +79,19 @@ pub(super) fn solve_levels(
         stages
             .iter()
             .take_while(|&&stage| {
-                levels.iter().zip(plans).zip(&alone).all(|((level, plan), own)| {
-                    let optimum = own
-                        .stages
-                        .iter()
-                        .find(|(s, _)| *s == stage)
-                        .map_or(f64::INFINITY, |&(_, v)| v);
-                    let value = super::stage_value(stage, instance, level, plan);
-                    value <= optimum + 1e-9 * optimum.abs().max(1.0)
-                })
+                levels
+                    .iter()
+                    .zip(plans)
+                    .zip(&alone)
+                    .all(|((level, plan), own)| {
+                        let optimum = own
+                            .stages
+                            .iter()
+                            .find(|(s, _)| *s == stage)
+                            .map_or(f64::INFINITY, |&(_, v)| v);
+                        let value = super::stage_value(stage, instance, level, plan);
+                        value <= optimum + 1e-9 * optimum.abs().max(1.0)
+                    })
             })
             .count()
     };
@@ -150,7 +152,11 @@ pub(super) fn solve_levels(
             .iter()
             .enumerate()
             .filter(|(_, ball)| {
-                let load: u64 = ball.members.iter().map(|&s| u64::from(last.places[s as usize])).sum();
+                let load: u64 = ball
+                    .members
+                    .iter()
+                    .map(|&s| u64::from(last.places[s as usize]))
+                    .sum();
                 load >= ball.room
             })
             .map(|(b, _)| b)
@@ -210,7 +216,9 @@ fn nested_solution(
     let level_plans: Vec<LevelPlan> = plans
         .iter()
         .zip(levels.iter().zip(weights))
-        .map(|(plan, (level, &weight))| LevelPlan::new(instance, level, weight, plan.clone(), stages))
+        .map(|(plan, (level, &weight))| {
+            LevelPlan::new(instance, level, weight, plan.clone(), stages)
+        })
         .collect();
     Solution {
         plan: plans.last().cloned().expect("at least one level"),

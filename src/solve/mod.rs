@@ -270,7 +270,11 @@ fn solve_with_spread(
         started,
     )?;
     Ok(Solution {
-        method: if head.method == "mip" { "mip" } else { "mip (spread)" },
+        method: if head.method == "mip" {
+            "mip"
+        } else {
+            "mip (spread)"
+        },
         ..solution
     })
 }

@@ -203,7 +203,7 @@ impl Prepared {
                     .collect();
                 let could_take = restricted
                     .room_within(&members, |d| restricted.share_room[d].unwrap_or(u64::MAX));
-                (could_take > ball.room).then(|| SpacingLimit {
+                (could_take > ball.room).then_some(SpacingLimit {
                     centre: ball.centre,
                     members,
                     room: ball.room,

@@ -125,7 +125,7 @@ impl Program {
         if lp_first && !relax && self.has_integers() {
             if let Some(lp) = self.minimise_once(objective, settings, true, true)? {
                 if self.is_integral(&lp.values) && lp.status == StageStatus::Optimal {
-                    return Ok(lp);
+                    return Ok(self.settled(lp, objective));
                 }
             }
         }
@@ -149,6 +149,19 @@ impl Program {
             return Ok(Some(result));
         }
         self.minimise_once(objective, settings, relax, false)
+    }
+
+    /// The result with its integer columns set to the whole numbers HiGHS's values lie within
+    /// its tolerances of, and the objective recomputed. (HiGHS may return 1e-7 below zero;
+    /// a stage bound taken from such a value can cut off the very plan that reached it.)
+    pub fn settled(&self, mut result: StageResult, objective: &[(Col, f64)]) -> StageResult {
+        for (value, column) in result.values.iter_mut().zip(&self.columns) {
+            if column.integer && (*value - value.round()).abs() <= 1e-6 {
+                *value = value.round();
+            }
+        }
+        result.objective = objective.iter().map(|&(c, k)| k * result.values[c]).sum();
+        result
     }
 
     /// True when every integer column of `values` is whole.
@@ -263,7 +276,14 @@ impl Program {
         }
         let objective_value = objective.iter().map(|&(c, k)| k * values[c]).sum();
         let is_mip = self.has_integers() && !relax;
-        Ok(Some(StageResult {
+        let settle = |result: StageResult| {
+            if is_mip {
+                self.settled(result, objective)
+            } else {
+                result
+            }
+        };
+        Ok(Some(settle(StageResult {
             status,
             objective: objective_value,
             mip_gap: if is_mip {
@@ -277,7 +297,7 @@ impl Program {
                 0.0
             },
             values,
-        }))
+        })))
     }
 }
 

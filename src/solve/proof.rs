@@ -114,7 +114,9 @@ pub(super) fn proven_stages(
         }
     }
     let (reached, plan) = best.expect("three candidate plans");
-    trace(|| format!("proof: a plan that keeps every rule reaches the relaxation's optimum in {reached} stages"));
+    trace(|| {
+        format!("proof: a plan that keeps every rule reaches the relaxation's optimum in {reached} stages")
+    });
     (relaxed.stages[..reached].to_vec(), plan)
 }
 

@@ -175,7 +175,11 @@ pub fn solve_separable(
             }
         }
     }
-    let mut boxes = vec![lo.iter().copied().zip(hi.iter().copied()).collect::<Vec<_>>()];
+    let mut boxes = vec![lo
+        .iter()
+        .copied()
+        .zip(hi.iter().copied())
+        .collect::<Vec<_>>()];
     for stage in later {
         match *stage {
             SeparableStage::Worst => worst_box(districts, k, &mut lo, &mut hi),
@@ -344,7 +348,9 @@ fn fill_by(
         let Some(Next { key, district: d }) = heap.pop() else {
             break;
         };
-        let (_, run) = cursors[d].next_run().expect("a queued district has places left");
+        let (_, run) = cursors[d]
+            .next_run()
+            .expect("a queued district has places left");
         let take = run.min(hi[d] - places[d]).min(left);
         places[d] += take;
         left -= take;
@@ -489,9 +495,7 @@ pub fn chain(
     // The level by which place `j` (1-based) of district d is due: the first l ≥ from with
     // least[l][d] ≥ j, or `levels` (never).
     let due = |d: usize, j: u64, from: usize| {
-        (from..levels)
-            .find(|&l| least[l][d] >= j)
-            .unwrap_or(levels)
+        (from..levels).find(|&l| least[l][d] >= j).unwrap_or(levels)
     };
     let mut current = vec![0u64; count];
     let mut plans = Vec::with_capacity(levels);

@@ -121,7 +121,12 @@ fn later_stages(instance: &Instance, prepared: &Prepared) -> Vec<SeparableStage>
 }
 
 /// Puts each district's new places on its sites in fill order.
-fn plan_from(instance: &Instance, prepared: &Prepared, sites_of: &[Vec<u32>], places: &[u64]) -> Plan {
+fn plan_from(
+    instance: &Instance,
+    prepared: &Prepared,
+    sites_of: &[Vec<u32>],
+    places: &[u64],
+) -> Plan {
     let mut plan = Plan::empty(instance.sites.len());
     for (d, list) in sites_of.iter().enumerate() {
         let mut left = places[d];
@@ -135,7 +140,11 @@ fn plan_from(instance: &Instance, prepared: &Prepared, sites_of: &[Vec<u32>], pl
 }
 
 /// The stages that run, with their values for the plan.
-pub(super) fn stage_values(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<(Stage, f64)> {
+pub(super) fn stage_values(
+    instance: &Instance,
+    prepared: &Prepared,
+    plan: &Plan,
+) -> Vec<(Stage, f64)> {
     prepared
         .stages
         .iter()
@@ -198,7 +207,10 @@ pub(super) fn solve_separable_city(
 /// those that run) reach every level's own optimum. `None` when sites are coupled, or when
 /// the last level's plan overfills a spacing ball (the relaxation without spacing does not
 /// hold then).
-pub(super) fn nested_separable(instance: &Instance, levels: &[Prepared]) -> Option<(Vec<Plan>, usize)> {
+pub(super) fn nested_separable(
+    instance: &Instance,
+    levels: &[Prepared],
+) -> Option<(Vec<Plan>, usize)> {
     let (plans, reached) = nested_without_spacing(instance, levels)?;
     let last = levels.last()?;
     let overfills = plans
@@ -221,7 +233,10 @@ fn nested_without_spacing(instance: &Instance, levels: &[Prepared]) -> Option<(V
     let stages_after_evenness = solved[0].0.boxes.len() - 1;
     // The most stages whose boxes hold nested plans: all, else fewer.
     for after in (0..=stages_after_evenness).rev() {
-        let boxes: Vec<Vec<(u64, u64)>> = solved.iter().map(|(r, _, _)| r.boxes[after].clone()).collect();
+        let boxes: Vec<Vec<(u64, u64)>> = solved
+            .iter()
+            .map(|(r, _, _)| r.boxes[after].clone())
+            .collect();
         if let Some(places) = separable::chain(districts, &boxes, &placed) {
             let plans = places
                 .iter()

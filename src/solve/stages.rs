@@ -49,12 +49,8 @@ pub(super) fn solve_program(
         if !runs(instance, stage) {
             continue;
         }
-        let component = positions
-            .iter()
-            .find(|(s, _)| *s == stage)
-            .map(|&(_, c)| c);
-        let Some(objective) = city.objective(stage, component, &mut program, &mut segments)
-        else {
+        let component = positions.iter().find(|(s, _)| *s == stage).map(|&(_, c)| c);
+        let Some(objective) = city.objective(stage, component, &mut program, &mut segments) else {
             continue;
         };
         if stage == Stage::Spread && !active.spread_on {
@@ -68,7 +64,14 @@ pub(super) fn solve_program(
                     .flat_map(|(l, centres)| centres.into_iter().map(move |c| (l, c)))
                     .collect(),
             };
-            add_rows(instance, prepared, &city, &mut program, &mut active, overfilled);
+            add_rows(
+                instance,
+                prepared,
+                &city,
+                &mut program,
+                &mut active,
+                overfilled,
+            );
         }
         let settings = Settings {
             time_limit_s: instance
