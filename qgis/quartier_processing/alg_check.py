@@ -96,6 +96,10 @@ class CheckPlan(QuartierAlgorithm):
         if result.code not in (0, 1) or (result.code == 1 and not result.stdout):
             raise self.failure("check the plan", result)
         violations = [line[len(VIOLATION):] for line in result.stdout if line.startswith(VIOLATION)]
+        if plan_path != plan_file:
+            # Name the layer, not the temporary file it was handed over in.
+            shown = 'the layer "%s"' % layer.name()
+            violations = [v.replace(plan_path, shown) for v in violations]
         for violation in violations:
             feedback.reportError(violation, False)
         if result.code == 0:

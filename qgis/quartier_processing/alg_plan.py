@@ -25,7 +25,6 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingOutputFile,
     QgsProcessingOutputFolder,
-    QgsProcessingOutputHtml,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingOutputVectorLayer,
@@ -223,7 +222,8 @@ class PlanPlaces(QuartierAlgorithm):
             "PLAN_DISTRICTS", self.tr("Plan: districts"), QgsProcessing.TypeVectorPolygon))
         self.addOutput(QgsProcessingOutputFolder("PLAN_FOLDER", self.tr("quartier's output folder")))
         self.addOutput(QgsProcessingOutputFile("SCENARIO_FILE", self.tr("Scenario file that ran")))
-        self.addOutput(QgsProcessingOutputHtml("REPORT", self.tr("Report")))
+        # A file, not QgsProcessingOutputHtml: QGIS 3.22's batch dialog fails on HTML outputs.
+        self.addOutput(QgsProcessingOutputFile("REPORT", self.tr("Report (report.html)")))
         self.addOutput(QgsProcessingOutputString("STATUS", self.tr("Status (optimal | time_limit)")))
         self.addOutput(QgsProcessingOutputNumber("PLACED", self.tr("New places placed")))
         self.addOutput(QgsProcessingOutputNumber("SHORTFALL", self.tr("Shortfall")))

@@ -62,7 +62,7 @@ def find_binary(setting=None):
                 "The quartier executable set in %s cannot be run (no permission to "
                 "execute): %s" % (where, path)
             )
-        return path
+        return os.path.abspath(path)
     found = shutil.which(name) or shutil.which("quartier")
     if not found:
         raise NotFound(
@@ -70,7 +70,7 @@ def find_binary(setting=None):
             "and set the path of the program in %s (for example C:\\Programme\\quartier\\"
             "quartier.exe or /usr/local/bin/quartier)." % where
         )
-    return found
+    return os.path.abspath(found)
 
 
 def version(binary):
