@@ -24,7 +24,7 @@ from qgis.PyQt.QtCore import QVariant
 
 from . import layers
 from . import scenario as sc
-from .common import QuartierAlgorithm
+from .common import QuartierAlgorithm, help_text
 
 VIOLATION = "  ✗ "
 
@@ -51,7 +51,7 @@ class CheckPlan(QuartierAlgorithm):
         return self.tr("Check a plan")
 
     def shortHelpString(self):
-        return self.tr(HELP)
+        return self.tr(help_text(HELP))
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterVectorLayer(

@@ -10,7 +10,7 @@ from qgis.core import (
     QgsProcessingParameterFileDestination,
 )
 
-from .common import QuartierAlgorithm
+from .common import QuartierAlgorithm, help_text
 
 HELP = """<p>Sets two plans side by side with <b>quartier compare</b>: every key figure
 with its change, the districts whose places changed most, and the sites added or
@@ -27,7 +27,7 @@ class ComparePlans(QuartierAlgorithm):
         return self.tr("Compare plans")
 
     def shortHelpString(self):
-        return self.tr(HELP)
+        return self.tr(help_text(HELP))
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(

@@ -41,7 +41,7 @@ from qgis.core import (
 
 from . import layers, runner
 from . import scenario as sc
-from .common import QuartierAlgorithm, read_summary
+from .common import QuartierAlgorithm, help_text, read_summary
 
 #: Facility layers in the form; a scenario file may name more.
 FACILITY_SLOTS = 4
@@ -56,6 +56,10 @@ PHASES = [
     ("solving", 0.55, 0.95),
     ("writing", 0.95, 1.0),
 ]
+
+#: Decimals shown in the form's number fields (metres and seconds whole, shares finer).
+DECIMALS = {"MAX_SHARE": 4, "RADIUS_METRES": 0, "ACCESS_": 0, "SEATS_PER_PLACE": 2,
+            "SPREAD_METRES": 0, "TIME_LIMIT": 0}
 
 DISTRICT_FIELDS = [
     ("DISTRICT_ID", "id", "District id field", QgsProcessingParameterField.Any),
@@ -115,7 +119,7 @@ class PlanPlaces(QuartierAlgorithm):
         return self.tr("Plan places")
 
     def shortHelpString(self):
-        return self.tr(HELP)
+        return self.tr(help_text(HELP))
 
     def initAlgorithm(self, config=None):
         advanced = QgsProcessingParameterDefinition.FlagAdvanced
@@ -123,6 +127,9 @@ class PlanPlaces(QuartierAlgorithm):
         def add(parameter, flags=0):
             if flags:
                 parameter.setFlags(parameter.flags() | flags)
+            decimals = DECIMALS.get(parameter.name().rstrip("0123456789"))
+            if decimals is not None:
+                parameter.setMetadata({"widget_wrapper": {"decimals": decimals}})
             self.addParameter(parameter)
 
         add(QgsProcessingParameterFile(
@@ -161,8 +168,7 @@ class PlanPlaces(QuartierAlgorithm):
             "MAX_PER_SITE", self.tr("Rule: at most places per site, occupied included (default 50)"),
             QgsProcessingParameterNumber.Integer, optional=True, minValue=1))
         add(QgsProcessingParameterNumber(
-            "MAX_SHARE", self.tr("Rule: share cap, at most this share of a district's residents "
-                                 "(0.015 = 1.5 %; 0 = off)"),
+            "MAX_SHARE", self.tr("Rule: share cap, of a district's residents (0.015 = 1.5 %; 0 = off)"),
             QgsProcessingParameterNumber.Double, optional=True, minValue=0, maxValue=1))
         add(QgsProcessingParameterNumber(
             "RADIUS_METRES", self.tr("Rule: spacing radius in metres (0 = off)"),
@@ -182,7 +188,7 @@ class PlanPlaces(QuartierAlgorithm):
                 optional=True), flags)
             add(QgsProcessingParameterNumber(
                 "ACCESS_%d" % slot,
-                self.tr("Rule: new places only within metres of the nearest facility of kind %d") % slot,
+                self.tr("Rule: access, new places within metres of a facility of kind %d") % slot,
                 QgsProcessingParameterNumber.Double, optional=True, minValue=0), flags)
         for name, _key, label, kind in FACILITY_FIELDS:
             add(QgsProcessingParameterField(
@@ -196,14 +202,13 @@ class PlanPlaces(QuartierAlgorithm):
             QgsProcessingParameterNumber.Double, optional=True, minValue=0))
 
         add(QgsProcessingParameterString(
-            "STAGES", self.tr("Objective: stages after shortfall and evenness, in order "
-                              "(any of worst, spread, access, cost; default worst, cost)"),
+            "STAGES", self.tr("Objective: stages after shortfall, evenness (worst, spread, access, cost)"),
             optional=True))
         add(QgsProcessingParameterNumber(
-            "SPREAD_METRES", self.tr("Objective: radius of the neighbourhoods of stage spread (metres)"),
+            "SPREAD_METRES", self.tr("Objective: spread, radius of the neighbourhoods in metres"),
             QgsProcessingParameterNumber.Double, optional=True, minValue=0))
         add(QgsProcessingParameterString(
-            "ACCESS_KINDS", self.tr("Objective: facility kinds of stage access (default: every kind)"),
+            "ACCESS_KINDS", self.tr("Objective: access, facility kinds (default: every kind)"),
             optional=True))
         add(QgsProcessingParameterNumber(
             "TIME_LIMIT", self.tr("Solver time limit in seconds (0 = none)"),
@@ -534,6 +539,9 @@ class PlanPlaces(QuartierAlgorithm):
                                     (sites, "sites", "PLAN_SITES")):
             details = QgsProcessingContext.LayerDetails(
                 "%s – %s" % (name, label), context.project(), output)
+            # The scenario's name, also where Processing prefers file names ("sites" of
+            # every plan would look alike in the layers panel).
+            details.forceName = True
             details.setPostProcessor(layers.styler_for(path))
             context.addLayerToLoadOnCompletion(path, details)
         feedback.pushInfo("The plan is in %s; the layers are added to the project with "

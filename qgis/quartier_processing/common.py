@@ -104,3 +104,8 @@ def read_summary(folder):
             return json.load(handle)
     except (OSError, ValueError):
         return None
+
+
+def help_text(html):
+    """The help panel shows line breaks as they are; the source wraps its lines."""
+    return " ".join(html.split())

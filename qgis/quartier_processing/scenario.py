@@ -199,7 +199,11 @@ def parse_names(text):
 
 
 def _parts(text):
-    parts = [p.strip() for p in re.split(r"[,;\s]+", str(text).strip())]
+    # A list with semicolons is divided by them alone, so that a decimal comma ("0,5; 0,3")
+    # stays inside its number and is refused there instead of making two numbers.
+    text = str(text).strip()
+    separator = r"\s*;\s*" if ";" in text else r"[,\s]+"
+    parts = [p.strip() for p in re.split(separator, text)]
     return [p for p in parts if p]
 
 

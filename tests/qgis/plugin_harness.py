@@ -253,8 +253,9 @@ def renderer_summary(layer):
 
 
 def exit_qgis():
-    # QGIS sometimes crashes while tearing down Python objects at exit; the checks are
-    # done, so leave without the teardown.
+    """Leaves without Python's teardown: QGIS can crash or hang while Python destroys its
+    objects at exit, and the checks are done. QGIS's temporary folders are in TMPDIR,
+    which tests/qgis_plugin.rs points into the test's own temporary folder."""
     sys.stdout.flush()
     os._exit(0)
 

@@ -120,7 +120,8 @@ def main():
     h.check(os.path.normpath(site_layer.source()) == os.path.join(output, "plan", "sites.geojson"),
             "the sites layer reads the plan in the output folder")
     png = os.path.join(work, "result.png")
-    image = h.render([site_layer, district_layer], png)
+    # Large enough for the district labels (quartier's style shows them from 1:60,000).
+    image = h.render([site_layer, district_layer], png, size=(1400, 1100))
     h.check(h.distinct_colours(image) >= 6, "the styled plan renders in colour (%s)" % png)
     if shots:
         shutil.copyfile(png, os.path.join(shots, "qgis-plugin-result.png"))
