@@ -55,7 +55,7 @@ qgis-plugin:
 # Renders the plugin's form and a result map in headless QGIS into docs/.
 qgis-screenshots: build test-deps
 	QUARTIER_SCREENSHOTS=$(CURDIR)/docs QUARTIER_REQUIRE_VIEWERS=1 $(CARGO) test --release --locked \
-	  --test qgis_plugin -- plan_places_on_the_demo_city the_form_renders
+	  --test qgis_plugin -- plan_places_on_the_demo_city the_form_renders_and_runs
 
 bench: build
 	$(CARGO) bench --locked

@@ -278,7 +278,7 @@ fn levels_and_spread_from_the_form() {
 }
 
 #[test]
-fn the_form_renders_in_the_processing_dialog() {
+fn the_form_renders_and_runs_in_the_processing_dialog() {
     if !qgis_available() {
         return;
     }
@@ -287,6 +287,8 @@ fn the_form_renders_in_the_processing_dialog() {
     let out = run_script("plugin_form.py", &extra);
     expect(&out, "the form gives back the values set");
     expect(&out, "the grab shows a drawn form");
+    expect(&out, "Run in the dialog finishes (in a background task)");
+    expect(&out, "the dialog adds both styled layers");
 }
 
 /// `--progress plain`, which the plugin reads: one line per step and per percent on a pipe;

@@ -32,6 +32,12 @@ class QuartierAlgorithm(QgsProcessingAlgorithm):
     def helpUrl(self):
         return ""
 
+    def validateInputCrs(self, parameters, context):  # noqa: N802
+        # quartier reprojects every layer itself; layers in different CRSs are normal (districts
+        # from the statistics office in WGS 84, sites from the cadastre in EPSG:25832), so
+        # Processing need not ask whether to go on.
+        return True
+
     # --- optional form values: None when the planner left the field empty ---------------
 
     @staticmethod

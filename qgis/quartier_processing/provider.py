@@ -39,6 +39,14 @@ class QuartierProvider(QgsProcessingProvider):
 
         ProcessingConfig.removeSetting(runner.SETTING)
 
+    def warningMessage(self):  # noqa: N802
+        # Shown in red when an algorithm starts, before it fails for want of the program.
+        try:
+            runner.find_binary()
+        except runner.NotFound as error:
+            return str(error)
+        return ""
+
     def loadAlgorithms(self):
         for algorithm in (PlanPlaces(), CheckPlan(), ComparePlans()):
             self.addAlgorithm(algorithm)

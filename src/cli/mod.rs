@@ -184,7 +184,7 @@ impl crate::progress::Progress for Progress {
 /// `--progress plain`: "step: MESSAGE" when a step starts (once, when a step announced
 /// first without a count gets its count), "progress: N%" each time a counted step passes
 /// another whole percent. `advance` runs on every core, so the counters are atomic and a
-/// percent is printed by the one thread that reaches it first.
+/// percent is printed once, in order, by the thread that reaches it first.
 #[derive(Default)]
 struct PlainProgress {
     step: Mutex<String>,
@@ -215,7 +215,17 @@ impl PlainProgress {
         }
         let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
         let percent = (done.min(total) * 100 / total).min(100);
-        if self.shown.fetch_max(percent, Ordering::Relaxed) < percent {
+        if self.shown.load(Ordering::Relaxed) >= percent {
+            return;
+        }
+        // At most 100 times a step: decide and print under the lock, so that the percents
+        // come out in order even when two cores pass one at the same moment.
+        let _step = self
+            .step
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.shown.load(Ordering::Relaxed) < percent {
+            self.shown.store(percent, Ordering::Relaxed);
             line(&format!("progress: {percent}%"));
         }
     }

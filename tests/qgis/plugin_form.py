@@ -8,6 +8,7 @@ Usage: python3 plugin_form.py PLUGIN_ZIP WORK_DIR QUARTIER [SCREENSHOT_DIR]
 import os
 import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import plugin_harness as h  # noqa: E402
@@ -47,6 +48,29 @@ def main():
     h.check(h.distinct_colours(image, 5) > 20, "the grab shows a drawn form")
     if shots:
         shutil.copyfile(png, os.path.join(shots, "qgis-plugin-form.png"))
+
+    # Run, as the planner presses Run: in a background task, the layers loaded afterwards.
+    finished = []
+    dialog.algorithmFinished.connect(lambda ok, results: finished.append(ok))
+    dialog.runAlgorithm()
+    started = time.time()
+    while not finished and time.time() - started < 120:
+        QgsApplication.processEvents()
+        time.sleep(0.02)
+    h.check(finished == [True], "Run in the dialog finishes (in a background task)")
+    for _ in range(20):
+        QgsApplication.processEvents()
+    added = {n: layer for n, layer in h.project_layers().items() if n not in layers}
+    h.check(sorted(added) == ["Münster-Regel, 2.300 Plätze – districts", "Münster-Regel, 2.300 Plätze – sites"]
+            and h.renderer_summary(added["Münster-Regel, 2.300 Plätze – sites"])[0] == "categorizedSymbol"
+            and h.renderer_summary(added["Münster-Regel, 2.300 Plätze – districts"])[0] == "graduatedSymbol",
+            "the dialog adds both styled layers: %s" % sorted(added))
+    output = os.path.join(work, "Plan Münster")
+    h.verify(binary, os.path.join(output, "scenario.toml"), os.path.join(output, "plan", "sites.geojson"))
+    summary = h.read_json(os.path.join(output, "plan", "summary.json"))
+    h.check(summary["placed"] + summary["shortfall"] == 2300,
+            "the plan with share cap and access: %d placed, shortfall %d %s" % (
+                summary["placed"], summary["shortfall"], summary["shortfall_reasons"]))
     dialog.close()
     h.exit_qgis()
 

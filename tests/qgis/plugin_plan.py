@@ -151,6 +151,8 @@ def main():
     h.check("quartier solve scenario.toml --out plan --progress plain" in log
             and "the plan keeps every rule" in log and "placed 2,300 of 2,300" in log,
             "the log shows the command, quartier's summary and the audit")
+    h.check("Not all input layers use the same CRS" not in log,
+            "no warning about layers in different CRSs (quartier reprojects each itself)")
     h.check(any(t.startswith("quartier: solving") for t in feedback.texts)
             and any(t.startswith("quartier: reading sites.geojson") for t in feedback.texts),
             "quartier's steps appear as progress text")
