@@ -5,7 +5,7 @@ import json
 import os
 
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtCore import QCoreApplication, QVariant
 from qgis.PyQt.QtGui import QIcon
 
 from . import runner
@@ -43,6 +43,8 @@ class QuartierAlgorithm(QgsProcessingAlgorithm):
     @staticmethod
     def _unset(parameters, name):
         value = parameters.get(name)
+        if isinstance(value, QVariant):  # NULL, as the dialog gives empty fields
+            return value.isNull()
         return value is None or (isinstance(value, str) and not value.strip())
 
     def optional_number(self, parameters, name, context):

@@ -13,6 +13,8 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 import plugin_harness as h  # noqa: E402
 
+from qgis.core import NULL  # noqa: E402
+
 
 def main():
     zip_path, work, binary = sys.argv[1:4]
@@ -68,14 +70,18 @@ def main():
     # Again from the plugin's own scenario, into the same folder.
     inputs_before = {n: h.file_hash(os.path.join(output, "inputs", n))
                      for n in os.listdir(os.path.join(output, "inputs"))}
+    # Empty fields as the dialog gives them (None, NULL for field pickers, '' for text) keep
+    # the file's values, unlike a 0.
     results, _ = h.run("quartier:planplaces", {
-        "BASE_SCENARIO": os.path.join(output, "scenario.toml"), "PLACES": 2500, "OUTPUT": output},
-        load=False)
+        "BASE_SCENARIO": os.path.join(output, "scenario.toml"), "PLACES": 2500, "OUTPUT": output,
+        "MAX_SHARE": None, "TIME_LIMIT": None, "MAX_PER_SITE": None, "DISTRICT_ID": NULL,
+        "SITE_CAPACITY": NULL, "NAME": "", "STAGES": "", "LEVELS": ""}, load=False)
     again = h.read_toml(os.path.join(output, "scenario.toml"))
     inputs_after = {n: h.file_hash(os.path.join(output, "inputs", n))
                     for n in os.listdir(os.path.join(output, "inputs"))}
     h.check(results["PLACED"] + results["SHORTFALL"] == 2500 and again["name"] == "Enger Markt – 3000"
-            and again["rules"] == written["rules"] and inputs_after == inputs_before,
+            and again["rules"] == written["rules"] and again["solver"] == {"time_limit_s": 120}
+            and inputs_after == inputs_before,
             "a run from the folder's own scenario.toml into the same folder keeps its inputs")
     h.verify(binary, os.path.join(output, "scenario.toml"), os.path.join(output, "plan", "sites.geojson"))
     h.exit_qgis()
