@@ -1,6 +1,7 @@
 # quartier: the two commands of the README's quick start.
 #   make demo   installs missing system packages, builds, solves the demo scenario
 #   make test   the whole test suite
+#   make qgis-plugin   the QGIS plugin as a zip for "Install from ZIP"
 # Everything builds in release mode once (HiGHS and PROJ are C++ and take minutes).
 
 CARGO   ?= cargo
@@ -10,7 +11,9 @@ APT_PACKAGES = build-essential cmake pkg-config libclang-dev clang sqlite3 libsq
 # The tests open the output in real QGIS (headless) and the report in Chromium.
 TEST_PACKAGES = python3-qgis qgis-providers chromium
 
-.PHONY: all deps test-deps apt build demo test lint bench clean
+PLUGIN_ZIP = target/quartier_processing.zip
+
+.PHONY: all deps test-deps apt build demo test lint bench clean qgis-plugin qgis-screenshots
 
 all: build
 
@@ -43,6 +46,16 @@ test: build test-deps
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+
+# The plugin is Python; the zip holds the folder quartier_processing/ at its root and the
+# crate's version in metadata.txt.
+qgis-plugin:
+	python3 qgis/build_zip.py $(PLUGIN_ZIP)
+
+# Renders the plugin's form and a result map in headless QGIS into docs/.
+qgis-screenshots: build test-deps
+	QUARTIER_SCREENSHOTS=$(CURDIR)/docs QUARTIER_REQUIRE_VIEWERS=1 $(CARGO) test --release --locked \
+	  --test qgis_plugin -- plan_places_on_the_demo_city the_form_renders_and_runs
 
 bench: build
 	$(CARGO) bench --locked

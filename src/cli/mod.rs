@@ -9,9 +9,11 @@ mod verify;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::Error;
@@ -25,6 +27,21 @@ pub struct Cli {
     /// Show no progress on stderr.
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// How progress is shown on stderr: `auto` draws bars when stderr is a terminal;
+    /// `plain` prints one line per step ("step: reading sites.geojson") and per percent of
+    /// a counted step ("progress: 45%"), also on a pipe, for programs that run quartier
+    /// (the QGIS plugin). `--quiet` wins.
+    #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+}
+
+/// How `--progress` shows the long steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    /// Bars and spinners, only when stderr is a terminal.
+    Auto,
+    /// One line per step and per percent, on any stderr.
+    Plain,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +99,7 @@ pub enum Command {
 
 /// Runs a parsed command line; `Ok` carries the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
-    let progress = Progress::new(cli.quiet);
+    let progress = Progress::new(cli.quiet, cli.progress);
     match cli.command {
         Command::Solve { scenario, out } => solve::run(&scenario, out.as_deref(), &progress),
         Command::Check { scenario } => check::run(&scenario, &progress),
@@ -98,21 +115,25 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-/// Progress on stderr, only when stderr is a terminal and `--quiet` is not given: a bar for
-/// steps with a known number of items (features read, sites indexed), a spinner otherwise.
+/// Progress on stderr unless `--quiet` is given: with `--progress auto`, only when stderr is
+/// a terminal, a bar for steps with a known number of items (features read, sites indexed)
+/// and a spinner otherwise; with `--progress plain`, lines that a program can read.
 pub struct Progress {
     bar: Option<ProgressBar>,
+    plain: Option<PlainProgress>,
 }
 
 impl Progress {
-    fn new(quiet: bool) -> Progress {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(spinner_style());
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Progress { bar }
+    fn new(quiet: bool, mode: ProgressMode) -> Progress {
+        let bar =
+            (!quiet && mode == ProgressMode::Auto && std::io::stderr().is_terminal()).then(|| {
+                let bar = ProgressBar::new_spinner();
+                bar.set_style(spinner_style());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                bar
+            });
+        let plain = (!quiet && mode == ProgressMode::Plain).then(PlainProgress::default);
+        Progress { bar, plain }
     }
 
     /// Announces the next step (without a count: a spinner).
@@ -130,6 +151,9 @@ impl Progress {
 
 impl crate::progress::Progress for Progress {
     fn start(&self, message: &str, total: Option<u64>) {
+        if let Some(plain) = &self.plain {
+            plain.start(message, total);
+        }
         let Some(bar) = &self.bar else {
             return;
         };
@@ -148,10 +172,69 @@ impl crate::progress::Progress for Progress {
     }
 
     fn advance(&self, n: u64) {
+        if let Some(plain) = &self.plain {
+            plain.advance(n);
+        }
         if let Some(bar) = &self.bar {
             bar.inc(n);
         }
     }
+}
+
+/// `--progress plain`: "step: MESSAGE" when a step starts (once, when a step announced
+/// first without a count gets its count), "progress: N%" each time a counted step passes
+/// another whole percent. `advance` runs on every core, so the counters are atomic and a
+/// percent is printed once, in order, by the thread that reaches it first.
+#[derive(Default)]
+struct PlainProgress {
+    step: Mutex<String>,
+    total: AtomicU64,
+    done: AtomicU64,
+    shown: AtomicU64,
+}
+
+impl PlainProgress {
+    fn start(&self, message: &str, total: Option<u64>) {
+        self.total.store(total.unwrap_or(0), Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+        self.shown.store(0, Ordering::Relaxed);
+        let mut step = self
+            .step
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *step != message {
+            *step = message.to_string();
+            line(&format!("step: {message}"));
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        let total = self.total.load(Ordering::Relaxed);
+        if total == 0 {
+            return;
+        }
+        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
+        let percent = (done.min(total) * 100 / total).min(100);
+        if self.shown.load(Ordering::Relaxed) >= percent {
+            return;
+        }
+        // At most 100 times a step: decide and print under the lock, so that the percents
+        // come out in order even when two cores pass one at the same moment.
+        let _step = self
+            .step
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.shown.load(Ordering::Relaxed) < percent {
+            self.shown.store(percent, Ordering::Relaxed);
+            line(&format!("progress: {percent}%"));
+        }
+    }
+}
+
+/// One line on stderr; a closed stderr is not an error.
+fn line(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}").and_then(|_| err.flush());
 }
 
 fn spinner_style() -> ProgressStyle {
@@ -221,5 +304,22 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn plain_progress_counts_whole_percents_up_to_100() {
+        let plain = PlainProgress::default();
+        plain.start("reading sites.geojson", Some(3));
+        plain.advance(1);
+        assert_eq!(plain.shown.load(Ordering::Relaxed), 33);
+        plain.advance(5);
+        assert_eq!(plain.shown.load(Ordering::Relaxed), 100);
+        plain.start("solving", None);
+        plain.advance(1);
+        assert_eq!(
+            plain.shown.load(Ordering::Relaxed),
+            0,
+            "no percent without a count"
+        );
     }
 }

@@ -1,0 +1,181 @@
+"""Layers in and out: any layer QGIS reads becomes a GeoJSON file quartier reads, and the
+result layers come back into the project with quartier's styles.
+
+quartier reads GeoJSON with the legacy "crs" member (EPSG codes), so a layer in a CRS with
+an EPSG code keeps its coordinates and gets that member; a layer in any other CRS (a
+custom projection, ESRI codes) is converted to WGS 84 (EPSG:4326), which QGIS and quartier
+transform the same way. Every attribute is written as it is, in UTF-8, so ids (text or
+numbers) and names with umlauts reach quartier unchanged.
+"""
+
+import os
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsFeature,
+    QgsFeatureRequest,
+    QgsFeatureSink,
+    QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProviderRegistry,
+    QgsVectorFileWriter,
+    QgsVectorLayer,
+    QgsWkbTypes,
+)
+
+WGS84 = "EPSG:4326"
+
+
+def target_crs(crs):
+    """The CRS the exported file is written in: the layer's own when it has an EPSG code
+    (quartier reads it from the "crs" member), else WGS 84."""
+    if not crs.isValid():
+        return None
+    authid = crs.authid()
+    if authid.upper().startswith("EPSG:"):
+        return crs
+    return QgsCoordinateReferenceSystem(WGS84)
+
+
+def export_geojson(source, path, what, layer_name, context, feedback, progress=None):
+    """Writes the features of a feature source (a layer, or its selected features) to a
+    GeoJSON file for quartier; returns the number of features written."""
+    crs = source.sourceCrs()
+    target = target_crs(crs)
+    if target is None:
+        raise QgsProcessingException(
+            "The %s layer \"%s\" has no coordinate reference system. Set it in the layer's "
+            "properties (Source → Assigned coordinate reference system), then run again."
+            % (what, layer_name)
+        )
+    transform = None
+    if target != crs:
+        transform = QgsCoordinateTransform(crs, target, context.transformContext())
+        feedback.pushInfo(
+            "%s layer \"%s\": %s has no EPSG code, so it is handed to quartier in WGS 84 "
+            "(EPSG:4326)" % (what.capitalize(), layer_name, crs.description() or crs.toWkt()[:60])
+        )
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName = "GeoJSON"
+    options.fileEncoding = "UTF-8"
+    options.layerOptions = ["RFC7946=NO", "WRITE_NAME=NO"]
+    geometry_type = QgsWkbTypes.flatType(source.wkbType())
+    fields = source.fields()
+    writer = QgsVectorFileWriter.create(
+        path, fields, geometry_type, target, context.transformContext(), options
+    )
+    if writer.hasError() != QgsVectorFileWriter.NoError:
+        raise QgsProcessingException(
+            "Cannot write %s: %s" % (path, writer.errorMessage())
+        )
+    total = source.featureCount()
+    count = 0
+    request = QgsFeatureRequest()
+    try:
+        for feature in source.getFeatures(request):
+            if feedback.isCanceled():
+                break
+            out = QgsFeature(fields)
+            out.setAttributes(feature.attributes())
+            geometry = feature.geometry()
+            if not geometry.isNull():
+                geometry = type(geometry)(geometry)
+                geometry.get().dropZValue()
+                geometry.get().dropMValue()
+                if transform is not None:
+                    geometry.transform(transform)
+                out.setGeometry(geometry)
+            if not writer.addFeature(out, QgsFeatureSink.FastInsert):
+                raise QgsProcessingException(
+                    "Cannot write feature %d of the %s layer \"%s\" to %s: %s"
+                    % (count, what, layer_name, path, writer.errorMessage())
+                )
+            count += 1
+            if progress is not None and total > 0 and count % 500 == 0:
+                progress(count / total)
+    finally:
+        del writer
+    _check_crs_member(path, target)
+    return count
+
+
+def _check_crs_member(path, crs):
+    # quartier reads a layer without "crs" member as [input] crs or WGS 84; make sure the
+    # file says what it is, so that neither guess is ever needed.
+    with open(path, "r", encoding="utf-8") as handle:
+        head = handle.read(4096)
+    if '"crs"' not in head:
+        raise QgsProcessingException(
+            "%s was written without its CRS (%s); quartier would misread it" % (path, crs.authid())
+        )
+
+
+def source_path(layer):
+    """The file a layer reads, or None (databases, memory layers, web services)."""
+    if layer is None:
+        return None
+    try:
+        parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
+    except Exception:  # noqa: BLE001 - a provider without URI decoding
+        return None
+    path = parts.get("path") if parts else None
+    return os.path.abspath(path) if path else None
+
+
+def is_plain_geojson(layer):
+    """True when quartier can read the layer's file as QGIS shows it: a whole GeoJSON file,
+    without a filter, unsaved edits or a layer name inside the file."""
+    if layer is None or layer.providerType() != "ogr":
+        return False
+    path = source_path(layer)
+    if not path or not path.lower().endswith((".geojson", ".json")):
+        return False
+    parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
+    if parts.get("layerName") or parts.get("layerId") not in (None, ""):
+        return False
+    return not layer.subsetString() and not layer.isModified()
+
+
+def layers_reading_from(project, paths):
+    """Layers of the project whose file lies at or under one of `paths`."""
+    found = []
+    roots = [os.path.abspath(p) for p in paths]
+    for layer in project.mapLayers().values():
+        path = source_path(layer)
+        if not path:
+            continue
+        for root in roots:
+            if path == root or path.startswith(root + os.sep):
+                found.append((layer.name(), path))
+                break
+    return found
+
+
+#: Post-processors must outlive the algorithm that made them (Processing calls them after
+#: the algorithm object may be gone), so they are kept here, one per result file.
+_STYLERS = {}
+
+
+class StyleFromQml(QgsProcessingLayerPostProcessorInterface):
+    """Applies the .qml file quartier wrote next to a result layer once it is in the
+    project (Processing itself loads result layers without their default style)."""
+
+    def __init__(self, qml):
+        super().__init__()
+        self.qml = qml
+
+    def postProcessLayer(self, layer, context, feedback):
+        if not isinstance(layer, QgsVectorLayer) or not os.path.exists(self.qml):
+            return
+        message, ok = layer.loadNamedStyle(self.qml)
+        if not ok:
+            feedback.reportError("The style %s was not applied: %s" % (self.qml, message), False)
+        layer.triggerRepaint()
+
+
+def styler_for(layer_path):
+    qml = os.path.splitext(layer_path)[0] + ".qml"
+    styler = StyleFromQml(qml)
+    _STYLERS[os.path.abspath(layer_path)] = styler
+    return styler
