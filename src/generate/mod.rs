@@ -12,6 +12,7 @@
 //! hand-written SplitMix64, so the files never change with a crate's version.
 
 mod demo;
+mod geometry;
 mod grid;
 mod rng;
 
