@@ -678,6 +678,19 @@ impl City {
             outer.truncate((n / 25).max(1));
             outer
         };
+        // Numeric ids are the Stadtbezirk's number followed by the district's: 101, 102, …
+        // (1001, … when a Stadtbezirk has 100 districts or more).
+        let mut per_bezirk = [0u32; 6];
+        for (seed, _) in &cells {
+            per_bezirk[bezirk_of(*seed)] += 1;
+        }
+        let place = 10u32.pow(
+            per_bezirk
+                .iter()
+                .max()
+                .map_or(1, |n| n.to_string().len())
+                .max(2) as u32,
+        );
         let mut numbering = [0u32; 6];
         let mut districts: Vec<CityDistrict> = Vec::with_capacity(n);
         let mut raw: Vec<f64> = Vec::with_capacity(n);
@@ -687,7 +700,7 @@ impl City {
             numbering[b] += 1;
             let (bezirk, numeric) = BEZIRKE[b];
             let id = if numeric {
-                format!("{}", 100 * (b as u32 + 1) + numbering[b])
+                format!("{}", place * (b as u32 + 1) + numbering[b])
             } else {
                 json_string(&format!("{:02}-{bezirk}", numbering[b]))
             };
