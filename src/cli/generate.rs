@@ -38,10 +38,10 @@ pub struct GenerateArgs {
     #[arg(long, value_enum, value_name = "KIND", conflicts_with = "cells")]
     pub city: Option<CityKind>,
     /// Number of districts of the city (default 45 for muenster, 86 for midsize).
-    #[arg(long, requires = "city")]
+    #[arg(long, requires = "city", conflicts_with_all = ["cells", "demo"])]
     pub districts: Option<u32>,
     /// Residents of the city (default 315,000 for muenster, 240,000 for midsize).
-    #[arg(long, requires = "city")]
+    #[arg(long, requires = "city", conflicts_with_all = ["cells", "demo"])]
     pub residents: Option<u64>,
 }
 
