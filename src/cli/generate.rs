@@ -161,16 +161,22 @@ fn describe(f: &CityFacts) -> String {
         thousands(f.smallest),
         thousands(f.largest)
     );
-    text += &format!(
-        "  sites: {} flats (4–8 places), {} row houses (10, all or none: {:.1} %), {} shared (20–80), {} halls (80–150), {} existing with {} occupied places\n",
-        thousands(kind("flat")),
-        thousands(kind("row_house")),
-        percent(kind("row_house")),
-        thousands(kind("shared")),
-        thousands(kind("hall")),
+    let mut kinds = vec![format!("{} flats (4–8 places)", thousands(kind("flat")))];
+    if kind("row_house") > 0 {
+        kinds.push(format!(
+            "{} row houses (10 places or none; {:.1} %)",
+            thousands(kind("row_house")),
+            percent(kind("row_house"))
+        ));
+    }
+    kinds.push(format!("{} shared (20–80)", thousands(kind("shared"))));
+    kinds.push(format!("{} halls (80–150)", thousands(kind("hall"))));
+    kinds.push(format!(
+        "{} existing with {} occupied places",
         thousands(kind("existing")),
-        thousands(f.occupied),
-    );
+        thousands(f.occupied)
+    ));
+    text += &format!("  sites: {}\n", kinds.join(", "));
     text += &format!(
         "  {} excluded by the council, {} just outside the city limits, {} with a cost per place ({:.0} %)\n",
         thousands(f.excluded),

@@ -17,8 +17,9 @@
 //! (several to 30 on a street, so 10–30 candidates often lie within 300 m), plus existing
 //! accommodation with occupied places, sites the council excluded and a few offers just
 //! outside the city limits. Schools, Kitas (both with free `seats`) and stops lie where people
-//! live. District ids are numbers in three Stadtbezirke and text such as "07-Süd" in the
-//! others; names carry umlauts and ß.
+//! live. District ids are numbers in the Münster-like city (101, 102, …) and text such as
+//! "07-Süd" in the mid-size city; sites and stops have numbers, schools and Kitas text; each
+//! layer keeps one type, as a GIS exports it. Names carry umlauts and ß.
 //!
 //! The districts, streets and facilities are built in memory (small); sites are drawn one by
 //! one from their own generator, so a city with millions of sites streams like a grid.
@@ -448,15 +449,8 @@ pub struct City {
     stops: Vec<CityFacility>,
 }
 
-const BEZIRKE: [(&str, bool); 6] = [
-    // (name, ids are numbers)
-    ("Mitte", true),
-    ("Ost", true),
-    ("Nord", true),
-    ("West", false),
-    ("Süd-West", false),
-    ("Süd", false),
-];
+/// Stadtbezirke: the centre, then five sectors counter-clockwise from the east.
+const BEZIRKE: [&str; 6] = ["Mitte", "Ost", "Nord", "West", "Süd-West", "Süd"];
 
 /// Names for districts of the centre.
 const QUARTERS: [&str; 16] = [
@@ -678,8 +672,10 @@ impl City {
             outer.truncate((n / 25).max(1));
             outer
         };
-        // Numeric ids are the Stadtbezirk's number followed by the district's: 101, 102, …
-        // (1001, … when a Stadtbezirk has 100 districts or more).
+        // District ids: in the Münster-like city numbers, the Stadtbezirk's number followed by
+        // the district's (101, 102, …; 1001, … when a Stadtbezirk has 100 districts or more);
+        // in the mid-size city text such as "07-Süd". One type per layer, as a GIS exports
+        // it (QGIS reads a property holding both numbers and text as an empty JSON field).
         let mut per_bezirk = [0u32; 6];
         for (seed, _) in &cells {
             per_bezirk[bezirk_of(*seed)] += 1;
@@ -698,8 +694,8 @@ impl City {
             let r = normalised(seed);
             let b = bezirk_of(seed);
             numbering[b] += 1;
-            let (bezirk, numeric) = BEZIRKE[b];
-            let id = if numeric {
+            let bezirk = BEZIRKE[b];
+            let id = if spec.preset == CityPreset::Muenster {
                 format!("{}", place * (b as u32 + 1) + numbering[b])
             } else {
                 json_string(&format!("{:02}-{bezirk}", numbering[b]))
@@ -898,7 +894,7 @@ impl City {
         let mut site = if status_roll < p.existing {
             let capacity = rng.int(10, 40);
             CitySite {
-                id: json_string(&format!("U-{:05}", i + 1)),
+                id: format!("{}", 100_001 + i),
                 kind: "existing",
                 at,
                 address,
@@ -1359,33 +1355,46 @@ mod tests {
 
     #[test]
     fn ids_and_names_look_like_a_city_office_s() {
-        let city = midsize();
-        let (_, bytes) = layer(&city, "districts.geojson");
-        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(
-            value["crs"]["properties"]["name"],
-            "urn:ogc:def:crs:EPSG::25832"
-        );
-        let features = value["features"].as_array().unwrap();
-        assert!(features.iter().any(|f| f["properties"]["id"].is_u64()));
-        assert!(features.iter().any(|f| f["properties"]["id"].is_string()));
-        let ids: std::collections::HashSet<String> = features
+        let ids = |city: &City, name: &str| -> Vec<serde_json::Value> {
+            let (_, bytes) = layer(city, name);
+            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(
+                value["crs"]["properties"]["name"],
+                "urn:ogc:def:crs:EPSG::25832"
+            );
+            let features = value["features"].as_array().unwrap();
+            let ids: Vec<serde_json::Value> = features
+                .iter()
+                .map(|f| f["properties"]["id"].clone())
+                .collect();
+            let unique: std::collections::HashSet<String> =
+                ids.iter().map(|id| id.to_string()).collect();
+            assert_eq!(unique.len(), ids.len(), "{name}: ids are unique");
+            ids
+        };
+        let all = |ids: &[serde_json::Value], number: bool| {
+            ids.iter()
+                .all(|id| if number { id.is_u64() } else { id.is_string() })
+        };
+        let muenster = City::new(&CitySpec::new(CityPreset::Muenster, 7));
+        let midsize = midsize();
+        // Numbers and text, one type per layer.
+        assert!(all(&ids(&muenster, "districts.geojson"), true));
+        let text_ids = ids(&midsize, "districts.geojson");
+        assert!(all(&text_ids, false));
+        assert!(text_ids
             .iter()
-            .map(|f| f["properties"]["id"].to_string())
-            .collect();
-        assert_eq!(ids.len(), features.len());
-        let names: String = features
-            .iter()
-            .map(|f| f["properties"]["name"].as_str().unwrap())
-            .collect();
-        for letter in ['ä', 'ö', 'ü', 'ß'] {
-            assert!(names.contains(letter), "no {letter} in {names}");
+            .any(|id| id.as_str().is_some_and(|t| t.ends_with("-Süd"))));
+        for city in [&muenster, &midsize] {
+            assert!(all(&ids(city, "sites.geojson"), true));
+            assert!(all(&ids(city, "stops.geojson"), true));
+            assert!(all(&ids(city, "schools.geojson"), false));
+            assert!(all(&ids(city, "kitas.geojson"), false));
+            let names: String = city.districts.iter().map(|d| d.name.as_str()).collect();
+            for letter in ['ä', 'ö', 'ü', 'ß'] {
+                assert!(names.contains(letter), "no {letter} in {names}");
+            }
         }
-        let (_, bytes) = layer(&city, "sites.geojson");
-        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let features = value["features"].as_array().unwrap();
-        assert!(features.iter().any(|f| f["properties"]["id"].is_u64()));
-        assert!(features.iter().any(|f| f["properties"]["id"].is_string()));
     }
 
     #[test]
