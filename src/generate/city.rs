@@ -803,7 +803,9 @@ impl City {
             let mut rng = Rng::for_item(spec.seed, FACILITIES, i as u64);
             let pop = d.population as f64;
             let count = |per: f64, floor: (f64, usize), extra: f64, rng: &mut Rng| -> usize {
-                let n = (pop / per * rng.range(0.7, 1.3) + extra).round() as usize;
+                // Rounded at random, so that many small districts get their share in total.
+                let expected = pop / per * rng.range(0.7, 1.3) + extra;
+                let n = expected.floor() as usize + usize::from(rng.unit() < expected.fract());
                 if pop >= floor.0 {
                     n.max(floor.1)
                 } else {
