@@ -5,8 +5,9 @@
 //!
 //! Sizes: 10,000, 100,000 and 1,000,000 sites (the largest only with
 //! `QUARTIER_BENCH_LARGE=1`, as one run takes seconds), and the solve with the spacing rule
-//! on 20,000 sites. Fixed seeds, so every run measures the same inputs. Run with
-//! `cargo bench --bench pipeline`.
+//! on 20,000 sites; load and solve of the realistic cities (`generate --city`): the
+//! Münster-like city and the mid-size city benchmark. Fixed seeds, so every run measures the
+//! same inputs. Run with `cargo bench --bench pipeline` (one group: `-- city`).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -14,7 +15,9 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use quartier::explain::{limited_by, shortfall_reasons};
-use quartier::generate::{grid_scenario_toml, write_grid_layer, GridSpec, LAYER_FILES};
+use quartier::generate::{
+    grid_scenario_toml, write_grid_layer, City, CityPreset, CitySpec, GridSpec, LAYER_FILES,
+};
 use quartier::io::output::{summary, write_plan, write_summary};
 use quartier::io::{load_instance, read_scenario, OutputFolder, PlanReport};
 use quartier::metrics::figures;
@@ -125,5 +128,38 @@ fn spacing(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline, spacing);
+/// Load and solve of the base scenarios of the realistic cities, seed 7: the Münster-like city
+/// (2,000 address points, no rule that ties sites together) and the mid-size city benchmark
+/// (6,600 sites, row houses, costs, spacing 400 m / 150, access, a share cap of 1.2 %).
+fn cities(c: &mut Criterion) {
+    let mut group = c.benchmark_group("city");
+    group.sample_size(10);
+    for preset in [CityPreset::Muenster, CityPreset::Midsize] {
+        let dir = tempfile::tempdir().unwrap();
+        let city = City::new(&CitySpec::new(preset, 7));
+        for layer in LAYER_FILES {
+            let mut out = BufWriter::new(File::create(dir.path().join(layer)).unwrap());
+            city.write_layer(layer, &mut out).unwrap();
+        }
+        let scenario_path = dir.path().join("scenario.toml");
+        for (name, text) in city.scenarios() {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let scenario = read_scenario(&scenario_path).unwrap();
+        group.bench_with_input(
+            BenchmarkId::new("load", preset.name()),
+            &scenario,
+            |b, s| b.iter(|| load_instance(s).unwrap()),
+        );
+        let instance = load_instance(&scenario).unwrap();
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        group.bench_function(BenchmarkId::new("solve", preset.name()), |b| {
+            b.iter(|| solve(&instance, &prepared).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, spacing, cities);
 criterion_main!(benches);

@@ -32,6 +32,15 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
         thousands(status_count(SiteStatus::Existing)),
         thousands(status_count(SiteStatus::Excluded)),
     );
+    let with_minimum = instance.sites.iter().filter(|s| s.min_places > 0).count() as u64;
+    if with_minimum > 0 {
+        text += &format!(
+            "  sites with a minimum occupancy (\"{}\"): {} ({:.1} %), used with at least that many places or not at all\n",
+            scenario.site_fields.min_places,
+            thousands(with_minimum),
+            100.0 * with_minimum as f64 / instance.sites.len().max(1) as f64,
+        );
+    }
     if !instance.facilities.is_empty() {
         let layers: Vec<String> = instance
             .facilities

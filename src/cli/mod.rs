@@ -77,24 +77,9 @@ pub enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
-    /// Write a synthetic city grid (N × N cells of 100 m) with sites, facilities and a scenario.
-    Generate {
-        /// Grid side in cells (districts = cells × cells).
-        #[arg(long, required_unless_present = "demo")]
-        cells: Option<u32>,
-        /// Number of candidate sites.
-        #[arg(long, required_unless_present = "demo")]
-        sites: Option<u64>,
-        /// Random seed; the same seed gives the same files.
-        #[arg(long, default_value_t = 2015)]
-        seed: u64,
-        /// Output folder.
-        #[arg(long)]
-        out: PathBuf,
-        /// Write the demo city Musterstadt instead of a grid.
-        #[arg(long, conflicts_with_all = ["cells", "sites"])]
-        demo: bool,
-    },
+    /// Write a synthetic city with sites, facilities and scenarios: a grid (N × N cells of
+    /// 100 m), a realistic city of address points (--city), or the demo city (--demo).
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs a parsed command line; `Ok` carries the exit code.
@@ -105,13 +90,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Check { scenario } => check::run(&scenario, &progress),
         Command::Verify { scenario, plan } => verify::run(&scenario, &plan, &progress),
         Command::Compare { a, b, html } => compare::run(&a, &b, html.as_deref(), &progress),
-        Command::Generate {
-            cells,
-            sites,
-            seed,
-            out,
-            demo,
-        } => generate::run(cells, sites, seed, &out, demo, &progress),
+        Command::Generate(args) => generate::run(args, &progress),
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+use super::geometry::{area, clip_nearer, point_in};
 use super::rng::Rng;
 use super::{
     begin_collection, end_collection, json_string, point_feature, polygon_feature, unknown_layer,
@@ -111,68 +112,6 @@ fn outline() -> Vec<(f64, f64)> {
             (CENTRE.0 + RADII.0 * a.cos(), CENTRE.1 + RADII.1 * a.sin())
         })
         .collect()
-}
-
-/// Keeps the part of a polygon on the side of `p` nearer to `a` than to `b`
-/// (Sutherland–Hodgman against the bisector of a and b).
-fn clip_nearer(polygon: &[(f64, f64)], a: (f64, f64), b: (f64, f64)) -> Vec<(f64, f64)> {
-    let (nx, ny) = (b.0 - a.0, b.1 - a.1);
-    let c = (b.0 * b.0 + b.1 * b.1 - a.0 * a.0 - a.1 * a.1) / 2.0;
-    let side = |p: (f64, f64)| c - (nx * p.0 + ny * p.1); // ≥ 0: nearer to a
-    let mut out = Vec::with_capacity(polygon.len() + 1);
-    for i in 0..polygon.len() {
-        let (p, q) = (polygon[i], polygon[(i + 1) % polygon.len()]);
-        let (sp, sq) = (side(p), side(q));
-        if sp >= 0.0 {
-            out.push(p);
-        }
-        if (sp >= 0.0) != (sq >= 0.0) {
-            let t = sp / (sp - sq);
-            out.push((p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1)));
-        }
-    }
-    out
-}
-
-fn area(ring: &[(f64, f64)]) -> f64 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (p, q) = (ring[i], ring[(i + 1) % n]);
-            p.0 * q.1 - q.0 * p.1
-        })
-        .sum::<f64>()
-        / 2.0
-}
-
-fn contains(ring: &[(f64, f64)], p: (f64, f64)) -> bool {
-    let mut inside = false;
-    let n = ring.len();
-    for i in 0..n {
-        let (a, b) = (ring[i], ring[(i + n - 1) % n]);
-        if (a.1 > p.1) != (b.1 > p.1) && p.0 < (b.0 - a.0) * (p.1 - a.1) / (b.1 - a.1) + a.0 {
-            inside = !inside;
-        }
-    }
-    inside
-}
-
-/// A random point inside a district (rejection sampling in its bounding box).
-fn point_in(ring: &[(f64, f64)], rng: &mut Rng) -> (f64, f64) {
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for &(x, y) in ring {
-        x0 = x0.min(x);
-        y0 = y0.min(y);
-        x1 = x1.max(x);
-        y1 = y1.max(y);
-    }
-    for _ in 0..10_000 {
-        let p = (rng.range(x0, x1), rng.range(y0, y1));
-        if contains(ring, p) {
-            return p;
-        }
-    }
-    ring[0]
 }
 
 fn build(seed: u64) -> City {
@@ -450,6 +389,7 @@ pub fn write_demo_layer(spec: &DemoSpec, layer: &str, out: &mut impl Write) -> i
 
 #[cfg(test)]
 mod tests {
+    use super::super::geometry::contains;
     use super::*;
 
     #[test]

@@ -220,12 +220,20 @@ transit = "stops.geojson"
 
 [demand]
 places = {demand}
+# Three forecast levels instead of places:
+#   sed -i -e 's/^places = /# places = /' -e 's/^# levels = /levels = /' scenario.toml
+# levels = [{level_1}, {level_2}, {demand}]
 
 [rules]
 max_per_site = 50
 max_share = {max_share:.6}
 access = {{ school = 1500, transit = 800 }}
 # radius = {{ metres = 200, max_places = 100 }}
+# The stage spread (fewest new places within spread_metres of any site) after evenness:
+#   sed -i -e 's/^# \[objective\]/[objective]/' -e 's/^# stages = /stages = /' -e 's/^# spread_metres = /spread_metres = /' scenario.toml
+# [objective]
+# stages = ["shortfall", "evenness", "spread", "worst", "cost"]
+# spread_metres = 200
 
 [solver]
 mip_gap = 1e-6
@@ -233,6 +241,8 @@ mip_gap = 1e-6
         cells = spec.cells,
         sites = spec.sites,
         seed = spec.seed,
+        level_1 = (demand as f64 / 3.0).round() as u64,
+        level_2 = (2.0 * demand as f64 / 3.0).round() as u64,
     )
 }
 

@@ -5,18 +5,29 @@
 //!   residents with varied welfare and foreign-national shares, about 1,500 sites of the
 //!   kinds the NRW research names, existing accommodation, schools, Kitas and stops;
 //! - city grids for benchmarks (`write_grid_layer`): N × N square districts of 100 m with a
-//!   population surface of a few centres, any number of sites, and facilities.
+//!   population surface of a few centres, any number of sites, and facilities;
+//! - realistic cities of address points for benchmarks and tests (`City`): irregular
+//!   districts of very different sizes, sites clustered along streets, existing and excluded
+//!   sites, offers outside the city limits, and scenario files, in two presets (a Münster-like
+//!   city and the mid-size city benchmark).
 //!
 //! Nothing here touches files: every layer is written feature by feature to a writer, so a
 //! grid with a million sites never sits in memory. The random numbers come from a
 //! hand-written SplitMix64, so the files never change with a crate's version.
 
+mod city;
 mod demo;
+mod geometry;
 mod grid;
 mod rng;
 
+pub use city::{validate_city, City, CityFacts, CityPreset, CitySpec};
 pub use demo::{write_demo_layer, DemoSpec};
 pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
+
+/// Scenario files the city generator writes next to its layers.
+pub const CITY_SCENARIO_FILES: [&str; 3] =
+    ["scenario.toml", "spacing_levels.toml", "spread_access.toml"];
 
 /// The layers a generator writes, in this order.
 pub const LAYER_FILES: [&str; 5] = [

@@ -38,6 +38,14 @@ impl Rng {
     pub fn int(&mut self, low: u64, high: u64) -> u64 {
         low + self.next_u64() % (high - low + 1)
     }
+
+    /// Standard normal (Box–Muller; one of the pair is dropped, so draws stay independent of
+    /// how many came before).
+    pub fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.unit(); // in (0, 1]: the logarithm stays finite
+        let v = self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
 }
 
 #[cfg(test)]
@@ -56,5 +64,12 @@ mod tests {
         assert_ne!(a[0], other.next_u64());
         let mut r = Rng::new(1);
         assert!((0..1000).map(|_| r.unit()).all(|u| (0.0..1.0).contains(&u)));
+        let normals: Vec<f64> = (0..20_000).map(|_| r.normal()).collect();
+        let mean = normals.iter().sum::<f64>() / normals.len() as f64;
+        let var = normals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / normals.len() as f64;
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 }
