@@ -1,6 +1,10 @@
 //! Coordinate reference systems: reading CRS names the way GeoJSON files and planners write
 //! them, choosing the metric CRS, and reprojecting with PROJ.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use proj::Proj;
 
 /// A CRS name normalised for PROJ (`EPSG:25832`, `OGC:CRS84`, or what the user gave).
@@ -51,7 +55,15 @@ pub fn utm_for(lon: f64, lat: f64) -> String {
 
 /// Transforms points between two CRSs in traditional GIS order (x = easting/longitude).
 pub struct Transform {
-    proj: Option<Proj>,
+    proj: Option<Rc<Proj>>,
+}
+
+thread_local! {
+    /// Transforms made so far, by (from, to). Making one opens PROJ's database (about
+    /// 50 ms); a scenario asks for the same few pairs many times (each layer, each footprint,
+    /// each CRS check), which took most of the loading time of a small city.
+    static MADE: RefCell<HashMap<(String, String), Result<Rc<Proj>, String>>> =
+        RefCell::new(HashMap::new());
 }
 
 impl Transform {
@@ -60,9 +72,17 @@ impl Transform {
         if from == to || (is_lonlat(from) && is_lonlat(to) && same_datum_lonlat(from, to)) {
             return Ok(Transform { proj: None });
         }
-        Proj::new_known_crs(from, to, None)
-            .map(|proj| Transform { proj: Some(proj) })
-            .map_err(|e| e.to_string())
+        MADE.with(|made| {
+            made.borrow_mut()
+                .entry((from.to_string(), to.to_string()))
+                .or_insert_with(|| {
+                    Proj::new_known_crs(from, to, None)
+                        .map(Rc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .clone()
+                .map(|proj| Transform { proj: Some(proj) })
+        })
     }
 
     /// Transforms in place; points PROJ cannot transform become NaN.

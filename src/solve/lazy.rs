@@ -444,6 +444,15 @@ impl Bound {
     }
 }
 
+/// A stage's LP optimum with its reduced costs: a lower bound on the stage's objective over
+/// every plan the LP allows, used to fix columns for the stages after
+/// (`Program::fix_by_reduced_costs`).
+pub(super) struct LpCertificate {
+    pub(super) objective: f64,
+    pub(super) values: Vec<f64>,
+    pub(super) column_duals: Vec<f64>,
+}
+
 /// One stage with neighbourhoods entering lazily. The LP relaxation is solved in a session
 /// that keeps HiGHS's basis, and each neighbourhood it overfills is added, until it
 /// overfills none: its optimum is then the full LP's. When that optimum is whole, it is the
@@ -462,7 +471,7 @@ pub(super) fn solve_stage_lazily(
     settings: Settings,
     bound: Bound,
     started: Instant,
-) -> Result<program::StageResult, Error> {
+) -> Result<(program::StageResult, Option<LpCertificate>), Error> {
     let time_left = || {
         instance
             .solver
@@ -487,8 +496,8 @@ pub(super) fn solve_stage_lazily(
         *session = Some(program::LpSession::new(program, settings)?);
     }
     let session = session.as_mut().expect("just made");
-    let lp = loop {
-        let lp = session
+    let (lp, column_duals) = loop {
+        let optimum = session
             .minimise(
                 program,
                 objective,
@@ -497,11 +506,11 @@ pub(super) fn solve_stage_lazily(
                     ..settings
                 },
             )?
-            .ok_or_else(infeasible)?
-            .result;
+            .ok_or_else(infeasible)?;
+        let lp = optimum.result;
         let violated = overfilled_by(instance, prepared, city, active, &lp.values);
         if violated.is_empty() {
-            break lp;
+            break (lp, optimum.column_duals);
         }
         if time_left().is_some_and(|t| t <= 0.0) {
             return Err(out_of_time(violated.len()));
@@ -515,19 +524,24 @@ pub(super) fn solve_stage_lazily(
         });
         add_rows(instance, prepared, city, program, active, violated);
     };
+    let certificate = LpCertificate {
+        objective: lp.objective,
+        values: lp.values.clone(),
+        column_duals,
+    };
     if program.is_integral(&lp.values) {
-        return Ok(program.settled(lp, objective));
+        return Ok((program.settled(lp, objective), Some(certificate)));
     }
     let lp_bound = bound.apply(lp.objective);
     if let Some(rounded) = rounded_within_gap(
         instance, prepared, city, segments, program, active, objective, settings, &lp, lp_bound,
     ) {
-        return Ok(rounded);
+        return Ok((rounded, Some(certificate)));
     }
     if let Some(polished) = whole_columns_fixed(
         instance, prepared, city, program, active, objective, settings, &lp, lp_bound,
     )? {
-        return Ok(polished);
+        return Ok((polished, Some(certificate)));
     }
     loop {
         let result = program.minimise_with(
@@ -541,7 +555,7 @@ pub(super) fn solve_stage_lazily(
         )?;
         let violated = overfilled_by(instance, prepared, city, active, &result.values);
         if violated.is_empty() {
-            return Ok(result);
+            return Ok((result, Some(certificate)));
         }
         if result.status == program::StageStatus::TimeLimit || time_left().is_some_and(|t| t <= 0.0)
         {

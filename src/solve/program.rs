@@ -164,6 +164,43 @@ impl Program {
         result
     }
 
+    /// Reduced-cost fixing. `lp` is an LP optimum of `objective`'s stage with its reduced
+    /// costs, and every plan the later stages may take keeps the stage's bound row
+    /// (objective ≤ `upper`). Every point of the LP keeps objective ≥ lp + Σ_j d_j·(x_j −
+    /// x*_j) with each term ≥ 0 (columns at their lower bound have d_j ≥ 0, at their upper
+    /// bound d_j ≤ 0, basic columns d_j = 0). So an integer column whose single step off its
+    /// bound would cost more than `upper − lp` stays at that bound in every such plan: its
+    /// bounds are fixed there. Returns the columns fixed, with their values.
+    pub fn fix_by_reduced_costs(
+        &mut self,
+        lp_objective: f64,
+        values: &[f64],
+        column_duals: &[f64],
+        upper: f64,
+    ) -> Vec<(Col, f64)> {
+        let slack = upper - lp_objective;
+        if !(slack.is_finite() && slack >= 0.0) || column_duals.len() != self.columns.len() {
+            return Vec::new();
+        }
+        // A margin above HiGHS's dual tolerance, so noise never fixes a column.
+        let threshold = slack + 1e-6 + 1e-9 * lp_objective.abs();
+        let mut fixed = Vec::new();
+        for (c, column) in self.columns.iter_mut().enumerate() {
+            if !column.integer || column.lower == column.upper {
+                continue;
+            }
+            let (value, dual) = (values[c], column_duals[c]);
+            if (value - column.lower).abs() <= 1e-9 && dual > threshold {
+                column.upper = column.lower;
+                fixed.push((c, column.lower));
+            } else if (value - column.upper).abs() <= 1e-9 && -dual > threshold {
+                column.lower = column.upper;
+                fixed.push((c, column.upper));
+            }
+        }
+        fixed
+    }
+
     /// True when every integer column of `values` is whole.
     pub fn is_integral(&self, values: &[f64]) -> bool {
         self.columns
@@ -240,6 +277,17 @@ impl Program {
             model
                 .try_set_option("presolve", "off")
                 .map_err(|_| option_error("presolve"))?;
+        }
+        if let Ok(extra) = std::env::var("QUARTIER_HIGHS_OPTIONS") {
+            for pair in extra.split(',').filter(|p| !p.is_empty()) {
+                if let Some((key, value)) = pair.split_once('=') {
+                    let _ = match value.parse::<f64>() {
+                        Ok(number) if value.contains('.') => model.try_set_option(key, number),
+                        Ok(_) => model.try_set_option(key, value.parse::<i32>().unwrap_or(0)),
+                        Err(_) => model.try_set_option(key, value),
+                    };
+                }
+            }
         }
         let solving = std::time::Instant::now();
         let solved = model
@@ -318,6 +366,8 @@ pub struct LpSession {
 pub struct LpOptimum {
     pub result: StageResult,
     pub row_duals: Vec<f64>,
+    /// Reduced costs: how fast the objective rises per unit a column moves off its bound.
+    pub column_duals: Vec<f64>,
 }
 
 fn check(status: i32, what: &str) -> Result<(), Error> {
@@ -537,6 +587,7 @@ impl LpSession {
                 values,
             },
             row_duals: solution.dual_rows().to_vec(),
+            column_duals: solution.dual_columns().to_vec(),
         }))
     }
 }

@@ -94,8 +94,8 @@ pub(super) fn solve_program(
             } else {
                 Bound::AsIs
             };
-            let result = if all_in_model {
-                program.minimise(&objective, settings, false)?
+            let (result, certificate) = if all_in_model {
+                (program.minimise(&objective, settings, false)?, None)
             } else {
                 solve_stage_lazily(
                     instance,
@@ -128,6 +128,15 @@ pub(super) fn solve_program(
                 stages_run.push(stage);
                 status = SolveStatus::TimeLimit;
                 break;
+            }
+            // Plans of the later stages keep this stage within its bound: columns whose one
+            // step would break it are fixed.
+            if let (Some(lp), Some(session)) = (certificate, session.as_mut()) {
+                let upper = optimum + 1e-6 * optimum.abs().max(1.0);
+                let fixed =
+                    program.fix_by_reduced_costs(lp.objective, &lp.values, &lp.column_duals, upper);
+                trace(|| format!("  {} columns fixed by reduced costs", fixed.len()));
+                session.fix_columns(&fixed)?;
             }
             optimum
         };
