@@ -41,6 +41,8 @@ pub(super) struct LevelColumns {
     pub(super) deviation_rows: Vec<usize>,
     /// The "site is used" binaries of sites with a minimum occupancy.
     pub(super) binaries: Vec<Col>,
+    /// The unit of each binary.
+    pub(super) binary_units: Vec<usize>,
     pub(super) shortfall: Col,
     pub(super) over: Vec<Col>,
     pub(super) under: Vec<Col>,
@@ -195,13 +197,15 @@ pub(super) fn build(
         let at = |u: usize| units[u].columns[l];
         // Minimum occupancy: min·y ≤ x ≤ room·y.
         let mut binaries = Vec::new();
-        for unit in &units {
+        let mut binary_units = Vec::new();
+        for (u, unit) in units.iter().enumerate() {
             let site = unit.sites[0] as usize;
             let minimum = instance.sites[site].min_places;
             if unit.sites.len() == 1 && minimum > 0 {
                 let room = f64::from(prepared.site_room[site]);
                 let used = program.add_column(0.0, 1.0, true);
                 binaries.push(used);
+                binary_units.push(u);
                 let x = unit.columns[l];
                 program.add_row(vec![(x, 1.0), (used, -room)], 0.0, false);
                 program.add_row(vec![(x, -1.0), (used, f64::from(minimum))], 0.0, false);
@@ -256,6 +260,7 @@ pub(super) fn build(
             demand_row,
             deviation_rows,
             binaries,
+            binary_units,
             shortfall,
             over,
             under,
