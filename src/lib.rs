@@ -50,6 +50,7 @@ pub mod check;
 pub mod cli;
 pub mod error;
 pub mod explain;
+pub mod expr;
 pub mod generate;
 pub mod io;
 pub mod metrics;
