@@ -24,6 +24,13 @@ pub struct Expression {
     names: Vec<(String, String)>,
 }
 
+/// Two expressions are the same when written the same.
+impl PartialEq for Expression {
+    fn eq(&self, other: &Expression) -> bool {
+        self.text == other.text
+    }
+}
+
 /// The functions of the language.
 const FUNCTIONS: [&str; 3] = ["min", "max", "if"];
 
@@ -135,7 +142,7 @@ fn translate(text: &str) -> Result<(String, Vec<(String, String)>), String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 16);
     let mut names: Vec<(String, String)> = Vec::new();
-    let mut use_name = |name: String, names: &mut Vec<(String, String)>| -> String {
+    let use_name = |name: String, names: &mut Vec<(String, String)>| -> String {
         if let Some((_, id)) = names.iter().find(|(n, _)| *n == name) {
             return id.clone();
         }

@@ -22,7 +22,7 @@
 //! # let square = |x: f64, id: &str, population: f64| District {
 //! #     id: id.into(), name: id.into(), population, weight: population, existing: 0.0,
 //! #     area: MultiPolygon(vec![polygon![(x: x, y: 0.0), (x: x + 100.0, y: 0.0), (x: x + 100.0, y: 100.0), (x: x, y: 100.0)]]),
-//! #     area_lonlat: MultiPolygon(vec![]),
+//! #     area_lonlat: MultiPolygon(vec![]), rule: None,
 //! # };
 //! # let site = |x: f64, id: &str| Site {
 //! #     id: id.into(), position: [x, 50.0], lonlat: [0.0, 0.0], capacity: 40,
@@ -60,4 +60,4 @@ pub mod scenario;
 pub mod solve;
 pub mod spatial;
 
-pub use error::{Error, InputError};
+pub use error::{Error, InputError, Warning};

@@ -149,6 +149,7 @@ mod tests {
             existing,
             area: MultiPolygon(Vec::new()),
             area_lonlat: MultiPolygon(Vec::new()),
+            rule: None,
         }
     }
 

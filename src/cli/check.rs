@@ -63,7 +63,7 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
     let reasons = shortfall_reasons(instance, &prepared, instance.demand);
     let lost: u64 = reasons
         .iter()
-        .filter(|(k, _)| matches!(*k, "no_capacity" | "access" | "share_cap"))
+        .filter(|(k, _)| matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new"))
         .map(|(_, n)| n)
         .sum();
     if lost == 0 {
@@ -71,7 +71,7 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
     } else {
         let because: Vec<String> = reasons
             .iter()
-            .filter(|(k, n)| *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap"))
+            .filter(|(k, n)| *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new"))
             .map(|(k, n)| format!("{k} {}", thousands(*n)))
             .collect();
         text += &format!(

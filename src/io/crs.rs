@@ -30,7 +30,13 @@ pub fn is_lonlat(crs: &str) -> bool {
     matches!(
         crs,
         "OGC:CRS84" | "EPSG:4326" | "EPSG:4258" | "EPSG:4979" | "EPSG:4937"
-    )
+    ) || is_geographic_wkt(crs)
+}
+
+/// A WKT definition (from a Shapefile's .prj or a GeoPackage) of a geographic CRS.
+fn is_geographic_wkt(crs: &str) -> bool {
+    let upper = crs.trim_start().to_ascii_uppercase();
+    upper.starts_with("GEOGCS[") || upper.starts_with("GEOGCRS[") || upper.starts_with("GEODCRS[")
 }
 
 /// The longitude/latitude CRS of all output (RFC 7946).

@@ -25,6 +25,7 @@ pub fn square(id: &str, x: f64, y: f64, side: f64, population: f64) -> District 
         weight: population,
         existing: 0.0,
         area_lonlat: area.clone(),
+        rule: None,
         area,
     }
 }
