@@ -88,6 +88,7 @@ fn pipeline(c: &mut Criterion) {
             stages: &solution.stages,
             mip_gap: solution.mip_gap,
             marginal_values: solution.marginal_values.as_deref(),
+            fair_share_key: scenario.fair_share_key(),
             extra: Map::new(),
         };
         let out = dir.path().join("out");

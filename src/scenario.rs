@@ -504,6 +504,12 @@ impl Scenario {
         PathBuf::from("out").join(stem)
     }
 
+    /// The fair-share key when it is not the population property.
+    pub fn fair_share_key(&self) -> Option<&str> {
+        let fields = &self.district_fields;
+        (fields.weight != fields.population).then_some(fields.weight.as_str())
+    }
+
     /// Every input file of the scenario.
     pub fn input_files(&self) -> Vec<&Path> {
         let mut files = vec![self.file.as_path(), &self.districts, &self.sites];

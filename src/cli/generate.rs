@@ -6,8 +6,8 @@ use std::path::Path;
 use super::{print, thousands, Progress};
 use crate::error::{Error, InputError};
 use crate::generate::{
-    grid_scenario_toml, validate_grid, write_demo_layer, write_grid_layer, DemoSpec, GridSpec,
-    LAYER_FILES,
+    grid_scenario_toml, validate_grid, write_demo_layer, write_demo_statistics, write_grid_layer,
+    DemoSpec, GridSpec, DEMO_STATISTICS, LAYER_FILES,
 };
 use crate::io::OutputFolder;
 
@@ -21,6 +21,7 @@ pub fn run(
 ) -> Result<i32, Error> {
     let mut ours: Vec<&str> = LAYER_FILES.to_vec();
     ours.push("scenario.toml");
+    ours.push(DEMO_STATISTICS);
     let folder = OutputFolder::prepare_for(out, &[], &ours)?;
     let mut counts = Vec::new();
     if demo {
@@ -34,6 +35,13 @@ pub fn run(
             })?;
             counts.push((layer, written));
         }
+        progress.step(&format!("writing {DEMO_STATISTICS}"));
+        let mut written = 0;
+        folder.write(DEMO_STATISTICS, |w| {
+            written = write_demo_statistics(&spec, w)?;
+            Ok(())
+        })?;
+        counts.push((DEMO_STATISTICS, written));
     } else {
         let spec = GridSpec {
             cells: cells.unwrap_or(0),
@@ -58,7 +66,12 @@ pub fn run(
     progress.finish();
     let mut text = format!("written to {}/\n", target.display());
     for (layer, n) in counts {
-        text += &format!("  {layer}: {} features\n", thousands(n));
+        let what = if layer.ends_with(".csv") {
+            "district rows and a totals row"
+        } else {
+            "features"
+        };
+        text += &format!("  {layer}: {} {what}\n", thousands(n));
     }
     print(&text);
     Ok(0)

@@ -58,6 +58,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         stages: &solution.stages,
         mip_gap: solution.mip_gap,
         marginal_values: solution.marginal_values.as_deref(),
+        fair_share_key: scenario.fair_share_key(),
         extra,
     };
     write_plan(&folder, &report)?;

@@ -15,8 +15,11 @@ mod demo;
 mod grid;
 mod rng;
 
-pub use demo::{write_demo_layer, DemoSpec};
+pub use demo::{write_demo_layer, write_demo_statistics, DemoSpec};
 pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
+
+/// The statistics table the demo city comes with (German CSV, Windows-1252).
+pub const DEMO_STATISTICS: &str = "statistics.csv";
 
 /// The layers a generator writes, in this order.
 pub const LAYER_FILES: [&str; 5] = [

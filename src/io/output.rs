@@ -261,6 +261,13 @@ fn write_districts<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Resul
             );
             p.insert("limited_by".into(), json!(limited_by));
             p.insert(
+                "rule".into(),
+                district
+                    .rule
+                    .and_then(|r| report.instance.rules.district.get(r))
+                    .map_or(Value::Null, |rule| json!(rule.label())),
+            );
+            p.insert(
                 "marginal_value".into(),
                 report.marginal_values.map_or(Value::Null, |m| round3(m[d])),
             );

@@ -22,6 +22,8 @@ pub struct PlanReport<'a> {
     pub mip_gap: f64,
     /// Per district: fall of the evenness sum per extra place of capacity there.
     pub marginal_values: Option<&'a [f64]>,
+    /// The fair-share key when it is not the population (`[fields.districts] weight`).
+    pub fair_share_key: Option<&'a str>,
     /// Extra figures for `summary.json` (model size, …).
     pub extra: Map<String, Value>,
 }

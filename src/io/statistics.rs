@@ -96,12 +96,27 @@ impl Table {
         })?;
         let mut rows = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
+        // Lines counted from the byte offsets (csv's own count is off by one with "\r\n").
+        let bytes = text.as_bytes();
+        let (mut counted_to, mut lines_before) = (0usize, 0u64);
+        let mut line_at = |byte: u64| -> u64 {
+            let mut byte = (byte as usize).min(bytes.len());
+            // A record may start at the "\n" of the line end before it.
+            while byte < bytes.len() && matches!(bytes[byte], b'\r' | b'\n') {
+                byte += 1;
+            }
+            if byte >= counted_to {
+                lines_before += bytes[counted_to..byte].iter().filter(|&&b| b == b'\n').count() as u64;
+                counted_to = byte;
+            }
+            lines_before + 1
+        };
         for record in reader.records() {
             let record = record.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
                 bad(format!("line {line}: cannot read the row: {e}"))
             })?;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, |p| line_at(p.byte()));
             let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
             if cells.iter().all(String::is_empty) {
                 continue;
@@ -323,6 +338,14 @@ mod tests {
         assert_eq!(table.number(row, 3).unwrap(), 12.5);
         assert_eq!(table.rows[row].line, 2);
         assert!(table.row_of("08").is_some());
+        assert_eq!(table.rows[2].line, 4);
+        let crlf = Table::parse(
+            b"Nr;Wert\r\n1;2\r\n2;3\r\nSumme;5\r\n",
+            "stats.csv",
+            &input(',', encoding_rs::UTF_8),
+        )
+        .unwrap();
+        assert_eq!(crlf.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4]);
         assert!(table.row_of("Summe").is_some());
     }
 
