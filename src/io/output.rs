@@ -249,7 +249,7 @@ fn write_districts<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Resul
             p.insert("id".into(), json!(district.id));
             p.insert("name".into(), json!(district.name));
             p.insert("population".into(), json!(district.population));
-            p.insert("weight".into(), json!(district.weight));
+            p.insert("weight".into(), round3(district.weight));
             p.insert("existing".into(), json!(figures.existing));
             p.insert("target".into(), round3(figures.target));
             p.insert("new".into(), json!(figures.new));
