@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use super::crs::{self, Transform, LONLAT};
 use super::geojson_in::{format_number, parse_layer_with, Feature, Geom, Layer, PolygonRings};
 use super::statistics::Table;
-use super::validate::{ring_area2, ring_crossing};
+use super::validate::{is_flat, ring_crossing};
 use crate::error::{Error, InputError, Warning};
 use crate::expr::Expression;
 use crate::model::{District, Facility, FacilityLayer, Instance, Site, SiteStatus};
@@ -747,12 +747,11 @@ fn check_district_outline(
     crs: &str,
     warnings: &mut Vec<Warning>,
 ) -> Result<(), InputError> {
-    let area: f64 = polygons
+    if polygons
         .iter()
         .filter_map(|p| p.first())
-        .map(|ring| ring_area2(ring).abs())
-        .sum();
-    if area == 0.0 {
+        .all(|ring| is_flat(ring))
+    {
         let at = polygons[0][0][0];
         return Err(feature_error(
             layer,

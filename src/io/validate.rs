@@ -17,6 +17,23 @@ pub fn ring_area2(ring: &[Position]) -> f64 {
         .sum()
 }
 
+/// Whether all positions of a ring lie on one line (or on one point): it has no area, not
+/// even in parts (a bow tie's signed area may be 0 while its lobes are real).
+pub fn is_flat(ring: &[Position]) -> bool {
+    let Some(&first) = ring.first() else {
+        return true;
+    };
+    let Some(&other) = ring.iter().find(|p| **p != first) else {
+        return true;
+    };
+    let scale = ring
+        .iter()
+        .map(|p| (p[0] - first[0]).abs().max((p[1] - first[1]).abs()))
+        .fold(0.0, f64::max);
+    ring.iter()
+        .all(|&p| cross(first, other, p).abs() <= 1e-12 * scale * scale)
+}
+
 /// Where a ring crosses or touches itself (other than at the shared ends of neighbouring
 /// edges): the first such point found, or `None` for a simple ring. Sort-and-sweep over the
 /// edges' x ranges, so a ring of many thousand positions is checked quickly.
@@ -108,6 +125,8 @@ mod tests {
         let bow_tie = [[0.0, 0.0], [2.0, 2.0], [2.0, 0.0], [0.0, 2.0], [0.0, 0.0]];
         assert_eq!(ring_crossing(&bow_tie), Some([1.0, 1.0]));
         assert_eq!(ring_area2(&bow_tie), 0.0);
+        assert!(!is_flat(&bow_tie) && !is_flat(&square));
+        assert!(is_flat(&[[0.0, 0.0], [2.0, 2.0], [1.0, 1.0], [0.0, 0.0]]));
     }
 
     #[test]
