@@ -62,6 +62,60 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
     Ok(text)
 }
 
+/// A layer file mapped into memory: a million sites are 175 MB of GeoJSON, and reading them
+/// into a buffer costs a copy and as much fresh memory as the file (the kernel clears each
+/// page first); the mapping reads the page cache directly.
+enum MappedFile {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for MappedFile {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            MappedFile::Mapped(map) => map,
+            MappedFile::Read(bytes) => bytes,
+        }
+    }
+}
+
+impl MappedFile {
+    fn open(path: &Path) -> Result<MappedFile, InputError> {
+        let shown = path.display().to_string();
+        let file = match std::fs::File::open(path) {
+            Ok(file) if file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0) => file,
+            // Folders, empty files and files that cannot be opened get the messages of
+            // `read_bytes`.
+            _ => return read_bytes(path).map(MappedFile::Read),
+        };
+        // SAFETY: the mapping is read-only and lives while the layer is parsed; quartier
+        // never writes its input files. Should another program shorten the file meanwhile,
+        // reading may fail, as reading a file being rewritten does anyway.
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => Ok(MappedFile::Mapped(map)),
+            Err(_) => std::fs::read(path)
+                .map(MappedFile::Read)
+                .map_err(|e| InputError::new(&shown, e.to_string())),
+        }
+    }
+}
+
+/// The bytes as UTF-8 text without a byte-order mark; the error names the invalid byte.
+fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, InputError> {
+    let text = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => {
+            let valid_up_to = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
+            return Err(InputError::new(
+                path.display(),
+                format!("not UTF-8 text (byte {valid_up_to} is invalid); save the file as UTF-8"),
+            ));
+        }
+    };
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
 /// Reads a layer file with all its properties.
 pub fn read_layer(path: &Path) -> Result<Layer, InputError> {
     read_layer_with(path, &Silent, None)
@@ -81,8 +135,9 @@ pub fn read_layer_with(
         Some((file, layer_name)) => super::gpkg::read(&file, layer_name.as_deref(), wanted)?,
         None if has_extension(path, "shp") => super::shp::read(path, wanted)?,
         None => {
-            let text = read_text(path)?;
-            parse_layer_with(&text, &path.display().to_string(), progress, wanted)?
+            let bytes = MappedFile::open(path)?;
+            let text = utf8(&bytes, path)?;
+            parse_layer_with(text, &path.display().to_string(), progress, wanted)?
         }
     };
     if layer.features.is_empty() {
