@@ -1142,9 +1142,23 @@ fn reproject(
     to: &str,
     file: &str,
 ) -> Result<(), InputError> {
-    transform(from, to, file)?
-        .apply(points)
-        .map_err(|e| InputError::new(file, e))?;
+    // PROJ transforms one point after another; large layers go in one piece per core, each
+    // with its own transformation (a PROJ object is not shared between threads).
+    let threads = rayon::current_num_threads().max(1);
+    if points.len() >= 200_000 && threads > 1 && from != to {
+        let chunk = points.len().div_ceil(threads);
+        points
+            .par_chunks_mut(chunk)
+            .try_for_each(|part| -> Result<(), InputError> {
+                transform(from, to, file)?
+                    .apply(part)
+                    .map_err(|e| InputError::new(file, e))
+            })?;
+    } else {
+        transform(from, to, file)?
+            .apply(points)
+            .map_err(|e| InputError::new(file, e))?;
+    }
     if let Some(bad) = points
         .iter()
         .position(|p| !(p.0.is_finite() && p.1.is_finite()))
