@@ -314,7 +314,9 @@ mod tests {
     fn arithmetic_in_floats() {
         let e = Expression::parse("pop * (1 - 0.5 * sgb2_rate)").unwrap();
         assert_eq!(e.names().collect::<Vec<_>>(), vec!["pop", "sgb2_rate"]);
-        let w = e.number(with(&[("pop", 1000.0), ("sgb2_rate", 0.2)])).unwrap();
+        let w = e
+            .number(with(&[("pop", 1000.0), ("sgb2_rate", 0.2)]))
+            .unwrap();
         assert!((w - 900.0).abs() < 1e-9);
         assert_eq!(
             Expression::parse("1/2").unwrap().number(with(&[])).unwrap(),

@@ -528,9 +528,12 @@ fn district_rules(
     let mut rules = Vec::with_capacity(raw.len());
     let mut conditions = Vec::with_capacity(raw.len());
     for (index, rule) in raw.into_iter().enumerate() {
-        let which = format!("[[rules.district]] {} (where = \"{}\")", index + 1, rule.condition);
-        let condition =
-            Expression::parse(&rule.condition).map_err(|e| format!("{which}: {e}"))?;
+        let which = format!(
+            "[[rules.district]] {} (where = \"{}\")",
+            index + 1,
+            rule.condition
+        );
+        let condition = Expression::parse(&rule.condition).map_err(|e| format!("{which}: {e}"))?;
         if let Some(share) = rule.max_share {
             if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
                 return Err(format!(
@@ -599,7 +602,9 @@ fn statistics_input(
         })?,
     };
     if raw.key.trim().is_empty() {
-        return Err("[input.statistics] key must name the column that holds the district id".into());
+        return Err(
+            "[input.statistics] key must name the column that holds the district id".into(),
+        );
     }
     Ok(StatisticsInput {
         file: resolve(&raw.file),

@@ -170,7 +170,8 @@ fn shapefiles_with_prj_and_cpg() {
     let run = quartier(&["check", "scenario.toml"], dir.path());
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("districts.shp: the attribute table") && run.stderr.contains("districts.dbf next to it is missing"),
+        run.stderr.contains("districts.shp: the attribute table")
+            && run.stderr.contains("districts.dbf next to it is missing"),
         "{}",
         run.stderr
     );
@@ -200,7 +201,8 @@ fn byte_order_marks_are_ignored_and_other_encodings_named() {
     let run = quartier(&["check", "scenario.toml"], dir.path());
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("districts.geojson: not UTF-8 text (byte")
+        run.stderr
+            .contains("districts.geojson: not UTF-8 text (byte")
             && run.stderr.contains("save the file as UTF-8"),
         "{}",
         run.stderr

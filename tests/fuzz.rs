@@ -28,13 +28,31 @@ fn demo() -> tempfile::TempDir {
 #[derive(Debug, Clone)]
 enum Mutation {
     /// Flip, insert or delete a byte, or cut the file short.
-    Bytes { file: usize, at: f64, kind: u8, byte: u8 },
+    Bytes {
+        file: usize,
+        at: f64,
+        kind: u8,
+        byte: u8,
+    },
     /// Set a property of a feature to an odd value.
-    Value { file: usize, feature: usize, key: usize, value: usize },
+    Value {
+        file: usize,
+        feature: usize,
+        key: usize,
+        value: usize,
+    },
     /// Break a feature's geometry.
-    Geometry { file: usize, feature: usize, kind: usize },
+    Geometry {
+        file: usize,
+        feature: usize,
+        kind: usize,
+    },
     /// Change a cell of the statistics table.
-    Cell { row: usize, column: usize, value: usize },
+    Cell {
+        row: usize,
+        column: usize,
+        value: usize,
+    },
     /// Change a value in the scenario.
     Scenario { line: usize, value: usize },
 }
@@ -90,15 +108,32 @@ const SCENARIO_VALUES: [&str; 8] = [
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
-        (0..4usize, 0.0..1.0f64, 0..4u8, any::<u8>())
-            .prop_map(|(file, at, kind, byte)| Mutation::Bytes { file, at, kind, byte }),
+        (0..4usize, 0.0..1.0f64, 0..4u8, any::<u8>()).prop_map(|(file, at, kind, byte)| {
+            Mutation::Bytes {
+                file,
+                at,
+                kind,
+                byte,
+            }
+        }),
         (0..2usize, 0..2000usize, 0..KEYS.len(), 0..12usize).prop_map(
-            |(file, feature, key, value)| Mutation::Value { file, feature, key, value }
+            |(file, feature, key, value)| Mutation::Value {
+                file,
+                feature,
+                key,
+                value
+            }
         ),
-        (0..2usize, 0..2000usize, 0..8usize)
-            .prop_map(|(file, feature, kind)| Mutation::Geometry { file, feature, kind }),
-        (0..45usize, 0..8usize, 0..CELLS.len())
-            .prop_map(|(row, column, value)| Mutation::Cell { row, column, value }),
+        (0..2usize, 0..2000usize, 0..8usize).prop_map(|(file, feature, kind)| Mutation::Geometry {
+            file,
+            feature,
+            kind
+        }),
+        (0..45usize, 0..8usize, 0..CELLS.len()).prop_map(|(row, column, value)| Mutation::Cell {
+            row,
+            column,
+            value
+        }),
         (0..40usize, 0..SCENARIO_VALUES.len())
             .prop_map(|(line, value)| Mutation::Scenario { line, value }),
     ]
@@ -122,7 +157,12 @@ fn edit_layer(path: &Path, feature: usize, change: impl FnOnce(&mut Value)) {
 
 fn apply(dir: &Path, mutation: &Mutation) {
     match *mutation {
-        Mutation::Bytes { file, at, kind, byte } => {
+        Mutation::Bytes {
+            file,
+            at,
+            kind,
+            byte,
+        } => {
             let path = dir.join(FILES[file]);
             let mut bytes = std::fs::read(&path).unwrap();
             if bytes.is_empty() {
@@ -139,7 +179,12 @@ fn apply(dir: &Path, mutation: &Mutation) {
             }
             std::fs::write(&path, bytes).unwrap();
         }
-        Mutation::Value { file, feature, key, value } => {
+        Mutation::Value {
+            file,
+            feature,
+            key,
+            value,
+        } => {
             edit_layer(&dir.join(FILES[file]), feature, |f| {
                 if !f["properties"].is_object() {
                     f["properties"] = json!({});
@@ -147,7 +192,11 @@ fn apply(dir: &Path, mutation: &Mutation) {
                 f["properties"][KEYS[key]] = odd_values()[value].clone();
             });
         }
-        Mutation::Geometry { file, feature, kind } => {
+        Mutation::Geometry {
+            file,
+            feature,
+            kind,
+        } => {
             edit_layer(&dir.join(FILES[file]), feature, |f| {
                 if !f["geometry"].is_object() {
                     f["geometry"] = json!({});

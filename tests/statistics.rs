@@ -121,7 +121,10 @@ fn a_burden_sharing_key_and_a_district_rule_from_the_offices_table() {
     let districts = districts_out(dir.path());
     // Keys 3,600, 2,000 and 1,600: the fair shares of 100 places are 50, 27.8 and 22.2;
     // Südviertel stops at 10 (max_new), Gievenbeck at 0.4 % of 2,000 = 8.
-    let weights: Vec<f64> = districts.iter().map(|d| d["weight"].as_f64().unwrap()).collect();
+    let weights: Vec<f64> = districts
+        .iter()
+        .map(|d| d["weight"].as_f64().unwrap())
+        .collect();
     assert_eq!(weights, vec![3600.0, 2000.0, 1600.0]);
     let rules: Vec<&Value> = districts.iter().map(|d| &d["rule"]).collect();
     assert_eq!(
@@ -132,18 +135,27 @@ fn a_burden_sharing_key_and_a_district_rule_from_the_offices_table() {
             &json!("`SGB II-Quote` >= 10")
         ]
     );
-    let new: Vec<f64> = districts.iter().map(|d| d["new"].as_f64().unwrap()).collect();
+    let new: Vec<f64> = districts
+        .iter()
+        .map(|d| d["new"].as_f64().unwrap())
+        .collect();
     assert_eq!(new, vec![82.0, 10.0, 8.0]);
     let limited: Vec<&str> = districts
         .iter()
         .map(|d| d["limited_by"].as_str().unwrap())
         .collect();
     assert_eq!(limited, vec!["", "max_new", "share_cap"]);
-    let names: Vec<&str> = districts.iter().map(|d| d["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = districts
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, vec!["Hölting", "Südviertel", "Gievenbeck"]);
     let report = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
     assert!(report.contains("Verteilschlüssel und Bezirksregeln"));
-    assert!(report.contains("höchstens 10 neue Plätze – 1 Bezirk: Südviertel"), "{report}");
+    assert!(
+        report.contains("höchstens 10 neue Plätze – 1 Bezirk: Südviertel"),
+        "{report}"
+    );
 
     // A plan edited in QGIS with more new places in Südviertel breaks its district rule.
     let path = dir.path().join("out/sites.geojson");
@@ -175,7 +187,11 @@ fn the_weight_follows_the_mapped_population() {
         p.insert("pop_2015".into(), population);
     }
     write_json(&path, &layer);
-    write_scenario(dir.path(), 100, "[fields.districts]\npopulation = \"pop_2015\"");
+    write_scenario(
+        dir.path(),
+        100,
+        "[fields.districts]\npopulation = \"pop_2015\"",
+    );
     let run = quartier(&["solve", "scenario.toml", "--out", "out"], dir.path());
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     verifies("scenario.toml", "out", dir.path());
@@ -191,7 +207,12 @@ fn a_plain_property_and_an_expression_over_the_layer_alone() {
     let dir = city();
     let path = dir.path().join("districts.geojson");
     let mut layer = read_json(&path);
-    for (i, feature) in layer["features"].as_array_mut().unwrap().iter_mut().enumerate() {
+    for (i, feature) in layer["features"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
         feature["properties"]["Wohnfläche je EW"] = json!(30 + 5 * i);
         feature["properties"]["welfare"] = json!(0.1 * i as f64);
     }
@@ -346,11 +367,15 @@ fn encodings_and_delimiters_of_the_table() {
     .unwrap();
     fails_with(
         dir.path(),
-        &["stats.csv: not UTF-8 text (byte", "set encoding = \"windows-1252\" in [input.statistics]"],
+        &[
+            "stats.csv: not UTF-8 text (byte",
+            "set encoding = \"windows-1252\" in [input.statistics]",
+        ],
     );
     // UTF-8 with a byte-order mark, commas and decimal points, detected.
     let dir = city();
-    let utf8 = "\u{feff}Nr,Bezirk,Einwohner\n1,Hölting,4000\n2,Südviertel,4000\n3,Gievenbeck,2000\n";
+    let utf8 =
+        "\u{feff}Nr,Bezirk,Einwohner\n1,Hölting,4000\n2,Südviertel,4000\n3,Gievenbeck,2000\n";
     std::fs::write(dir.path().join("stats.csv"), utf8).unwrap();
     std::fs::write(
         dir.path().join("scenario.toml"),
@@ -367,12 +392,27 @@ fn encodings_and_delimiters_of_the_table() {
         .collect();
     assert_eq!(names, vec!["Hölting", "Südviertel", "Gievenbeck"]);
     for (key, value, expected) in [
-        ("delimiter", "\";;\"", "[input.statistics] delimiter must be one character"),
-        ("decimal", "\"'\"", "[input.statistics] decimal must be \".\" or \",\""),
-        ("encoding", "\"klingonisch\"", "[input.statistics] unknown encoding \"klingonisch\""),
+        (
+            "delimiter",
+            "\";;\"",
+            "[input.statistics] delimiter must be one character",
+        ),
+        (
+            "decimal",
+            "\"'\"",
+            "[input.statistics] decimal must be \".\" or \",\"",
+        ),
+        (
+            "encoding",
+            "\"klingonisch\"",
+            "[input.statistics] unknown encoding \"klingonisch\"",
+        ),
     ] {
         let text = std::fs::read_to_string(dir.path().join("scenario.toml")).unwrap();
-        let bad = text.replace("key = \"Nr\"\n", &format!("key = \"Nr\"\n{key} = {value}\n"));
+        let bad = text.replace(
+            "key = \"Nr\"\n",
+            &format!("key = \"Nr\"\n{key} = {value}\n"),
+        );
         let bad_dir = tempfile::tempdir().unwrap();
         for file in ["districts.geojson", "sites.geojson", "stats.csv"] {
             std::fs::copy(dir.path().join(file), bad_dir.path().join(file)).unwrap();
@@ -422,8 +462,11 @@ fn data_that_contradicts_itself_is_said() {
     let mut districts = read_json(&path);
     // A bow tie: the outline of district 03 crosses itself at (406500, 5757500).
     districts["features"][2]["geometry"]["coordinates"] = json!([[
-        [406000.0, 5757000.0], [407000.0, 5758000.0], [407000.0, 5757000.0],
-        [406000.0, 5758000.0], [406000.0, 5757000.0]
+        [406000.0, 5757000.0],
+        [407000.0, 5758000.0],
+        [407000.0, 5757000.0],
+        [406000.0, 5758000.0],
+        [406000.0, 5757000.0]
     ]]);
     write_json(&path, &districts);
     let expected = [
@@ -434,20 +477,31 @@ fn data_that_contradicts_itself_is_said() {
     ];
     let check = quartier(&["check", "scenario.toml"], dir.path());
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
-    assert!(check.stdout.contains("4 warnings about the input"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("4 warnings about the input"),
+        "{}",
+        check.stdout
+    );
     for part in expected {
         assert!(check.stdout.contains(part), "{part:?} in {}", check.stdout);
     }
     let run = quartier(&["solve", "scenario.toml", "--out", "out"], dir.path());
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     for part in expected {
-        assert!(run.stderr.contains(&format!("warning: {part}")), "{part:?} in {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("warning: {part}")),
+            "{part:?} in {}",
+            run.stderr
+        );
     }
     verifies("scenario.toml", "out", dir.path());
 
     // An outline without area leaves no meaningful plan: an error.
     districts["features"][2]["geometry"]["coordinates"] = json!([[
-        [406000.0, 5757000.0], [407000.0, 5758000.0], [406500.0, 5757500.0], [406000.0, 5757000.0]
+        [406000.0, 5757000.0],
+        [407000.0, 5758000.0],
+        [406500.0, 5757500.0],
+        [406000.0, 5757000.0]
     ]]);
     write_json(&path, &districts);
     std::fs::remove_dir_all(dir.path().join("out")).unwrap();

@@ -79,7 +79,9 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
     } else {
         let because: Vec<String> = reasons
             .iter()
-            .filter(|(k, n)| *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new"))
+            .filter(|(k, n)| {
+                *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new")
+            })
             .map(|(k, n)| format!("{k} {}", thousands(*n)))
             .collect();
         text += &format!(

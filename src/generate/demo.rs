@@ -462,7 +462,8 @@ pub fn write_demo_statistics(spec: &DemoSpec, out: &mut impl Write) -> io::Resul
         "Nr;Bezirk;Einwohner;SGB II-Quote;Ausländeranteil;Anteil unter 18;Kita-Plätze\r\n",
     );
     let german = |x: f64| format!("{x:.1}").replace('.', ",");
-    let (mut residents, mut welfare, mut foreign, mut young, mut kita) = (0u64, 0.0, 0.0, 0.0, 0u64);
+    let (mut residents, mut welfare, mut foreign, mut young, mut kita) =
+        (0u64, 0.0, 0.0, 0.0, 0u64);
     for d in &city.districts {
         let under_18 = (0.12 + 0.10 * d.welfare + rng.range(0.0, 0.06)).min(0.3);
         let places = if d.empty {

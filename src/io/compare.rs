@@ -36,9 +36,8 @@ pub struct Output {
 }
 
 fn polygons(rings: &[PolygonRings]) -> MultiPolygon<f64> {
-    let ring = |r: &Vec<[f64; 2]>| {
-        LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect())
-    };
+    let ring =
+        |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
     MultiPolygon(
         rings
             .iter()

@@ -46,7 +46,12 @@ impl Layer {
     pub fn property_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for feature in self.features.iter().take(1000) {
-            for (key, value) in feature.properties.keys.iter().zip(&*feature.properties.values) {
+            for (key, value) in feature
+                .properties
+                .keys
+                .iter()
+                .zip(&*feature.properties.values)
+            {
                 if !matches!(value, Prop::Absent) && !names.iter().any(|n| **n == **key) {
                     names.push(key.to_string());
                 }
@@ -192,7 +197,10 @@ struct PropertiesSeed<'w> {
 
 impl<'de> DeserializeSeed<'de> for PropertiesSeed<'_> {
     type Value = Properties;
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Properties, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Properties, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
@@ -411,11 +419,7 @@ fn read_geometry(raw: &RawGeometry) -> Result<Geom, (String, Option<serde_json::
         return Err(("the geometry has no \"type\"".into(), None));
     };
     let known = ["Point", "MultiPoint", "Polygon", "MultiPolygon"];
-    let other = [
-        "LineString",
-        "MultiLineString",
-        "GeometryCollection",
-    ];
+    let other = ["LineString", "MultiLineString", "GeometryCollection"];
     if let Some(name) = other.iter().find(|n| **n == kind) {
         return Ok(Geom::Other(name));
     }
@@ -428,7 +432,9 @@ fn read_geometry(raw: &RawGeometry) -> Result<Geom, (String, Option<serde_json::
     let text = coordinates.get();
     let parsed = match kind {
         "Point" => serde_json::from_str::<Pos>(text).map(|p| Geom::Point(p.0)),
-        "MultiPoint" => serde_json::from_str::<Vec<Pos>>(text).map(|p| Geom::MultiPoint(positions(p))),
+        "MultiPoint" => {
+            serde_json::from_str::<Vec<Pos>>(text).map(|p| Geom::MultiPoint(positions(p)))
+        }
         "Polygon" => serde_json::from_str::<Vec<Vec<Pos>>>(text).map(|r| Geom::Polygon(rings(r))),
         _ => serde_json::from_str::<Vec<Vec<Vec<Pos>>>>(text)
             .map(|p| Geom::MultiPolygon(p.into_iter().map(rings).collect())),
@@ -555,16 +561,18 @@ fn parse_feature(
     }
     let geometry = match &feature.geometry {
         None => None,
-        Some(raw_geometry) => Some(read_geometry(raw_geometry).map_err(|(message, e)| match e {
-            Some(e) => located(
-                text,
-                raw_geometry.coordinates.map_or(json, |c| c.get()),
-                file,
-                index,
-                &e,
-            ),
-            None => InputError::new(file, format!("feature {index}: {message}")),
-        })?),
+        Some(raw_geometry) => {
+            Some(read_geometry(raw_geometry).map_err(|(message, e)| match e {
+                Some(e) => located(
+                    text,
+                    raw_geometry.coordinates.map_or(json, |c| c.get()),
+                    file,
+                    index,
+                    &e,
+                ),
+                None => InputError::new(file, format!("feature {index}: {message}")),
+            })?)
+        }
     };
     let properties = match feature.properties {
         Some(p) => p,
@@ -706,7 +714,9 @@ impl Feature {
 
     /// The name of the geometry type, for messages.
     pub fn geometry_type(&self) -> &'static str {
-        self.geometry.as_ref().map_or("no geometry", Geom::type_name)
+        self.geometry
+            .as_ref()
+            .map_or("no geometry", Geom::type_name)
     }
 }
 
@@ -853,7 +863,8 @@ mod tests {
             f.number("population").unwrap_err(),
             "property \"population\" must be a number, found the text \"12.345\": in German notation \"12.345\" means one number, in English another, so quartier does not guess; write it as a JSON number without quotes (in QGIS: a field of type integer or decimal)"
         );
-        let only = parse_layer_with(text, "d.geojson", &Silent, Some(&["other".to_string()])).unwrap();
+        let only =
+            parse_layer_with(text, "d.geojson", &Silent, Some(&["other".to_string()])).unwrap();
         assert!(!only.features[0].has("population"));
         assert_eq!(only.features[0].number("other"), Ok(Some(1.0)));
         assert!(only.has_property("other") && !only.has_property("population"));

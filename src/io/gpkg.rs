@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use geo_traits::{
-    CoordTrait, GeometryTrait, GeometryType, LineStringTrait, MultiPointTrait,
-    MultiPolygonTrait, PointTrait, PolygonTrait,
+    CoordTrait, GeometryTrait, GeometryType, LineStringTrait, MultiPointTrait, MultiPolygonTrait,
+    PointTrait, PolygonTrait,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -26,13 +26,15 @@ pub fn split_layer(path: &Path) -> Option<(PathBuf, Option<String>)> {
         let (file, layer) = text.split_at(at + ".gpkg".len());
         return Some((PathBuf::from(file), Some(layer[1..].to_string())));
     }
-    lower
-        .ends_with(".gpkg")
-        .then(|| (path.to_path_buf(), None))
+    lower.ends_with(".gpkg").then(|| (path.to_path_buf(), None))
 }
 
 /// Reads one feature layer; `wanted` limits the properties kept.
-pub fn read(path: &Path, layer: Option<&str>, wanted: Option<&[String]>) -> Result<Layer, InputError> {
+pub fn read(
+    path: &Path,
+    layer: Option<&str>,
+    wanted: Option<&[String]>,
+) -> Result<Layer, InputError> {
     let file = path.display().to_string();
     let shown = match layer {
         Some(name) => format!("{file}#{name}"),
@@ -79,7 +81,12 @@ pub fn read(path: &Path, layer: Option<&str>, wanted: Option<&[String]>) -> Resu
         }
         None => match layers.as_slice() {
             [only] => only.clone(),
-            [] => return Err(InputError::new(&file, "the GeoPackage holds no feature layer")),
+            [] => {
+                return Err(InputError::new(
+                    &file,
+                    "the GeoPackage holds no feature layer",
+                ))
+            }
             many => {
                 return Err(InputError::new(
                     &file,
@@ -98,7 +105,11 @@ pub fn read(path: &Path, layer: Option<&str>, wanted: Option<&[String]>) -> Resu
             [&table],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
-        .map_err(|e| bad(format!("the layer has no geometry column in gpkg_geometry_columns: {e}")))?;
+        .map_err(|e| {
+            bad(format!(
+                "the layer has no geometry column in gpkg_geometry_columns: {e}"
+            ))
+        })?;
     let crs = crs_of(&connection, srs_id);
 
     let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
@@ -113,7 +124,11 @@ pub fn read(path: &Path, layer: Option<&str>, wanted: Option<&[String]>) -> Resu
     let geometry_index = columns
         .iter()
         .position(|c| c.eq_ignore_ascii_case(&geometry_column))
-        .ok_or_else(|| bad(format!("the geometry column \"{geometry_column}\" is missing")))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "the geometry column \"{geometry_column}\" is missing"
+            ))
+        })?;
     // The property columns kept, and where each sits in a row.
     let kept: Vec<(usize, &String)> = columns
         .iter()
@@ -134,7 +149,8 @@ pub fn read(path: &Path, layer: Option<&str>, wanted: Option<&[String]>) -> Resu
         let index = features.len();
         let geometry = match row.get_ref(geometry_index) {
             Ok(ValueRef::Blob(blob)) => Some(
-                decode(blob).map_err(|e| bad(format!("feature {index}: cannot read the geometry: {e}")))?,
+                decode(blob)
+                    .map_err(|e| bad(format!("feature {index}: cannot read the geometry: {e}")))?,
             ),
             _ => None,
         };
@@ -144,9 +160,9 @@ pub fn read(path: &Path, layer: Option<&str>, wanted: Option<&[String]>) -> Resu
                 Ok(ValueRef::Integer(n)) => Prop::Number(n.into()),
                 Ok(ValueRef::Real(x)) => Prop::number(x),
                 Ok(ValueRef::Text(t)) => Prop::Text(String::from_utf8_lossy(t).into()),
-                Ok(ValueRef::Blob(_)) => Prop::Other(Box::new(serde_json::Value::String(
-                    "(binary data)".into(),
-                ))),
+                Ok(ValueRef::Blob(_)) => {
+                    Prop::Other(Box::new(serde_json::Value::String("(binary data)".into())))
+                }
                 Ok(ValueRef::Null) | Err(_) => Prop::Null,
             })
             .collect();
@@ -230,9 +246,9 @@ fn from_wkb(geometry: &impl GeometryTrait<T = f64>) -> Geom {
             Some(c) => Geom::Point(coord(c)),
             None => Geom::MultiPoint(Vec::new()),
         },
-        GeometryType::MultiPoint(m) => Geom::MultiPoint(
-            m.points().filter_map(|p| p.coord().map(coord)).collect(),
-        ),
+        GeometryType::MultiPoint(m) => {
+            Geom::MultiPoint(m.points().filter_map(|p| p.coord().map(coord)).collect())
+        }
         GeometryType::Polygon(p) => Geom::Polygon(polygon(p)),
         GeometryType::MultiPolygon(m) => {
             Geom::MultiPolygon(m.polygons().map(|p| polygon(&p)).collect())
@@ -240,7 +256,9 @@ fn from_wkb(geometry: &impl GeometryTrait<T = f64>) -> Geom {
         GeometryType::LineString(_) | GeometryType::Line(_) => Geom::Other("LineString"),
         GeometryType::MultiLineString(_) => Geom::Other("MultiLineString"),
         GeometryType::GeometryCollection(_) => Geom::Other("GeometryCollection"),
-        GeometryType::Rect(_) | GeometryType::Triangle(_) => Geom::Other("Polygon (rectangle or triangle)"),
+        GeometryType::Rect(_) | GeometryType::Triangle(_) => {
+            Geom::Other("Polygon (rectangle or triangle)")
+        }
     }
 }
 

@@ -183,8 +183,15 @@ pub fn load_instance_warned(
     // them). Sites and facilities keep only what the scenario reads.
     let district_layer = read_layer_with(&scenario.districts, progress, None)?;
     let f = &scenario.site_fields;
-    let site_keys = [&f.id, &f.capacity, &f.status, &f.occupied, &f.min_places, &f.cost]
-        .map(|k| k.to_string());
+    let site_keys = [
+        &f.id,
+        &f.capacity,
+        &f.status,
+        &f.occupied,
+        &f.min_places,
+        &f.cost,
+    ]
+    .map(|k| k.to_string());
     let site_layer = read_layer_with(&scenario.sites, progress, Some(&site_keys))?;
     let facility_keys = [
         scenario.facility_fields.id.clone(),
@@ -454,7 +461,13 @@ impl<'a> DistrictProperties<'a> {
     }
 
     /// The number of property `name` for district `d`; `Ok(None)` when missing or empty.
-    fn number(&self, d: usize, id: &str, name: &str, used_in: &str) -> Result<Option<f64>, InputError> {
+    fn number(
+        &self,
+        d: usize,
+        id: &str,
+        name: &str,
+        used_in: &str,
+    ) -> Result<Option<f64>, InputError> {
         match self.source(name, used_in)? {
             Source::Layer => {
                 let feature = &self.layer.features[d];
@@ -552,7 +565,12 @@ impl<'a> DistrictProperties<'a> {
         eval(expression, &value).map_err(|message| {
             failed.take().unwrap_or_else(|| {
                 let feature = &self.layer.features[d];
-                feature_error(self.layer, feature, Some(id), format!("{used_in}: {message}"))
+                feature_error(
+                    self.layer,
+                    feature,
+                    Some(id),
+                    format!("{used_in}: {message}"),
+                )
             })
         })
     }
@@ -716,7 +734,9 @@ fn read_districts(
         };
         check_polygons(layer, feature, &id, &polygons, crs)?;
         check_district_outline(layer, feature, &id, &polygons, crs, warnings)?;
-        let name = properties.text(d, &fields.name)?.unwrap_or_else(|| id.clone());
+        let name = properties
+            .text(d, &fields.name)?
+            .unwrap_or_else(|| id.clone());
         items.push(RawDistrict {
             district: District {
                 id,
@@ -773,7 +793,11 @@ fn join_rows(
             format!(
                 "{} {} no district and {} not used (a totals row?): {}{}",
                 unused.len(),
-                if unused.len() == 1 { "row matches" } else { "rows match" },
+                if unused.len() == 1 {
+                    "row matches"
+                } else {
+                    "rows match"
+                },
                 if unused.len() == 1 { "is" } else { "are" },
                 shown.join(", "),
                 if unused.len() > 10 { ", …" } else { "" }

@@ -365,7 +365,11 @@ fn key_and_district_rules(report: &PlanReport) -> String {
                     format!(
                         "{} {}: {}",
                         names.len(),
-                        if names.len() == 1 { "Bezirk" } else { "Bezirke" },
+                        if names.len() == 1 {
+                            "Bezirk"
+                        } else {
+                            "Bezirke"
+                        },
                         names.join(", ")
                     )
                 }

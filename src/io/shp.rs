@@ -35,7 +35,12 @@ pub fn read(path: &Path, wanted: Option<&[String]>) -> Result<Layer, InputError>
         Err(_) => None,
     };
     let names: Vec<String> = dbase::Reader::from_path(&dbf)
-        .map_err(|e| bad(format!("cannot read the attribute table {}: {e}", dbf.display())))?
+        .map_err(|e| {
+            bad(format!(
+                "cannot read the attribute table {}: {e}",
+                dbf.display()
+            ))
+        })?
         .fields()
         .iter()
         .map(|f| f.name().to_string())
@@ -87,9 +92,9 @@ fn prop(value: FieldValue) -> Prop {
         FieldValue::Float(Some(x)) => Prop::number(f64::from(x)),
         FieldValue::Integer(n) => Prop::Number(n.into()),
         FieldValue::Logical(Some(b)) => Prop::Bool(b),
-        FieldValue::Date(Some(date)) => Prop::Text(
-            format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()).into(),
-        ),
+        FieldValue::Date(Some(date)) => {
+            Prop::Text(format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()).into())
+        }
         FieldValue::DateTime(_) => Prop::Text("(date and time)".into()),
         FieldValue::Character(None)
         | FieldValue::Numeric(None)
@@ -131,18 +136,12 @@ fn geometry(shape: Shape) -> Option<Geom> {
         Shape::PointM(p) => Geom::Point([p.x, p.y]),
         Shape::PointZ(p) => Geom::Point([p.x, p.y]),
         Shape::Multipoint(m) => Geom::MultiPoint(m.points().iter().map(|p| [p.x, p.y]).collect()),
-        Shape::MultipointM(m) => {
-            Geom::MultiPoint(m.points().iter().map(|p| [p.x, p.y]).collect())
-        }
-        Shape::MultipointZ(m) => {
-            Geom::MultiPoint(m.points().iter().map(|p| [p.x, p.y]).collect())
-        }
+        Shape::MultipointM(m) => Geom::MultiPoint(m.points().iter().map(|p| [p.x, p.y]).collect()),
+        Shape::MultipointZ(m) => Geom::MultiPoint(m.points().iter().map(|p| [p.x, p.y]).collect()),
         Shape::Polygon(p) => one_or_many(polygons(p.rings(), |p| [p.x, p.y])),
         Shape::PolygonM(p) => one_or_many(polygons(p.rings(), |p| [p.x, p.y])),
         Shape::PolygonZ(p) => one_or_many(polygons(p.rings(), |p| [p.x, p.y])),
-        Shape::Polyline(_) | Shape::PolylineM(_) | Shape::PolylineZ(_) => {
-            Geom::Other("LineString")
-        }
+        Shape::Polyline(_) | Shape::PolylineM(_) | Shape::PolylineZ(_) => Geom::Other("LineString"),
         Shape::Multipatch(_) => Geom::Other("Multipatch"),
     })
 }

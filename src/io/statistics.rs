@@ -84,7 +84,9 @@ impl Table {
             .map(|h| h.trim().to_string())
             .collect();
         if header.iter().all(|h| h.is_empty()) {
-            return Err(bad("the table is empty; expected a header line and a row per district".into()));
+            return Err(bad(
+                "the table is empty; expected a header line and a row per district".into(),
+            ));
         }
         let key_column = column_of(&header, &input.key).ok_or_else(|| {
             bad(format!(
@@ -106,7 +108,10 @@ impl Table {
                 byte += 1;
             }
             if byte >= counted_to {
-                lines_before += bytes[counted_to..byte].iter().filter(|&&b| b == b'\n').count() as u64;
+                lines_before += bytes[counted_to..byte]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64;
                 counted_to = byte;
             }
             lines_before + 1
@@ -330,9 +335,12 @@ mod tests {
         bytes.extend_from_slice(b"07;H\xf6lting;12345;12,5\n");
         bytes.extend_from_slice(b"8;S\xfcdviertel;9000;3,0\n");
         bytes.extend_from_slice(b"Summe;Stadt;21345;8,5\n");
-        let table = Table::parse(&bytes, "stats.csv", &input(',', encoding_rs::WINDOWS_1252))
-            .unwrap();
-        assert_eq!(table.header, vec!["Nr", "Name", "Einwohner", "SGB II-Quote"]);
+        let table =
+            Table::parse(&bytes, "stats.csv", &input(',', encoding_rs::WINDOWS_1252)).unwrap();
+        assert_eq!(
+            table.header,
+            vec!["Nr", "Name", "Einwohner", "SGB II-Quote"]
+        );
         let row = table.row_of("7").unwrap();
         assert_eq!(table.text(row, 1), "Hölting");
         assert_eq!(table.number(row, 3).unwrap(), 12.5);
@@ -345,15 +353,22 @@ mod tests {
             &input(',', encoding_rs::UTF_8),
         )
         .unwrap();
-        assert_eq!(crlf.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(
+            crlf.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
         assert!(table.row_of("Summe").is_some());
     }
 
     #[test]
     fn errors_name_line_and_column() {
         let parse = |text: &str| {
-            Table::parse(text.as_bytes(), "stats.csv", &input(',', encoding_rs::UTF_8))
-                .map_err(|e| e.to_string())
+            Table::parse(
+                text.as_bytes(),
+                "stats.csv",
+                &input(',', encoding_rs::UTF_8),
+            )
+            .map_err(|e| e.to_string())
         };
         let err = parse("Nr;Wert\n1;2\n01;3\n").unwrap_err();
         assert_eq!(
@@ -372,9 +387,13 @@ mod tests {
         );
         let err = table.number(1, 1).unwrap_err().to_string();
         assert!(err.contains("line 3, column \"Wert\" (district \"2\"): the cell is empty"));
-        let err = Table::parse(b"Nr;Wert\n1;H\xf6he\n", "stats.csv", &input(',', encoding_rs::UTF_8))
-            .unwrap_err()
-            .to_string();
+        let err = Table::parse(
+            b"Nr;Wert\n1;H\xf6he\n",
+            "stats.csv",
+            &input(',', encoding_rs::UTF_8),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("windows-1252"), "{err}");
     }
 }

@@ -162,7 +162,10 @@ pub fn gpkg_blob(geometry: &geo::Geometry<f64>, srs_id: i32) -> Vec<u8> {
 }
 
 /// One feature of a layer written by the tests: geometry and (name, value) properties.
-pub type TestFeature = (geo::Geometry<f64>, Vec<(&'static str, rusqlite::types::Value)>);
+pub type TestFeature = (
+    geo::Geometry<f64>,
+    Vec<(&'static str, rusqlite::types::Value)>,
+);
 
 /// Writes a GeoPackage feature layer (creating the file and the GeoPackage tables as needed)
 /// in EPSG `epsg`, with the columns of the first feature.
@@ -219,7 +222,10 @@ pub fn write_gpkg_layer(path: &Path, layer: &str, epsg: i32, features: &[TestFea
 }
 
 /// The districts and sites of a hand-built city as GeoPackage features in EPSG:25832.
-pub fn gpkg_features(districts: &[District], sites: &[Site]) -> (Vec<TestFeature>, Vec<TestFeature>) {
+pub fn gpkg_features(
+    districts: &[District],
+    sites: &[Site],
+) -> (Vec<TestFeature>, Vec<TestFeature>) {
     use rusqlite::types::Value as V;
     let shift = |c: geo::Coord<f64>| geo::Coord {
         x: c.x + ORIGIN.0,
@@ -273,8 +279,7 @@ pub fn write_shapefiles(dir: &Path, districts: &[District], sites: &[Site]) {
         .add_character_field(name("id"), 20)
         .add_character_field(name("name"), 40)
         .add_numeric_field(name("population"), 12, 0);
-    let mut writer =
-        shapefile::Writer::from_path(dir.join("districts.shp"), builder).unwrap();
+    let mut writer = shapefile::Writer::from_path(dir.join("districts.shp"), builder).unwrap();
     for d in districts {
         // Shapefile outer rings run clockwise.
         let mut ring: Vec<shapefile::Point> = d.area.0[0]
