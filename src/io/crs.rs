@@ -1,6 +1,10 @@
 //! Coordinate reference systems: reading CRS names the way GeoJSON files and planners write
 //! them, choosing the metric CRS, and reprojecting with PROJ.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use proj::Proj;
 
 /// A CRS name normalised for PROJ (`EPSG:25832`, `OGC:CRS84`, or what the user gave).
@@ -57,7 +61,14 @@ pub fn utm_for(lon: f64, lat: f64) -> String {
 
 /// Transforms points between two CRSs in traditional GIS order (x = easting/longitude).
 pub struct Transform {
-    proj: Option<Proj>,
+    proj: Option<Rc<Proj>>,
+}
+
+thread_local! {
+    /// Transformations made on this thread, by (from, to): creating one opens PROJ's
+    /// database (tens of milliseconds), and loading a scenario asks for the same few pairs
+    /// many times (checking each layer's CRS, then reprojecting it twice).
+    static MADE: RefCell<HashMap<(String, String), Rc<Proj>>> = RefCell::new(HashMap::new());
 }
 
 impl Transform {
@@ -66,9 +77,13 @@ impl Transform {
         if from == to || (is_lonlat(from) && is_lonlat(to) && same_datum_lonlat(from, to)) {
             return Ok(Transform { proj: None });
         }
-        Proj::new_known_crs(from, to, None)
-            .map(|proj| Transform { proj: Some(proj) })
-            .map_err(|e| e.to_string())
+        let key = (from.to_string(), to.to_string());
+        if let Some(proj) = MADE.with(|made| made.borrow().get(&key).cloned()) {
+            return Ok(Transform { proj: Some(proj) });
+        }
+        let proj = Rc::new(Proj::new_known_crs(from, to, None).map_err(|e| e.to_string())?);
+        MADE.with(|made| made.borrow_mut().insert(key, proj.clone()));
+        Ok(Transform { proj: Some(proj) })
     }
 
     /// Transforms in place; points PROJ cannot transform become NaN.

@@ -1265,6 +1265,7 @@ type MetricAndLonLat = (Vec<[f64; 2]>, Vec<[f64; 2]>);
 fn project_points<T>(
     raw: &RawLayerData<RawPoint<T>>,
     metric: &str,
+    with_lonlat: bool,
 ) -> Result<MetricAndLonLat, InputError> {
     let mut points: Vec<(f64, f64)> = vec![(0.0, 0.0); raw.items.len()];
     let mut plain: Vec<usize> = Vec::with_capacity(raw.items.len());
@@ -1291,13 +1292,16 @@ fn project_points<T>(
         points[index] = (interior.x(), interior.y());
     }
     let metric_points: Vec<[f64; 2]> = points.iter().map(|&(x, y)| [x, y]).collect();
+    if !with_lonlat {
+        return Ok((metric_points, Vec::new()));
+    }
     reproject(&mut points, metric, LONLAT, &raw.file)?;
     let lonlat: Vec<[f64; 2]> = points.iter().map(|&(x, y)| [x, y]).collect();
     Ok((metric_points, lonlat))
 }
 
 fn project_sites(raw: RawLayerData<RawPoint<Site>>, metric: &str) -> Result<Vec<Site>, InputError> {
-    let (positions, lonlats) = project_points(&raw, metric)?;
+    let (positions, lonlats) = project_points(&raw, metric, true)?;
     Ok(raw
         .items
         .into_iter()
@@ -1314,7 +1318,7 @@ fn project_facilities(
     raw: RawLayerData<RawPoint<Facility>>,
     metric: &str,
 ) -> Result<Vec<Facility>, InputError> {
-    let (positions, _) = project_points(&raw, metric)?;
+    let (positions, _) = project_points(&raw, metric, false)?;
     Ok(raw
         .items
         .into_iter()
