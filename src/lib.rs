@@ -3,7 +3,8 @@
 //! Even, decentralised placement of refugee accommodation across the districts of a city.
 //!
 //! quartier reads district polygons with population, candidate and existing sites, and
-//! facilities (schools, Kitas, transit stops) as GeoJSON, and places the demanded number of
+//! facilities (schools, Kitas, transit stops) as GeoJSON, GeoPackage or Shapefile, joins the
+//! statistics office's table to the districts, and places the demanded number of
 //! places as evenly as possible across districts under the rules planners use (at most 50
 //! per site, district share caps, spacing, access to facilities, school seats). The model
 //! is `MODEL.md`: a lexicographic integer program solved with HiGHS.
