@@ -12,7 +12,9 @@ use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
 
 use super::crs::{self, Transform, LONLAT};
-use super::geojson_in::{format_number, parse_layer_with, Feature, Geom, Layer, PolygonRings};
+use super::geojson_in::{
+    first_error, format_number, parse_layer_with, Feature, Geom, Layer, PolygonRings,
+};
 use super::statistics::Table;
 use super::validate::{is_flat, ring_crossing};
 use crate::error::{Error, InputError, Warning};
@@ -356,7 +358,8 @@ fn feature_error(
 
 /// Ids must be present and unique per layer.
 fn unique_ids(layer: &Layer, key: &str) -> Result<Vec<String>, InputError> {
-    let ids = layer
+    let mut ids = Vec::with_capacity(layer.features.len());
+    layer
         .features
         .par_iter()
         .map(|f| {
@@ -371,7 +374,8 @@ fn unique_ids(layer: &Layer, key: &str) -> Result<Vec<String>, InputError> {
                 )
             })
         })
-        .collect::<Result<Vec<String>, InputError>>()?;
+        .collect_into_vec(&mut ids);
+    let ids = first_error(ids)?;
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         if let Some(first) = seen.insert(id.as_str(), index) {
@@ -983,13 +987,15 @@ fn read_sites(
 ) -> Result<RawLayerData<RawPoint<Site>>, InputError> {
     let fields = &scenario.site_fields;
     let ids = unique_ids(layer, &fields.id)?;
-    let read = layer
+    let mut read = Vec::with_capacity(ids.len());
+    layer
         .features
         .par_iter()
         .zip(ids)
         .with_min_len(1024)
         .map(|(feature, id)| read_site(layer, feature, id, fields, crs))
-        .collect::<Result<Vec<_>, InputError>>()?;
+        .collect_into_vec(&mut read);
+    let read = first_error(read)?;
     let mut items = Vec::with_capacity(read.len());
     for (item, warning) in read {
         items.push(item);
@@ -1015,8 +1021,18 @@ fn read_site(
         .count(&fields.capacity)
         .map_err(fail)?
         .ok_or_else(|| fail(format!("property \"{}\" is missing", fields.capacity)))?;
-    let status = match feature.text(&fields.status) {
-        None => SiteStatus::Candidate,
+    // The usual spellings without an allocation per site; others through SiteStatus::parse.
+    let known = feature.text_ref(&fields.status).and_then(|text| {
+        [
+            SiteStatus::Candidate,
+            SiteStatus::Existing,
+            SiteStatus::Excluded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    });
+    let status = match known.map_or_else(|| feature.text(&fields.status), |_| None) {
+        None => known.unwrap_or(SiteStatus::Candidate),
         Some(text) => SiteStatus::parse(&text).ok_or_else(|| {
             fail(format!(
                 "property \"{}\" must be candidate, existing or excluded, found \"{text}\"",
