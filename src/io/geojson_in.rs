@@ -529,9 +529,7 @@ pub fn parse_layer_with(
 /// work).
 pub fn first_error<T>(mut results: Vec<Result<T, InputError>>) -> Result<Vec<T>, InputError> {
     if let Some(index) = results.iter().position(Result::is_err) {
-        if let Err(e) = results.swap_remove(index) {
-            return Err(e);
-        }
+        results.swap_remove(index)?;
     }
     Ok(results.into_iter().filter_map(Result::ok).collect())
 }
