@@ -94,6 +94,7 @@ fn pipeline(c: &mut Criterion) {
             levels: &[],
             spread: None,
             distances: &[],
+            fair_share_key: scenario.fair_share_key(),
             extra: Map::new(),
         };
         let out = dir.path().join("out");

@@ -63,3 +63,26 @@ impl Error {
         }
     }
 }
+
+/// Input that contradicts itself but still allows a meaningful plan: said, not silently
+/// absorbed. Names the file, the feature and the place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub file: String,
+    pub message: String,
+}
+
+impl Warning {
+    pub fn new(file: impl fmt::Display, message: impl Into<String>) -> Warning {
+        Warning {
+            file: file.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}

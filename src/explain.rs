@@ -89,7 +89,10 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
     (0..district_count)
         .map(|d| {
             let t = &tally[d];
-            if prepared.share_room[d].is_some_and(|room| new_places[d] >= room) {
+            let max_new = instance.district_rule(d).and_then(|r| r.max_new);
+            if max_new.is_some_and(|m| new_places[d] >= m) {
+                "max_new"
+            } else if prepared.share_room[d].is_some_and(|room| new_places[d] >= room) {
                 "share_cap"
             } else if t.sites == 0 {
                 "no_sites"
@@ -111,7 +114,8 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
 }
 
 /// How much of the shortfall each rule accounts for, in the order the rules take capacity
-/// away: no capacity left at available sites at all, then access, then district share caps;
+/// away: no capacity left at available sites at all, then access, then district share caps,
+/// then the district rules' caps on new places (`max_new`);
 /// what remains is due to spacing (or seats, or all-or-nothing minimum occupancy, whichever
 /// the scenario uses first). The amounts add up to the shortfall.
 pub fn shortfall_reasons(
@@ -146,6 +150,24 @@ pub fn shortfall_reasons(
             district_room[d as usize] += u64::from(room);
         }
     }
+    // K3: after the share caps (general, or a district rule's own), K4: after the district
+    // rules' caps on new places too (`share_room` holds both).
+    let share_only: u64 = district_room
+        .iter()
+        .enumerate()
+        .map(|(d, &room)| {
+            let district = &instance.districts[d];
+            let share = instance
+                .district_rule(d)
+                .and_then(|r| r.max_share)
+                .or(instance.rules.max_share);
+            share.map_or(room, |share| {
+                let existing = prepared.district_existing[d];
+                let cap = (share * district.population).max(existing);
+                room.min((cap - existing + 1e-9).floor().max(0.0) as u64)
+            })
+        })
+        .sum();
     let capped_room: u64 = district_room
         .iter()
         .zip(&prepared.share_room)
@@ -154,8 +176,9 @@ pub fn shortfall_reasons(
     let short = |room: u64| demand.saturating_sub(room).min(shortfall);
     let no_capacity = short(raw_room);
     let access = short(site_room) - no_capacity;
-    let share_cap = short(capped_room) - no_capacity - access;
-    let rest = shortfall - no_capacity - access - share_cap;
+    let share_cap = short(share_only) - no_capacity - access;
+    let max_new = short(capped_room.min(share_only)) - no_capacity - access - share_cap;
+    let rest = shortfall - no_capacity - access - share_cap - max_new;
     let rest_reason = if instance.rules.spacing.is_some() {
         "spacing"
     } else if instance.rules.seats.is_some() {
@@ -167,6 +190,7 @@ pub fn shortfall_reasons(
         ("no_capacity", no_capacity),
         ("access", access),
         ("share_cap", share_cap),
+        ("max_new", max_new),
         ("spacing", 0),
         ("seats", 0),
         ("min_places", 0),

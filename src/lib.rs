@@ -3,7 +3,8 @@
 //! Even, decentralised placement of refugee accommodation across the districts of a city.
 //!
 //! quartier reads district polygons with population, candidate and existing sites, and
-//! facilities (schools, Kitas, transit stops) as GeoJSON, and places the demanded number of
+//! facilities (schools, Kitas, transit stops) as GeoJSON, GeoPackage or Shapefile, joins the
+//! statistics office's table to the districts, and places the demanded number of
 //! places as evenly as possible across districts under the rules planners use (at most 50
 //! per site, district share caps, spacing, access to facilities, school seats). The model
 //! is `MODEL.md`: a lexicographic integer program solved with HiGHS.
@@ -22,7 +23,7 @@
 //! # let square = |x: f64, id: &str, population: f64| District {
 //! #     id: id.into(), name: id.into(), population, weight: population, existing: 0.0,
 //! #     area: MultiPolygon(vec![polygon![(x: x, y: 0.0), (x: x + 100.0, y: 0.0), (x: x + 100.0, y: 100.0), (x: x, y: 100.0)]]),
-//! #     area_lonlat: MultiPolygon(vec![]),
+//! #     area_lonlat: MultiPolygon(vec![]), rule: None,
 //! # };
 //! # let site = |x: f64, id: &str| Site {
 //! #     id: id.into(), position: [x, 50.0], lonlat: [0.0, 0.0], capacity: 40,
@@ -52,6 +53,7 @@ pub mod check;
 pub mod cli;
 pub mod error;
 pub mod explain;
+pub mod expr;
 pub mod generate;
 pub mod io;
 pub mod metrics;
@@ -61,4 +63,4 @@ pub mod scenario;
 pub mod solve;
 pub mod spatial;
 
-pub use error::{Error, InputError};
+pub use error::{Error, InputError, Warning};

@@ -299,6 +299,7 @@ mod tests {
             existing,
             area: MultiPolygon(Vec::new()),
             area_lonlat: MultiPolygon(Vec::new()),
+            rule: None,
         }
     }
 

@@ -21,6 +21,9 @@ pub struct District {
     pub area: MultiPolygon<f64>,
     /// Outline in WGS84 longitude/latitude, for output.
     pub area_lonlat: MultiPolygon<f64>,
+    /// The district rule that applies here (index into `Rules::district`: the first rule
+    /// whose condition holds for this district), `None` when no rule's condition holds.
+    pub rule: Option<usize>,
 }
 
 /// What a site is in the plan.
@@ -119,6 +122,9 @@ pub struct Rules {
     pub spacing: Option<Spacing>,
     pub access: Vec<Access>,
     pub seats: Option<Seats>,
+    /// `[[rules.district]]`: caps for the districts where a condition holds (which districts
+    /// that are is decided when loading and kept in `District::rule`).
+    pub district: Vec<DistrictRule>,
 }
 
 impl Default for Rules {
@@ -129,7 +135,36 @@ impl Default for Rules {
             spacing: None,
             access: Vec::new(),
             seats: None,
+            district: Vec::new(),
         }
+    }
+}
+
+/// A district rule: where `condition` holds, rule 4 with the district's own share cap
+/// (`max_share` instead of the general one) and/or a cap on its new places (`max_new`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistrictRule {
+    /// The condition as written (`where`), an expression over district properties.
+    pub condition: String,
+    /// Share of the district's population it may hold at most, instead of `Rules::max_share`.
+    pub max_share: Option<f64>,
+    /// New places the district may get at most.
+    pub max_new: Option<u64>,
+}
+
+impl DistrictRule {
+    /// How the rule is named in `districts.geojson` (`rule`) and messages: its condition.
+    pub fn label(&self) -> &str {
+        &self.condition
+    }
+}
+
+impl Instance {
+    /// The district rule that applies to district `d`, if any.
+    pub fn district_rule(&self, d: usize) -> Option<&DistrictRule> {
+        self.districts[d]
+            .rule
+            .and_then(|r| self.rules.district.get(r))
     }
 }
 

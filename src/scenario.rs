@@ -10,8 +10,10 @@ use std::path::{Component, Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::InputError;
+use crate::expr::Expression;
 use crate::model::{
-    Access, Level, ObjectiveOptions, Rules, Seats, SolverOptions, Spacing, Stage, DEFAULT_MIP_GAP,
+    Access, DistrictRule, Level, ObjectiveOptions, Rules, Seats, SolverOptions, Spacing, Stage,
+    DEFAULT_MIP_GAP,
 };
 
 /// A validated scenario.
@@ -41,15 +43,33 @@ pub struct Scenario {
     pub solver: SolverOptions,
     /// Output folder (relative paths already resolved); `None` = `out/<scenario stem>`.
     pub output_dir: Option<PathBuf>,
+    /// `[input.statistics]`: a table joined to the districts by id.
+    pub statistics: Option<StatisticsInput>,
+    /// The conditions (`where`) of `rules.district`, parsed, in the same order.
+    pub district_conditions: Vec<Expression>,
+}
+
+/// `[input.statistics]`: a table (CSV) whose columns become district properties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatisticsInput {
+    pub file: PathBuf,
+    /// The column holding the district id.
+    pub key: String,
+    /// `None`: detected from the header (`,` `;` or tab).
+    pub delimiter: Option<u8>,
+    /// `.` or `,`.
+    pub decimal: char,
+    pub encoding: &'static encoding_rs::Encoding,
 }
 
 /// Property names of the district layer.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DistrictFields {
     pub id: String,
     pub name: String,
     pub population: String,
+    /// The fair-share key: a property name or an expression over district properties;
+    /// the population property when the scenario sets none.
     pub weight: String,
     pub existing: String,
 }
@@ -62,6 +82,31 @@ impl Default for DistrictFields {
             population: "population".into(),
             weight: "population".into(),
             existing: "existing".into(),
+        }
+    }
+}
+
+/// `[fields.districts]` as written: `weight` defaults to whatever `population` names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDistrictFields {
+    id: Option<String>,
+    name: Option<String>,
+    population: Option<String>,
+    weight: Option<String>,
+    existing: Option<String>,
+}
+
+impl RawDistrictFields {
+    fn resolve(self) -> DistrictFields {
+        let defaults = DistrictFields::default();
+        let population = self.population.unwrap_or(defaults.population);
+        DistrictFields {
+            id: self.id.unwrap_or(defaults.id),
+            name: self.name.unwrap_or(defaults.name),
+            weight: self.weight.unwrap_or_else(|| population.clone()),
+            population,
+            existing: self.existing.unwrap_or(defaults.existing),
         }
     }
 }
@@ -135,13 +180,24 @@ struct RawInput {
     metric_crs: Option<String>,
     #[serde(default)]
     facilities: BTreeMap<String, String>,
+    statistics: Option<RawStatistics>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatistics {
+    file: String,
+    key: String,
+    delimiter: Option<String>,
+    decimal: Option<String>,
+    encoding: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFields {
     #[serde(default)]
-    districts: DistrictFields,
+    districts: RawDistrictFields,
     #[serde(default)]
     sites: SiteFields,
     #[serde(default)]
@@ -164,6 +220,17 @@ struct RawRules {
     radius: Option<RawRadius>,
     access: Option<BTreeMap<String, f64>>,
     seats: Option<RawSeats>,
+    #[serde(default)]
+    district: Vec<RawDistrictRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDistrictRule {
+    #[serde(rename = "where")]
+    condition: String,
+    max_share: Option<f64>,
+    max_new: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,9 +287,20 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ),
     (
         "input",
-        &["districts", "sites", "crs", "metric_crs", "facilities"],
+        &[
+            "districts",
+            "sites",
+            "crs",
+            "metric_crs",
+            "facilities",
+            "statistics",
+        ],
     ),
     ("input.facilities", &["*"]),
+    (
+        "input.statistics",
+        &["file", "key", "delimiter", "decimal", "encoding"],
+    ),
     ("fields", &["districts", "sites", "facilities"]),
     (
         "fields.districts",
@@ -236,8 +314,16 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("demand", &["places", "levels", "weights"]),
     (
         "rules",
-        &["max_per_site", "max_share", "radius", "access", "seats"],
+        &[
+            "max_per_site",
+            "max_share",
+            "radius",
+            "access",
+            "seats",
+            "district",
+        ],
     ),
+    ("rules.district", &["where", "max_share", "max_new"]),
     ("rules.radius", &["metres", "max_places"]),
     ("rules.access", &["*"]),
     ("rules.seats", &["kind", "per_place"]),
@@ -335,6 +421,13 @@ impl Scenario {
             }
         };
 
+        let (district_rules, district_conditions) =
+            district_rules(raw.rules.district).map_err(bad)?;
+        let statistics = match raw.input.statistics {
+            None => None,
+            Some(raw) => Some(statistics_input(raw, &resolve).map_err(bad)?),
+        };
+
         let stages = match &raw.objective.stages {
             None => Stage::DEFAULT.to_vec(),
             Some(names) => parse_stages(names).map_err(bad)?,
@@ -378,7 +471,7 @@ impl Scenario {
                 .collect(),
             crs: raw.input.crs.unwrap_or_else(|| "EPSG:4326".into()),
             metric_crs: raw.input.metric_crs,
-            district_fields: raw.fields.districts,
+            district_fields: raw.fields.districts.resolve(),
             site_fields: raw.fields.sites,
             facility_fields: raw.fields.facilities,
             demand,
@@ -389,11 +482,14 @@ impl Scenario {
                 spacing,
                 access,
                 seats,
+                district: district_rules,
             },
             stages,
             objective,
             solver,
             output_dir: raw.output.dir.as_deref().map(resolve),
+            statistics,
+            district_conditions,
         })
     }
 
@@ -413,10 +509,19 @@ impl Scenario {
         PathBuf::from("out").join(stem)
     }
 
+    /// The fair-share key when it is not the population property.
+    pub fn fair_share_key(&self) -> Option<&str> {
+        let fields = &self.district_fields;
+        (fields.weight != fields.population).then_some(fields.weight.as_str())
+    }
+
     /// Every input file of the scenario.
     pub fn input_files(&self) -> Vec<&Path> {
         let mut files = vec![self.file.as_path(), &self.districts, &self.sites];
         files.extend(self.facilities.iter().map(|(_, p)| p.as_path()));
+        if let Some(statistics) = &self.statistics {
+            files.push(&statistics.file);
+        }
         files
     }
 }
@@ -502,6 +607,100 @@ fn parse_demand(raw: &RawDemand) -> Result<(u64, Vec<Level>), String> {
             ))
         }
     }
+}
+
+/// `[[rules.district]]`: each needs a condition and a cap.
+fn district_rules(
+    raw: Vec<RawDistrictRule>,
+) -> Result<(Vec<DistrictRule>, Vec<Expression>), String> {
+    let mut rules = Vec::with_capacity(raw.len());
+    let mut conditions = Vec::with_capacity(raw.len());
+    for (index, rule) in raw.into_iter().enumerate() {
+        let which = format!(
+            "[[rules.district]] {} (where = \"{}\")",
+            index + 1,
+            rule.condition
+        );
+        let condition = Expression::parse(&rule.condition).map_err(|e| format!("{which}: {e}"))?;
+        if let Some(share) = rule.max_share {
+            if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
+                return Err(format!(
+                    "{which}: max_share must be a share of the population between 0 and 1 (0.005 = 0.5 %), found {share}"
+                ));
+            }
+        }
+        let max_new = match &rule.max_new {
+            None => None,
+            Some(value) => Some(whole_number(value).ok_or_else(|| {
+                format!("{which}: max_new must be a whole number of new places ≥ 0, found {value}")
+            })?),
+        };
+        if rule.max_share.is_none() && max_new.is_none() {
+            return Err(format!(
+                "{which}: give max_share and/or max_new, the cap for the districts where the condition holds"
+            ));
+        }
+        rules.push(DistrictRule {
+            condition: rule.condition,
+            max_share: rule.max_share,
+            max_new,
+        });
+        conditions.push(condition);
+    }
+    Ok((rules, conditions))
+}
+
+/// `[input.statistics]` checked: one-character delimiter, `.` or `,` decimal, a known
+/// encoding.
+fn statistics_input(
+    raw: RawStatistics,
+    resolve: &dyn Fn(&str) -> PathBuf,
+) -> Result<StatisticsInput, String> {
+    let delimiter = match raw.delimiter.as_deref() {
+        None => None,
+        Some("\t") | Some("\\t") | Some("tab") => Some(b'\t'),
+        Some(text) if text.len() == 1 && text.is_ascii() => Some(text.as_bytes()[0]),
+        Some(text) => {
+            return Err(format!(
+                "[input.statistics] delimiter must be one character such as \";\", \",\" or \"\\t\", found \"{text}\""
+            ))
+        }
+    };
+    let decimal = match raw.decimal.as_deref() {
+        None | Some(".") => '.',
+        Some(",") => ',',
+        Some(other) => {
+            return Err(format!(
+                "[input.statistics] decimal must be \".\" or \",\", found \"{other}\""
+            ))
+        }
+    };
+    if delimiter == Some(b',') && decimal == ',' {
+        return Err(
+            "[input.statistics] delimiter and decimal are both \",\"; German tables use delimiter = \";\""
+                .into(),
+        );
+    }
+    let encoding = match raw.encoding.as_deref() {
+        None => encoding_rs::UTF_8,
+        Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+            format!(
+                "[input.statistics] unknown encoding \"{label}\"; use \"utf-8\" or \"windows-1252\" (also called latin1 or cp1252)"
+            )
+        })?,
+    };
+    if raw.key.trim().is_empty() {
+        return Err(
+            "[input.statistics] key must name the column that holds the district id".into(),
+        );
+    }
+    Ok(StatisticsInput {
+        file: resolve(&raw.file),
+        key: raw.key,
+        delimiter,
+        decimal,
+        encoding,
+    })
 }
 
 fn parse_stages(names: &[String]) -> Result<Vec<Stage>, String> {
@@ -636,20 +835,29 @@ fn check_keys(table: &toml::Table, path: &str) -> Result<(), String> {
                 suggestion(key, known)
             ));
         }
-        if let toml::Value::Table(inner) = value {
-            let inner_path = if path.is_empty() {
-                key.clone()
-            } else {
-                format!("{path}.{key}")
-            };
-            check_keys(inner, &inner_path)?;
+        let inner_path = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => check_keys(inner, &inner_path)?,
+            // [[rules.district]]: an array of tables.
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(inner) = item {
+                        check_keys(inner, &inner_path)?;
+                    }
+                }
+            }
+            _ => {}
         }
     }
     Ok(())
 }
 
 /// ` (did you mean "x"?)` when a known name is close to what was typed.
-fn suggestion(typed: &str, known: &[&str]) -> String {
+pub(crate) fn suggestion(typed: &str, known: &[&str]) -> String {
     known
         .iter()
         .map(|k| (edit_distance(typed, k), *k))

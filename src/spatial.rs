@@ -348,6 +348,7 @@ mod tests {
             weight: 1.0,
             existing: 0.0,
             area_lonlat: area.clone(),
+            rule: None,
             area,
         }
     }

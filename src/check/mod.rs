@@ -37,13 +37,22 @@ pub enum Violation {
     Outside { site: String, new: u32 },
     /// Fewer new places than the site's minimum (and more than 0).
     MinPlaces { site: String, new: u32, min: u32 },
-    /// a_d above max(max_share · pop_d, e_d).
+    /// a_d above max(max_share · pop_d, e_d) (`rule`: the district rule whose share it is).
     ShareCap {
         district: String,
         name: String,
         total: f64,
         cap: f64,
         share: f64,
+        rule: Option<String>,
+    },
+    /// More new places in a district than its district rule's `max_new`.
+    MaxNew {
+        district: String,
+        name: String,
+        new: u64,
+        max_new: u64,
+        rule: String,
     },
     /// More places within the radius of a site than allowed.
     Spacing {
@@ -88,6 +97,7 @@ impl Violation {
             Violation::Outside { .. } => "outside",
             Violation::MinPlaces { .. } => "min_places",
             Violation::ShareCap { .. } => "share_cap",
+            Violation::MaxNew { .. } => "max_new",
             Violation::Spacing { .. } => "spacing",
             Violation::Access { .. } => "access",
             Violation::Seats { .. } => "seats",
@@ -154,12 +164,19 @@ impl fmt::Display for Violation {
                 f,
                 "site \"{site}\" gets {new} new places; if used at all it needs at least {min}"
             ),
-            Violation::ShareCap { district, name, total, cap, share } => write!(
+            Violation::ShareCap { district, name, total, cap, share, rule } => write!(
                 f,
-                "district {district} \"{name}\": {} places exceed the share cap of {} % ({})",
+                "district {district} \"{name}\": {} places exceed the share cap of {} % ({}){}",
                 number(*total),
                 number(share * 100.0),
-                number(cap.floor())
+                number(cap.floor()),
+                rule.as_ref().map_or(String::new(), |r| format!(" of the district rule where {r}"))
+            ),
+            Violation::MaxNew { district, name, new, max_new, rule } => write!(
+                f,
+                "district {district} \"{name}\": {} new places exceed max_new = {} of the district rule where {rule}",
+                number(*new as f64),
+                number(*max_new as f64)
             ),
             Violation::Spacing { site, total, limit, metres, members } => {
                 let mut shown: Vec<String> = members.iter().take(5).map(|m| format!("\"{m}\"")).collect();
@@ -302,6 +319,7 @@ pub(crate) mod tests {
                     weight: population,
                     existing: 0.0,
                     area_lonlat: area.clone(),
+                    rule: None,
                     area,
                 }
             })

@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use super::{load, print, thousands, Progress};
+use super::{load_quietly, print, thousands, Progress};
 use crate::error::Error;
 use crate::explain::shortfall_reasons;
 use crate::model::SiteStatus;
 use crate::solve::Prepared;
 
 pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
-    let loaded = load(scenario_path, progress)?;
+    let loaded = load_quietly(scenario_path, progress)?;
     let (scenario, instance) = (&loaded.scenario, &loaded.instance);
     progress.step("applying the rules to sites and districts");
     let prepared = Prepared::new(instance, &loaded.geography);
@@ -25,6 +25,14 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
         thousands(population.round() as u64),
         scenario.district_fields.weight
     );
+    if let Some(statistics) = &scenario.statistics {
+        text += &format!(
+            "  statistics: {} joined by \"{}\" to every district\n",
+            statistics.file.display(),
+            statistics.key
+        );
+    }
+    text += &district_rules(instance);
     text += &format!(
         "  sites: {} ({} candidate, {} existing, {} excluded)\n",
         thousands(instance.sites.len() as u64),
@@ -72,7 +80,7 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
     let reasons = shortfall_reasons(instance, &prepared, instance.demand);
     let lost: u64 = reasons
         .iter()
-        .filter(|(k, _)| matches!(*k, "no_capacity" | "access" | "share_cap"))
+        .filter(|(k, _)| matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new"))
         .map(|(_, n)| n)
         .sum();
     if lost == 0 {
@@ -80,7 +88,9 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
     } else {
         let because: Vec<String> = reasons
             .iter()
-            .filter(|(k, n)| *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap"))
+            .filter(|(k, n)| {
+                *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new")
+            })
             .map(|(k, n)| format!("{k} {}", thousands(*n)))
             .collect();
         text += &format!(
@@ -97,7 +107,60 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
             spacing.max_places
         );
     }
+    if !loaded.warnings.is_empty() {
+        text += &format!(
+            "  {} about the input (a plan follows, but check them):\n",
+            if loaded.warnings.len() == 1 {
+                "1 warning".to_string()
+            } else {
+                format!("{} warnings", thousands(loaded.warnings.len() as u64))
+            }
+        );
+        for warning in &loaded.warnings {
+            text += &format!("    {warning}\n");
+        }
+    }
     text += "  the scenario is valid\n";
     print(&text);
     Ok(0)
+}
+
+/// Each district rule, its cap and the districts it applies to.
+fn district_rules(instance: &crate::model::Instance) -> String {
+    let mut text = String::new();
+    for (r, rule) in instance.rules.district.iter().enumerate() {
+        let districts: Vec<String> = instance
+            .districts
+            .iter()
+            .filter(|d| d.rule == Some(r))
+            .map(|d| {
+                if d.name == d.id {
+                    d.id.clone()
+                } else {
+                    format!("{} {}", d.id, d.name)
+                }
+            })
+            .collect();
+        let mut caps = Vec::new();
+        if let Some(share) = rule.max_share {
+            caps.push(format!("max_share {share}"));
+        }
+        if let Some(max_new) = rule.max_new {
+            caps.push(format!("max_new {max_new}"));
+        }
+        let shown: Vec<&str> = districts.iter().take(12).map(String::as_str).collect();
+        text += &format!(
+            "  district rule where {} ({}): {}{}{}\n",
+            rule.condition,
+            caps.join(", "),
+            match districts.len() {
+                0 => "no district".to_string(),
+                1 => "1 district: ".to_string(),
+                n => format!("{} districts: ", thousands(n as u64)),
+            },
+            shown.join(", "),
+            if districts.len() > 12 { ", …" } else { "" }
+        );
+    }
+    text
 }

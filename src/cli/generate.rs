@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use super::{print, thousands, Progress};
 use crate::error::{Error, InputError};
 use crate::generate::{
-    grid_scenario_toml, validate_city, validate_grid, write_demo_layer, write_grid_layer, City,
-    CityFacts, CityPreset, CitySpec, DemoSpec, GridSpec, CITY_SCENARIO_FILES, LAYER_FILES,
+    grid_scenario_toml, validate_city, validate_grid, write_demo_layer, write_demo_statistics,
+    write_grid_layer, City, CityFacts, CityPreset, CitySpec, DemoSpec, GridSpec,
+    CITY_SCENARIO_FILES, DEMO_STATISTICS, LAYER_FILES,
 };
 use crate::io::OutputFolder;
 
@@ -59,6 +60,7 @@ pub enum CityKind {
 pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
     let mut ours: Vec<&str> = LAYER_FILES.to_vec();
     ours.extend(CITY_SCENARIO_FILES);
+    ours.push(DEMO_STATISTICS);
     let out: &Path = &args.out;
     let mut counts = Vec::new();
     let mut written_scenarios: Vec<&str> = Vec::new();
@@ -76,6 +78,13 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
             })?;
             counts.push((layer, written));
         }
+        progress.step(&format!("writing {DEMO_STATISTICS}"));
+        let mut written = 0;
+        folder.write(DEMO_STATISTICS, |w| {
+            written = write_demo_statistics(&spec, w)?;
+            Ok(())
+        })?;
+        counts.push((DEMO_STATISTICS, written));
     } else if let Some(kind) = args.city {
         let preset = match kind {
             CityKind::Muenster => CityPreset::Muenster,
@@ -131,7 +140,12 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
     progress.finish();
     let mut text = format!("written to {}/\n", target.display());
     for (layer, n) in counts {
-        text += &format!("  {layer}: {} features\n", thousands(n));
+        let what = if layer.ends_with(".csv") {
+            "district rows and a totals row"
+        } else {
+            "features"
+        };
+        text += &format!("  {layer}: {} {what}\n", thousands(n));
     }
     if !written_scenarios.is_empty() {
         text += &format!("  scenarios: {}\n", written_scenarios.join(", "));

@@ -120,6 +120,14 @@ impl Progress {
         crate::progress::Progress::start(self, message, None);
     }
 
+    /// Prints a line on stderr without tearing the progress bar.
+    pub fn warn(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+
     /// Removes the spinner before the summary is printed.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
@@ -253,14 +261,26 @@ pub struct Loaded {
     pub geography: crate::spatial::Geography,
     pub load_s: f64,
     pub index_s: f64,
+    /// Input that contradicts itself but allows a plan (already printed by `load`).
+    pub warnings: Vec<crate::error::Warning>,
 }
 
-/// Reads the scenario and its layers and builds the spatial facts.
+/// Reads the scenario and its layers and builds the spatial facts; warnings about the input
+/// go to stderr.
 pub fn load(path: &std::path::Path, progress: &Progress) -> Result<Loaded, Error> {
+    let loaded = load_quietly(path, progress)?;
+    for warning in &loaded.warnings {
+        progress.warn(&format!("warning: {warning}"));
+    }
+    Ok(loaded)
+}
+
+/// As `load`, leaving the warnings to the caller.
+pub fn load_quietly(path: &std::path::Path, progress: &Progress) -> Result<Loaded, Error> {
     let started = std::time::Instant::now();
     progress.step("reading the scenario");
     let scenario = crate::io::read_scenario(path)?;
-    let instance = crate::io::load_instance_with(&scenario, progress)?;
+    let (instance, warnings) = crate::io::load_instance_warned(&scenario, progress)?;
     let load_s = started.elapsed().as_secs_f64();
     let indexed = std::time::Instant::now();
     let geography = crate::spatial::Geography::of_with(&instance, progress);
@@ -270,6 +290,7 @@ pub fn load(path: &std::path::Path, progress: &Progress) -> Result<Loaded, Error
         geography,
         load_s,
         index_s: indexed.elapsed().as_secs_f64(),
+        warnings,
     })
 }
 

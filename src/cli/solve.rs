@@ -94,6 +94,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         levels: &levels,
         spread: Some(spread),
         distances: &distances,
+        fair_share_key: scenario.fair_share_key(),
         extra,
     };
     write_plan(&folder, &report)?;

@@ -387,10 +387,77 @@ pub fn write_demo_layer(spec: &DemoSpec, layer: &str, out: &mut impl Write) -> i
     Ok(written)
 }
 
+/// The statistics office's table for Musterstadt, as offices send it: semicolons, decimal
+/// commas, Windows-1252 (umlauts in the names), percentages, and a totals row at the end.
+/// Columns: `Nr` (the district id as a number, "7" for the layer's "07"), `Bezirk`,
+/// `Einwohner`, `SGB II-Quote` (recipients of basic income support, % of residents),
+/// `Ausländeranteil` (%), `Anteil unter 18` (%), `Kita-Plätze`. Population and the two
+/// shares are those of the district layer; the age and Kita figures come from their own
+/// random stream, so the layers do not change.
+pub fn write_demo_statistics(spec: &DemoSpec, out: &mut impl Write) -> io::Result<u64> {
+    let city = build(spec.seed);
+    let mut rng = Rng::for_item(spec.seed, 0x5747_4154, 0);
+    let mut text = String::from(
+        "Nr;Bezirk;Einwohner;SGB II-Quote;Ausländeranteil;Anteil unter 18;Kita-Plätze\r\n",
+    );
+    let german = |x: f64| format!("{x:.1}").replace('.', ",");
+    let (mut residents, mut welfare, mut foreign, mut young, mut kita) =
+        (0u64, 0.0, 0.0, 0.0, 0u64);
+    for d in &city.districts {
+        let under_18 = (0.12 + 0.10 * d.welfare + rng.range(0.0, 0.06)).min(0.3);
+        let places = if d.empty {
+            0
+        } else {
+            ((d.population as f64 * under_18 * rng.range(0.08, 0.16)).round()) as u64
+        };
+        let number: u64 = d.id.parse().unwrap_or(0);
+        text += &format!(
+            "{number};{};{};{};{};{};{places}\r\n",
+            d.name,
+            d.population,
+            german(d.welfare * 100.0),
+            german(d.foreign * 100.0),
+            german(under_18 * 100.0)
+        );
+        let p = d.population as f64;
+        residents += d.population;
+        welfare += d.welfare * p;
+        foreign += d.foreign * p;
+        young += under_18 * p;
+        kita += places;
+    }
+    let r = residents.max(1) as f64;
+    text += &format!(
+        "Summe;Musterstadt insgesamt;{residents};{};{};{};{kita}\r\n",
+        german(welfare / r * 100.0),
+        german(foreign / r * 100.0),
+        german(young / r * 100.0)
+    );
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    out.write_all(&bytes)?;
+    Ok(city.districts.len() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::geometry::contains;
     use super::*;
+
+    #[test]
+    fn statistics_are_german_windows_1252_with_a_totals_row() {
+        let mut bytes = Vec::new();
+        let rows = write_demo_statistics(&DemoSpec { seed: 2015 }, &mut bytes).unwrap();
+        assert_eq!(rows, 40);
+        let (text, _, bad) = encoding_rs::WINDOWS_1252.decode(&bytes);
+        assert!(!bad);
+        assert!(std::str::from_utf8(&bytes).is_err(), "not UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 42);
+        assert!(lines[0].starts_with("Nr;Bezirk;Einwohner;SGB II-Quote;Ausländeranteil"));
+        assert!(lines[41].starts_with("Summe;"));
+        assert!(text.contains("Hölting") || text.contains("Südviertel"));
+        assert!(lines[1].split(';').nth(3).unwrap().contains(','));
+    }
 
     #[test]
     fn districts_tile_the_city_without_overlap() {

@@ -22,12 +22,15 @@ mod grid;
 mod rng;
 
 pub use city::{validate_city, City, CityFacts, CityPreset, CitySpec};
-pub use demo::{write_demo_layer, DemoSpec};
+pub use demo::{write_demo_layer, write_demo_statistics, DemoSpec};
 pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
 
 /// Scenario files the city generator writes next to its layers.
 pub const CITY_SCENARIO_FILES: [&str; 3] =
     ["scenario.toml", "spacing_levels.toml", "spread_access.toml"];
+
+/// The statistics table the demo city comes with (German CSV, Windows-1252).
+pub const DEMO_STATISTICS: &str = "statistics.csv";
 
 /// The layers a generator writes, in this order.
 pub const LAYER_FILES: [&str; 5] = [

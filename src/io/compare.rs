@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
-use geojson::{GeometryValue, PolygonType};
 use serde_json::Value;
 
+use super::geojson_in::{Geom, PolygonRings};
 use super::load::{read_layer, read_text};
 use crate::error::InputError;
 
@@ -35,10 +35,9 @@ pub struct Output {
     pub sites: Vec<SiteRow>,
 }
 
-fn polygons(rings: &[PolygonType]) -> MultiPolygon<f64> {
-    let ring = |r: &Vec<geojson::Position>| {
-        LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect())
-    };
+fn polygons(rings: &[PolygonRings]) -> MultiPolygon<f64> {
+    let ring =
+        |r: &Vec<[f64; 2]>| LineString(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect());
     MultiPolygon(
         rings
             .iter()
@@ -71,11 +70,9 @@ pub fn read_output(dir: &Path) -> Result<Output, InputError> {
                 format!("{}: property \"id\" is missing", f.label(None)),
             )
         })?;
-        let area = match f.geometry.as_ref().map(|g| &g.value) {
-            Some(GeometryValue::Polygon { coordinates }) => {
-                polygons(std::slice::from_ref(coordinates))
-            }
-            Some(GeometryValue::MultiPolygon { coordinates }) => polygons(coordinates),
+        let area = match &f.geometry {
+            Some(Geom::Polygon(rings)) => polygons(std::slice::from_ref(rings)),
+            Some(Geom::MultiPolygon(list)) => polygons(list),
             _ => MultiPolygon(Vec::new()),
         };
         districts.push(DistrictRow {
@@ -95,8 +92,8 @@ pub fn read_output(dir: &Path) -> Result<Output, InputError> {
         let id = f
             .id_text("id")
             .ok_or_else(|| fail("property \"id\" is missing".into()))?;
-        let lonlat = match f.geometry.as_ref().map(|g| &g.value) {
-            Some(GeometryValue::Point { coordinates }) => [coordinates[0], coordinates[1]],
+        let lonlat = match &f.geometry {
+            Some(Geom::Point(p)) => *p,
             _ => return Err(fail("geometry must be a Point".into())),
         };
         sites.push(SiteRow {

@@ -34,7 +34,13 @@ pub fn is_lonlat(crs: &str) -> bool {
     matches!(
         crs,
         "OGC:CRS84" | "EPSG:4326" | "EPSG:4258" | "EPSG:4979" | "EPSG:4937"
-    )
+    ) || is_geographic_wkt(crs)
+}
+
+/// A WKT definition (from a Shapefile's .prj or a GeoPackage) of a geographic CRS.
+fn is_geographic_wkt(crs: &str) -> bool {
+    let upper = crs.trim_start().to_ascii_uppercase();
+    upper.starts_with("GEOGCS[") || upper.starts_with("GEOGCRS[") || upper.starts_with("GEODCRS[")
 }
 
 /// The longitude/latitude CRS of all output (RFC 7946).
@@ -59,11 +65,10 @@ pub struct Transform {
 }
 
 thread_local! {
-    /// Transforms made so far, by (from, to). Making one opens PROJ's database (about
-    /// 50 ms); a scenario asks for the same few pairs many times (each layer, each footprint,
-    /// each CRS check), which took most of the loading time of a small city.
-    static MADE: RefCell<HashMap<(String, String), Result<Rc<Proj>, String>>> =
-        RefCell::new(HashMap::new());
+    /// Transformations made on this thread, by (from, to): creating one opens PROJ's
+    /// database (tens of milliseconds), and loading a scenario asks for the same few pairs
+    /// many times (checking each layer's CRS, then reprojecting it twice).
+    static MADE: RefCell<HashMap<(String, String), Rc<Proj>>> = RefCell::new(HashMap::new());
 }
 
 impl Transform {
@@ -72,17 +77,13 @@ impl Transform {
         if from == to || (is_lonlat(from) && is_lonlat(to) && same_datum_lonlat(from, to)) {
             return Ok(Transform { proj: None });
         }
-        MADE.with(|made| {
-            made.borrow_mut()
-                .entry((from.to_string(), to.to_string()))
-                .or_insert_with(|| {
-                    Proj::new_known_crs(from, to, None)
-                        .map(Rc::new)
-                        .map_err(|e| e.to_string())
-                })
-                .clone()
-                .map(|proj| Transform { proj: Some(proj) })
-        })
+        let key = (from.to_string(), to.to_string());
+        if let Some(proj) = MADE.with(|made| made.borrow().get(&key).cloned()) {
+            return Ok(Transform { proj: Some(proj) });
+        }
+        let proj = Rc::new(Proj::new_known_crs(from, to, None).map_err(|e| e.to_string())?);
+        MADE.with(|made| made.borrow_mut().insert(key, proj.clone()));
+        Ok(Transform { proj: Some(proj) })
     }
 
     /// Transforms in place; points PROJ cannot transform become NaN.

@@ -4,9 +4,19 @@
 //! The collection is parsed in two steps: the outer object with each feature kept as raw
 //! text, then the features in parallel. A broken feature is reported with its index and its
 //! line and column in the file.
+//!
+//! Loading a million sites is mostly this module, so it avoids work it does not need: the
+//! coordinates are read straight into positions (not through JSON values), only the
+//! properties the scenario uses are kept when the caller names them, and each feature's
+//! properties are one allocation. GeoPackage and Shapefile layers (`io::gpkg`, `io::shp`) are
+//! read into the same `Layer`.
 
-use geojson::{Geometry, GeometryValue};
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
 use rayon::prelude::*;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -20,9 +30,65 @@ use crate::scenario::line_column;
 pub struct Layer {
     /// The file name as shown in messages.
     pub file: String,
-    /// The legacy `crs` member, normalised; `None` when absent.
+    /// The legacy `crs` member (or the CRS of a GeoPackage or Shapefile), normalised; `None`
+    /// when absent.
     pub crs: Option<String>,
     pub features: Vec<Feature>,
+}
+
+impl Layer {
+    /// Whether any feature has the property `key` (null counts: the column exists).
+    pub fn has_property(&self, key: &str) -> bool {
+        self.features.iter().any(|f| f.properties.has(key))
+    }
+
+    /// The property names of the layer (of its first 1,000 features), for suggestions.
+    pub fn property_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for feature in self.features.iter().take(1000) {
+            for (key, value) in feature
+                .properties
+                .keys
+                .iter()
+                .zip(&*feature.properties.values)
+            {
+                if !matches!(value, Prop::Absent) && !names.iter().any(|n| **n == **key) {
+                    names.push(key.to_string());
+                }
+            }
+        }
+        names
+    }
+}
+
+/// A position: x (easting or longitude), y (northing or latitude).
+pub type Position = [f64; 2];
+/// A closed ring of positions.
+pub type Ring = Vec<Position>;
+/// An outer ring and its holes.
+pub type PolygonRings = Vec<Ring>;
+
+/// A feature's geometry, as far as quartier uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Geom {
+    Point(Position),
+    MultiPoint(Vec<Position>),
+    Polygon(PolygonRings),
+    MultiPolygon(Vec<PolygonRings>),
+    /// Any other type (LineString, GeometryCollection, …), by name, for messages.
+    Other(&'static str),
+}
+
+impl Geom {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Geom::Point(_) => "Point",
+            Geom::MultiPoint(_) => "MultiPoint",
+            Geom::Polygon(_) => "Polygon",
+            Geom::MultiPolygon(_) => "MultiPolygon",
+            Geom::Other(name) => name,
+        }
+    }
 }
 
 /// One feature with its position in the file.
@@ -31,19 +97,32 @@ pub struct Feature {
     pub index: usize,
     /// The top-level `id` member.
     id: Option<Prop>,
-    pub geometry: Option<Geometry>,
+    pub geometry: Option<Geom>,
     properties: Properties,
 }
 
-/// A feature's properties as a compact list (a million features' property maps are the
-/// largest part of loading; a list of a few small pairs is a quarter of a hash map of
-/// JSON values).
-#[derive(Debug, Default)]
-struct Properties(Box<[(Box<str>, Prop)]>);
+/// A feature's properties: values aligned with a list of names that all features of a
+/// layer read with the same wanted names share.
+#[derive(Debug)]
+pub struct Properties {
+    keys: Arc<[Box<str>]>,
+    values: Box<[Prop]>,
+}
+
+impl Default for Properties {
+    fn default() -> Self {
+        Properties {
+            keys: Arc::from(Vec::new()),
+            values: Box::new([]),
+        }
+    }
+}
 
 /// One property value, in 24 bytes instead of a JSON value's 72.
-#[derive(Debug)]
-enum Prop {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prop {
+    /// Not in the feature.
+    Absent,
     Null,
     Bool(bool),
     Number(serde_json::Number),
@@ -65,10 +144,15 @@ impl From<Value> for Prop {
 }
 
 impl Prop {
+    /// A number as a property value (NaN and infinities become null).
+    pub fn number(x: f64) -> Prop {
+        serde_json::Number::from_f64(x).map_or(Prop::Null, Prop::Number)
+    }
+
     /// The value as JSON text, shortened to 40 characters, for messages.
     fn shown(&self) -> String {
         let text = match self {
-            Prop::Null => "null".to_string(),
+            Prop::Absent | Prop::Null => "null".to_string(),
             Prop::Bool(b) => b.to_string(),
             Prop::Number(n) => n.to_string(),
             Prop::Text(s) => Value::String(s.to_string()).to_string(),
@@ -84,42 +168,142 @@ impl Prop {
 }
 
 impl Properties {
-    /// The value of `key` (the last, should a file repeat a key, as JSON parsers do).
+    /// Properties from names and values (GeoPackage and Shapefile rows).
+    pub fn new(keys: Arc<[Box<str>]>, values: Vec<Prop>) -> Properties {
+        Properties {
+            keys,
+            values: values.into_boxed_slice(),
+        }
+    }
+
+    /// The value of `key`.
     fn get(&self, key: &str) -> Option<&Prop> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| &**k == key)
-            .map(|(_, v)| v)
+        let index = self.keys.iter().position(|k| &**k == key)?;
+        match self.values.get(index) {
+            None | Some(Prop::Absent) => None,
+            Some(value) => Some(value),
+        }
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
     }
 }
 
-impl<'de> Deserialize<'de> for Properties {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Properties;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of properties or null")
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Properties, E> {
-                Ok(Properties::default())
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Properties, A::Error> {
-                let mut pairs: Vec<(Box<str>, Prop)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some((key, value)) =
-                    map.next_entry::<std::borrow::Cow<'de, str>, Value>()?
-                {
-                    pairs.push((key.into(), Prop::from(value)));
+/// Reads a feature's properties: all of them (`wanted` = None), or only the wanted ones.
+struct PropertiesSeed<'w> {
+    wanted: Option<&'w Arc<[Box<str>]>>,
+}
+
+impl<'de> DeserializeSeed<'de> for PropertiesSeed<'_> {
+    type Value = Properties;
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Properties, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PropertiesSeed<'_> {
+    type Value = Properties;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of properties or null")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Properties, E> {
+        Ok(match self.wanted {
+            Some(keys) => Properties {
+                keys: keys.clone(),
+                values: vec![Prop::Absent; keys.len()].into_boxed_slice(),
+            },
+            None => Properties::default(),
+        })
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Properties, A::Error> {
+        match self.wanted {
+            Some(keys) => {
+                let mut values = vec![Prop::Absent; keys.len()];
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match keys.iter().position(|k| **k == *key) {
+                        // The last, should a file repeat a key, as JSON parsers do.
+                        Some(i) => values[i] = map.next_value::<PropValue>()?.0,
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
                 }
-                Ok(Properties(pairs.into_boxed_slice()))
+                Ok(Properties {
+                    keys: keys.clone(),
+                    values: values.into_boxed_slice(),
+                })
+            }
+            None => {
+                let mut keys: Vec<Box<str>> = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                let mut values: Vec<Prop> = Vec::with_capacity(keys.capacity());
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let value = map.next_value::<PropValue>()?.0;
+                    match keys.iter().position(|k| **k == *key) {
+                        Some(i) => values[i] = value,
+                        None => {
+                            keys.push(key.into());
+                            values.push(value);
+                        }
+                    }
+                }
+                Ok(Properties {
+                    keys: Arc::from(keys),
+                    values: values.into_boxed_slice(),
+                })
             }
         }
-        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A property value read directly (no JSON value in between for numbers and text).
+struct PropValue(Prop);
+
+impl<'de> Deserialize<'de> for PropValue {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<PropValue, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = PropValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a property value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::Null))
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::Bool(b)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::Number(n.into())))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::Number(n.into())))
+            }
+            fn visit_f64<E: de::Error>(self, x: f64) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::number(x)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::Text(s.into())))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<PropValue, E> {
+                Ok(PropValue(Prop::Text(s.into_boxed_str())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<PropValue, A::Error> {
+                let value = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(PropValue(Prop::Other(Box::new(value))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<PropValue, A::Error> {
+                let value = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(PropValue(Prop::Other(Box::new(value))))
+            }
+        }
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -133,30 +317,147 @@ struct RawCollection<'a> {
     features: Option<Vec<&'a RawValue>>,
 }
 
-#[derive(Deserialize)]
-struct RawFeature {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    geometry: Option<Geometry>,
-    #[serde(default)]
+/// A feature as read in one pass: the geometry's coordinates stay raw text until the type
+/// (which may come after them) is known.
+struct RawFeature<'a> {
+    kind: Option<Cow<'a, str>>,
+    id: Option<Prop>,
+    geometry: Option<RawGeometry<'a>>,
     properties: Option<Properties>,
+}
+
+#[derive(Deserialize)]
+struct RawGeometry<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    coordinates: Option<&'a RawValue>,
+}
+
+struct FeatureSeed<'w> {
+    wanted: Option<&'w Arc<[Box<str>]>>,
+}
+
+impl<'de, 'w> DeserializeSeed<'de> for FeatureSeed<'w> {
+    type Value = RawFeature<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<RawFeature<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FeatureSeed<'_> {
+    type Value = RawFeature<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a GeoJSON Feature object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFeature<'de>, A::Error> {
+        let mut feature = RawFeature {
+            kind: None,
+            id: None,
+            geometry: None,
+            properties: None,
+        };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "type" => feature.kind = map.next_value::<Option<Cow<'de, str>>>()?,
+                "id" => feature.id = Some(map.next_value::<PropValue>()?.0),
+                "geometry" => feature.geometry = map.next_value::<Option<RawGeometry<'de>>>()?,
+                "properties" => {
+                    feature.properties = Some(map.next_value_seed(PropertiesSeed {
+                        wanted: self.wanted,
+                    })?)
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(feature)
+    }
+}
+
+/// A position of two or more numbers (a third, the height, is ignored).
+struct Pos(Position);
+
+impl<'de> Deserialize<'de> for Pos {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Pos, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pos;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a position [x, y]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Pos, A::Error> {
+                let x: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("a position needs two numbers [x, y]"))?;
+                let y: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("a position needs two numbers [x, y]"))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Pos([x, y]))
+            }
+        }
+        deserializer.deserialize_seq(V)
+    }
+}
+
+fn positions(list: Vec<Pos>) -> Vec<Position> {
+    list.into_iter().map(|p| p.0).collect()
+}
+
+fn rings(list: Vec<Vec<Pos>>) -> PolygonRings {
+    list.into_iter().map(positions).collect()
+}
+
+/// The geometry from its type and raw coordinates.
+fn read_geometry(raw: &RawGeometry) -> Result<Geom, (String, Option<serde_json::Error>)> {
+    let Some(kind) = raw.kind.as_deref() else {
+        return Err(("the geometry has no \"type\"".into(), None));
+    };
+    let known = ["Point", "MultiPoint", "Polygon", "MultiPolygon"];
+    let other = ["LineString", "MultiLineString", "GeometryCollection"];
+    if let Some(name) = other.iter().find(|n| **n == kind) {
+        return Ok(Geom::Other(name));
+    }
+    if !known.contains(&kind) {
+        return Err((format!("unknown geometry type \"{kind}\""), None));
+    }
+    let Some(coordinates) = raw.coordinates else {
+        return Err((format!("the {kind} has no \"coordinates\""), None));
+    };
+    let text = coordinates.get();
+    let parsed = match kind {
+        "Point" => serde_json::from_str::<Pos>(text).map(|p| Geom::Point(p.0)),
+        "MultiPoint" => {
+            serde_json::from_str::<Vec<Pos>>(text).map(|p| Geom::MultiPoint(positions(p)))
+        }
+        "Polygon" => serde_json::from_str::<Vec<Vec<Pos>>>(text).map(|r| Geom::Polygon(rings(r))),
+        _ => serde_json::from_str::<Vec<Vec<Vec<Pos>>>>(text)
+            .map(|p| Geom::MultiPolygon(p.into_iter().map(rings).collect())),
+    };
+    parsed.map_err(|e| (String::new(), Some(e)))
 }
 
 /// Parses the text of a GeoJSON file; `file` is how messages name it.
 pub fn parse_layer(text: &str, file: &str) -> Result<Layer, InputError> {
-    parse_layer_with(text, file, &Silent)
+    parse_layer_with(text, file, &Silent, None)
 }
 
-/// As `parse_layer`, reporting each feature parsed to `progress`.
+/// As `parse_layer`, reporting each feature parsed to `progress`, and keeping only the
+/// properties named in `wanted` (all when `None`).
 pub fn parse_layer_with(
     text: &str,
     file: &str,
     progress: &dyn Progress,
+    wanted: Option<&[String]>,
 ) -> Result<Layer, InputError> {
     let bad = |message: String| InputError::new(file, message);
+    // A byte-order mark (Windows editors write one) is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let raw: RawCollection = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
             bad(format!(
@@ -202,14 +503,20 @@ pub fn parse_layer_with(
         .file_name()
         .map_or(file.into(), |n| n.to_string_lossy());
     progress.start(&format!("reading {name}"), Some(raw_features.len() as u64));
-    let features = raw_features
+    let wanted: Option<Arc<[Box<str>]>> =
+        wanted.map(|names| names.iter().map(|n| n.as_str().into()).collect());
+    let mut parsed = Vec::with_capacity(raw_features.len());
+    raw_features
         .par_iter()
         .enumerate()
+        .with_min_len(256)
         .map(|(index, raw)| {
             progress.advance(1);
-            parse_feature(text, file, index, raw)
+            parse_feature(text, file, index, raw, wanted.as_ref())
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect_into_vec(&mut parsed);
+    drop(raw_features);
+    let features = first_error(parsed)?;
     Ok(Layer {
         file: file.to_string(),
         crs,
@@ -217,26 +524,43 @@ pub fn parse_layer_with(
     })
 }
 
+/// The values, or the error of the first feature in file order that has one (collected in
+/// one allocation of the exact size, and the same message however the cores shared the
+/// work).
+pub fn first_error<T>(mut results: Vec<Result<T, InputError>>) -> Result<Vec<T>, InputError> {
+    if let Some(index) = results.iter().position(Result::is_err) {
+        results.swap_remove(index)?;
+    }
+    Ok(results.into_iter().filter_map(Result::ok).collect())
+}
+
+/// `feature N: invalid GeoJSON at line L, column C: …` for an error inside `json`, a slice of
+/// the file's `text`.
+fn located(text: &str, json: &str, file: &str, index: usize, e: &serde_json::Error) -> InputError {
+    let offset = json.as_ptr() as usize - text.as_ptr() as usize;
+    let inner = offset_of(json, e.line(), e.column());
+    let (line, column) = line_column(text, offset + inner);
+    InputError::new(
+        file,
+        format!(
+            "feature {index}: invalid GeoJSON at line {line}, column {column}: {}",
+            strip_position(e)
+        ),
+    )
+}
+
 fn parse_feature(
     text: &str,
     file: &str,
     index: usize,
     raw: &RawValue,
+    wanted: Option<&Arc<[Box<str>]>>,
 ) -> Result<Feature, InputError> {
     let json = raw.get();
-    let feature: RawFeature = serde_json::from_str(json).map_err(|e| {
-        // Positions inside the feature, shifted to positions in the file.
-        let offset = json.as_ptr() as usize - text.as_ptr() as usize;
-        let inner = offset_of(json, e.line(), e.column());
-        let (line, column) = line_column(text, offset + inner);
-        InputError::new(
-            file,
-            format!(
-                "feature {index}: invalid GeoJSON at line {line}, column {column}: {}",
-                strip_position(&e)
-            ),
-        )
-    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let feature = FeatureSeed { wanted }
+        .deserialize(&mut deserializer)
+        .map_err(|e| located(text, json, file, index, &e))?;
     if feature.kind.as_deref() != Some("Feature") {
         return Err(InputError::new(
             file,
@@ -248,11 +572,32 @@ fn parse_feature(
             ),
         ));
     }
+    let geometry = match &feature.geometry {
+        None => None,
+        Some(raw_geometry) => {
+            Some(read_geometry(raw_geometry).map_err(|(message, e)| match e {
+                Some(e) => located(
+                    text,
+                    raw_geometry.coordinates.map_or(json, |c| c.get()),
+                    file,
+                    index,
+                    &e,
+                ),
+                None => InputError::new(file, format!("feature {index}: {message}")),
+            })?)
+        }
+    };
+    let properties = match feature.properties {
+        Some(p) => p,
+        None => PropertiesSeed { wanted }
+            .visit_unit::<serde_json::Error>()
+            .unwrap_or_default(),
+    };
     Ok(Feature {
         index,
-        id: feature.id.map(Prop::from),
-        geometry: feature.geometry,
-        properties: feature.properties.unwrap_or_default(),
+        id: feature.id,
+        geometry,
+        properties,
     })
 }
 
@@ -282,6 +627,16 @@ fn crs_member_name(member: &Value) -> Option<String> {
 }
 
 impl Feature {
+    /// A feature read from another format (GeoPackage, Shapefile).
+    pub fn new(index: usize, geometry: Option<Geom>, properties: Properties) -> Feature {
+        Feature {
+            index,
+            id: None,
+            geometry,
+            properties,
+        }
+    }
+
     /// `feature 17 (id "Gievenbeck")` for messages.
     pub fn label(&self, id: Option<&str>) -> String {
         match id {
@@ -311,14 +666,21 @@ impl Feature {
         }
     }
 
-    /// A number (JSON number or numeric text); `Ok(None)` when missing or null.
+    /// Whether the feature has the property (null counts).
+    pub fn has(&self, key: &str) -> bool {
+        self.properties.has(key)
+    }
+
+    /// A number; `Ok(None)` when missing or null. Numbers written as text are refused:
+    /// "12.345" is twelve thousand in German notation and twelve in English, and quartier
+    /// never guesses.
     pub fn number(&self, key: &str) -> Result<Option<f64>, String> {
         let Some(value) = self.raw(key) else {
             return Ok(None);
         };
         let number = match value {
             Prop::Number(n) => n.as_f64(),
-            Prop::Text(s) => s.trim().parse::<f64>().ok(),
+            Prop::Text(s) => return Err(number_as_text(key, s)),
             _ => None,
         };
         match number {
@@ -353,6 +715,14 @@ impl Feature {
         }
     }
 
+    /// A text property as it is stored (`None` for numbers and other values too).
+    pub fn text_ref(&self, key: &str) -> Option<&str> {
+        match self.raw(key)? {
+            Prop::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// A text property (numbers are turned into text).
     pub fn text(&self, key: &str) -> Option<String> {
         match self.raw(key)? {
@@ -365,17 +735,36 @@ impl Feature {
 
     /// The name of the geometry type, for messages.
     pub fn geometry_type(&self) -> &'static str {
-        match self.geometry.as_ref().map(|g| &g.value) {
-            None => "no geometry",
-            Some(GeometryValue::Point { .. }) => "Point",
-            Some(GeometryValue::MultiPoint { .. }) => "MultiPoint",
-            Some(GeometryValue::LineString { .. }) => "LineString",
-            Some(GeometryValue::MultiLineString { .. }) => "MultiLineString",
-            Some(GeometryValue::Polygon { .. }) => "Polygon",
-            Some(GeometryValue::MultiPolygon { .. }) => "MultiPolygon",
-            Some(GeometryValue::GeometryCollection { .. }) => "GeometryCollection",
-        }
+        self.geometry
+            .as_ref()
+            .map_or("no geometry", Geom::type_name)
     }
+}
+
+/// The message for a number written as text.
+fn number_as_text(key: &str, text: &str) -> String {
+    let trimmed = text.trim();
+    let looks_numeric = !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+' | ' ' | '\''));
+    if !looks_numeric {
+        return format!(
+            "property \"{key}\" must be a number, found {}",
+            Prop::Text(text.into()).shown()
+        );
+    }
+    let why = if trimmed.contains('.') || trimmed.contains(',') {
+        format!(
+            "in German notation \"{trimmed}\" means one number, in English another, so quartier does not guess"
+        )
+    } else {
+        "text is not read as a number".to_string()
+    };
+    format!(
+        "property \"{key}\" must be a number, found the text {}: {why}; write it as a JSON number without quotes (in QGIS: a field of type integer or decimal)",
+        Prop::Text(text.into()).shown()
+    )
 }
 
 /// A number as planners write it: no trailing `.0`.
@@ -405,7 +794,11 @@ mod tests {
         assert_eq!(layer.features.len(), 2);
         let first = &layer.features[0];
         assert_eq!(first.id_text("id").as_deref(), Some("7"));
-        assert_eq!(first.count("capacity"), Ok(Some(12)));
+        let err = first.count("capacity").unwrap_err();
+        assert!(
+            err.starts_with("property \"capacity\" must be a number, found the text \"12\""),
+            "{err}"
+        );
         assert_eq!(first.text("name").as_deref(), Some("Hölting"));
         assert_eq!(first.geometry_type(), "Point");
         let second = &layer.features[1];
@@ -477,6 +870,65 @@ mod tests {
             err.contains("feature 0") && err.contains("properties"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn numbers_written_as_text_are_refused_and_a_bom_is_ignored() {
+        let text = "\u{feff}{\"type\": \"FeatureCollection\", \"features\": [
+            {\"type\": \"Feature\", \"geometry\": {\"coordinates\": [7.5, 51.9, 60], \"type\": \"Point\"},
+             \"properties\": {\"population\": \"12.345\", \"other\": 1}}]}";
+        let layer = parse_layer(text, "d.geojson").unwrap();
+        let f = &layer.features[0];
+        assert_eq!(f.geometry, Some(Geom::Point([7.5, 51.9])));
+        assert_eq!(
+            f.number("population").unwrap_err(),
+            "property \"population\" must be a number, found the text \"12.345\": in German notation \"12.345\" means one number, in English another, so quartier does not guess; write it as a JSON number without quotes (in QGIS: a field of type integer or decimal)"
+        );
+        let only =
+            parse_layer_with(text, "d.geojson", &Silent, Some(&["other".to_string()])).unwrap();
+        assert!(!only.features[0].has("population"));
+        assert_eq!(only.features[0].number("other"), Ok(Some(1.0)));
+        assert!(only.has_property("other") && !only.has_property("population"));
+    }
+
+    #[test]
+    fn geometries_are_read_and_broken_ones_located() {
+        let text = r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [[[[0,0],[1,0],[1,1],[0,0]]]]}, "properties": {}},
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0,0],[1,1]]}, "properties": {}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1]}, "properties": {}}]}"#;
+        let err = parse_layer(text, "x.geojson").unwrap_err().to_string();
+        assert!(
+            err.contains("feature 2: invalid GeoJSON at line 4") && err.contains("two numbers"),
+            "{err}"
+        );
+        let layer = parse_layer(&text.replace("[1]}", "[1, 2]}"), "x.geojson").unwrap();
+        assert_eq!(layer.features[1].geometry_type(), "LineString");
+        assert_eq!(
+            layer.features[0].geometry,
+            Some(Geom::MultiPolygon(vec![vec![vec![
+                [0.0, 0.0],
+                [1.0, 0.0],
+                [1.0, 1.0],
+                [0.0, 0.0]
+            ]]]))
+        );
+    }
+
+    #[test]
+    fn of_several_broken_features_the_first_is_named() {
+        let mut features = vec![r#"{"type": "Feature", "geometry": null, "properties": {}}"#; 3000];
+        features[1700] =
+            r#"{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1]}}"#;
+        features[2900] = r#"{"type": "Feuture"}"#;
+        let text = format!(
+            "{{\"type\": \"FeatureCollection\", \"features\": [{}]}}",
+            features.join(",\n")
+        );
+        for _ in 0..5 {
+            let err = parse_layer(&text, "s.geojson").unwrap_err().to_string();
+            assert!(err.starts_with("s.geojson: feature 1700: "), "{err}");
+        }
     }
 
     #[test]

@@ -1,19 +1,27 @@
-//! Loading a scenario: the TOML file, then each GeoJSON layer, interpreted with the field
-//! names of `[fields]` and reprojected into the metric CRS (for distances) and WGS84 (for
-//! output).
+//! Loading a scenario: the TOML file, then each layer (GeoJSON, GeoPackage or Shapefile) and
+//! the statistics table, interpreted with the field names of `[fields]` and the expressions
+//! of the scenario, and reprojected into the metric CRS (for distances) and WGS84 (for
+//! output). Input that contradicts itself is said: an error where no meaningful plan can
+//! follow, a warning (returned beside the instance) where one can.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 
 use geo::{Coord, InteriorPoint, LineString, MultiPolygon, Polygon};
-use geojson::{Geometry, GeometryValue, PolygonType};
+use rayon::prelude::*;
 
 use super::crs::{self, Transform, LONLAT};
-use super::geojson_in::{format_number, parse_layer_with, Feature, Layer};
-use crate::error::{Error, InputError};
+use super::geojson_in::{
+    first_error, format_number, parse_layer_with, Feature, Geom, Layer, PolygonRings,
+};
+use super::statistics::Table;
+use super::validate::{is_flat, ring_crossing};
+use crate::error::{Error, InputError, Warning};
+use crate::expr::Expression;
 use crate::model::{District, Facility, FacilityLayer, Instance, Site, SiteStatus};
 use crate::progress::{Progress, Silent};
-use crate::scenario::Scenario;
+use crate::scenario::{suggestion, Scenario};
 
 /// Reads and validates the scenario file.
 pub fn read_scenario(path: &Path) -> Result<Scenario, Error> {
@@ -21,21 +29,27 @@ pub fn read_scenario(path: &Path) -> Result<Scenario, Error> {
     Ok(Scenario::parse(&text, path)?)
 }
 
-/// Reads a text file; a missing or unreadable input is bad input (exit code 2).
-pub fn read_text(path: &Path) -> Result<String, InputError> {
+/// Reads a file's bytes; a missing or unreadable input is bad input (exit code 2).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, InputError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    if std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(InputError::new(&shown, "is a folder, not a file"));
+    }
+    std::fs::read(path).map_err(|e| {
         let reason = match e.kind() {
             std::io::ErrorKind::NotFound => "file not found".to_string(),
             std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             _ => e.to_string(),
         };
         InputError::new(&shown, reason)
-    })?;
-    if std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(InputError::new(&shown, "is a folder, not a file"));
-    }
-    String::from_utf8(bytes).map_err(|e| {
+    })
+}
+
+/// Reads a UTF-8 text file; a byte-order mark at the start is dropped.
+pub fn read_text(path: &Path) -> Result<String, InputError> {
+    let shown = path.display().to_string();
+    let bytes = read_bytes(path)?;
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         InputError::new(
             &shown,
             format!(
@@ -43,27 +57,103 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
                 e.utf8_error().valid_up_to()
             ),
         )
-    })
+    })?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
-/// Reads a GeoJSON layer file.
+/// A layer file mapped into memory: a million sites are 175 MB of GeoJSON, and reading them
+/// into a buffer costs a copy and as much fresh memory as the file (the kernel clears each
+/// page first); the mapping reads the page cache directly.
+enum MappedFile {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for MappedFile {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            MappedFile::Mapped(map) => map,
+            MappedFile::Read(bytes) => bytes,
+        }
+    }
+}
+
+impl MappedFile {
+    fn open(path: &Path) -> Result<MappedFile, InputError> {
+        let shown = path.display().to_string();
+        let file = match std::fs::File::open(path) {
+            Ok(file) if file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0) => file,
+            // Folders, empty files and files that cannot be opened get the messages of
+            // `read_bytes`.
+            _ => return read_bytes(path).map(MappedFile::Read),
+        };
+        // SAFETY: the mapping is read-only and lives while the layer is parsed; quartier
+        // never writes its input files. Should another program shorten the file meanwhile,
+        // reading may fail, as reading a file being rewritten does anyway.
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => Ok(MappedFile::Mapped(map)),
+            Err(_) => std::fs::read(path)
+                .map(MappedFile::Read)
+                .map_err(|e| InputError::new(&shown, e.to_string())),
+        }
+    }
+}
+
+/// The bytes as UTF-8 text without a byte-order mark; the error names the invalid byte.
+fn utf8<'a>(bytes: &'a [u8], path: &Path) -> Result<&'a str, InputError> {
+    let text = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => {
+            let valid_up_to = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
+            return Err(InputError::new(
+                path.display(),
+                format!("not UTF-8 text (byte {valid_up_to} is invalid); save the file as UTF-8"),
+            ));
+        }
+    };
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// Reads a layer file with all its properties.
 pub fn read_layer(path: &Path) -> Result<Layer, InputError> {
-    read_layer_with(path, &Silent)
+    read_layer_with(path, &Silent, None)
 }
 
-/// As `read_layer`, reporting the features parsed to `progress`.
-pub fn read_layer_with(path: &Path, progress: &dyn Progress) -> Result<Layer, InputError> {
+/// Reads a layer (GeoJSON; GeoPackage `file.gpkg` or `file.gpkg#layer`; Shapefile `.shp`),
+/// reporting the features parsed to `progress` and keeping only the properties in `wanted`
+/// (all when `None`).
+pub fn read_layer_with(
+    path: &Path,
+    progress: &dyn Progress,
+    wanted: Option<&[String]>,
+) -> Result<Layer, InputError> {
     let name = path.file_name().unwrap_or(path.as_os_str());
     progress.start(&format!("reading {}", name.to_string_lossy()), None);
-    let text = read_text(path)?;
-    let layer = parse_layer_with(&text, &path.display().to_string(), progress)?;
+    let layer = match super::gpkg::split_layer(path) {
+        Some((file, layer_name)) => super::gpkg::read(&file, layer_name.as_deref(), wanted)?,
+        None if has_extension(path, "shp") => super::shp::read(path, wanted)?,
+        None => {
+            let bytes = MappedFile::open(path)?;
+            let text = utf8(&bytes, path)?;
+            parse_layer_with(text, &path.display().to_string(), progress, wanted)?
+        }
+    };
     if layer.features.is_empty() {
         return Err(InputError::new(
-            path.display(),
+            &layer.file,
             "the layer has no features; expected at least one",
         ));
     }
     Ok(layer)
+}
+
+pub(crate) fn has_extension(path: &Path, extension: &str) -> bool {
+    path.extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(extension))
 }
 
 /// Loads every layer of the scenario into an `Instance` with metric positions.
@@ -73,6 +163,16 @@ pub fn load_instance(scenario: &Scenario) -> Result<Instance, Error> {
 
 /// As `load_instance`, reporting the features read to `progress`.
 pub fn load_instance_with(scenario: &Scenario, progress: &dyn Progress) -> Result<Instance, Error> {
+    load_instance_warned(scenario, progress).map(|(instance, _)| instance)
+}
+
+/// As `load_instance_with`, with the warnings about input that contradicts itself (each
+/// names the file, the feature and the place).
+pub fn load_instance_warned(
+    scenario: &Scenario,
+    progress: &dyn Progress,
+) -> Result<(Instance, Vec<Warning>), Error> {
+    let mut warnings = Vec::new();
     let default_crs = crs::normalise_crs_name(&scenario.crs);
     crs::check_known(&default_crs).map_err(|e| {
         InputError::new(
@@ -81,13 +181,38 @@ pub fn load_instance_with(scenario: &Scenario, progress: &dyn Progress) -> Resul
         )
     })?;
 
-    let district_layer = read_layer_with(&scenario.districts, progress)?;
-    let site_layer = read_layer_with(&scenario.sites, progress)?;
+    // Districts are few: all their properties are kept (expressions and suggestions need
+    // them). Sites and facilities keep only what the scenario reads.
+    let district_layer = read_layer_with(&scenario.districts, progress, None)?;
+    let f = &scenario.site_fields;
+    let site_keys = [
+        &f.id,
+        &f.capacity,
+        &f.status,
+        &f.occupied,
+        &f.min_places,
+        &f.cost,
+    ]
+    .map(|k| k.to_string());
+    let site_layer = read_layer_with(&scenario.sites, progress, Some(&site_keys))?;
+    let facility_keys = [
+        scenario.facility_fields.id.clone(),
+        scenario.facility_fields.seats.clone(),
+    ];
     let facility_layers = scenario
         .facilities
         .iter()
-        .map(|(kind, path)| Ok((kind.clone(), read_layer_with(path, progress)?)))
+        .map(|(kind, path)| {
+            Ok((
+                kind.clone(),
+                read_layer_with(path, progress, Some(&facility_keys))?,
+            ))
+        })
         .collect::<Result<Vec<_>, InputError>>()?;
+    let table = match &scenario.statistics {
+        Some(input) => Some(Table::read(input)?),
+        None => None,
+    };
 
     let layer_crs = |layer: &Layer| -> Result<String, InputError> {
         let name = layer.crs.clone().unwrap_or_else(|| default_crs.clone());
@@ -95,15 +220,27 @@ pub fn load_instance_with(scenario: &Scenario, progress: &dyn Progress) -> Resul
             crs::check_known(&name).map_err(|e| {
                 InputError::new(
                     &layer.file,
-                    format!("unknown CRS \"{name}\" in the \"crs\" member: {e}"),
+                    format!("unknown CRS \"{}\" of the layer: {e}", short(&name)),
                 )
             })?;
         }
         Ok(name)
     };
 
-    let districts_raw = read_districts(&district_layer, scenario, &layer_crs(&district_layer)?)?;
-    let sites_raw = read_sites(&site_layer, scenario, &layer_crs(&site_layer)?)?;
+    let districts_raw = read_districts(
+        &district_layer,
+        table.as_ref(),
+        scenario,
+        &layer_crs(&district_layer)?,
+        &mut warnings,
+    )?;
+    let sites_raw = read_sites(
+        &site_layer,
+        scenario,
+        &layer_crs(&site_layer)?,
+        &mut warnings,
+    )?;
+    drop(site_layer);
     let mut facilities_raw = Vec::new();
     for (kind, layer) in &facility_layers {
         facilities_raw.push((
@@ -151,25 +288,42 @@ pub fn load_instance_with(scenario: &Scenario, progress: &dyn Progress) -> Resul
         return Err(InputError::new(
             scenario.districts.display(),
             format!(
-                "the weights (property \"{}\") add up to 0; the fair share of each district needs a positive total",
-                scenario.district_fields.weight
+                "the weights ({}) add up to 0; the fair share of each district needs a positive total",
+                if scenario.district_fields.weight == scenario.district_fields.population {
+                    format!("property \"{}\"", scenario.district_fields.weight)
+                } else {
+                    format!("weight = \"{}\"", scenario.district_fields.weight)
+                }
             ),
         )
         .into());
     }
 
-    Ok(Instance {
-        name: scenario.name.clone(),
-        districts,
-        sites,
-        facilities,
-        demand: scenario.demand,
-        levels: scenario.levels.clone(),
-        rules: scenario.rules.clone(),
-        stages: scenario.stages.clone(),
-        objective: scenario.objective.clone(),
-        solver: scenario.solver.clone(),
-    })
+    Ok((
+        Instance {
+            name: scenario.name.clone(),
+            districts,
+            sites,
+            facilities,
+            demand: scenario.demand,
+            levels: scenario.levels.clone(),
+            rules: scenario.rules.clone(),
+            stages: scenario.stages.clone(),
+            objective: scenario.objective.clone(),
+            solver: scenario.solver.clone(),
+        },
+        warnings,
+    ))
+}
+
+/// A CRS name for messages (WKT from a .prj is long).
+fn short(crs: &str) -> String {
+    if crs.chars().count() > 60 {
+        let cut: String = crs.chars().take(60).collect();
+        format!("{cut}…")
+    } else {
+        crs.to_string()
+    }
 }
 
 /// A layer's features in its own CRS, with the properties already checked.
@@ -181,7 +335,7 @@ struct RawLayerData<T> {
 
 struct RawDistrict {
     district: District,
-    polygons: Vec<PolygonType>,
+    polygons: Vec<PolygonRings>,
 }
 
 struct RawPoint<T> {
@@ -192,7 +346,7 @@ struct RawPoint<T> {
 
 enum Shape {
     Point([f64; 2]),
-    Polygons(Vec<PolygonType>),
+    Polygons(Vec<PolygonRings>),
 }
 
 fn feature_error(
@@ -206,10 +360,10 @@ fn feature_error(
 
 /// Ids must be present and unique per layer.
 fn unique_ids(layer: &Layer, key: &str) -> Result<Vec<String>, InputError> {
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(layer.features.len());
-    let ids = layer
+    let mut ids = Vec::with_capacity(layer.features.len());
+    layer
         .features
-        .iter()
+        .par_iter()
         .map(|f| {
             f.id_text(key).ok_or_else(|| {
                 feature_error(
@@ -222,7 +376,9 @@ fn unique_ids(layer: &Layer, key: &str) -> Result<Vec<String>, InputError> {
                 )
             })
         })
-        .collect::<Result<Vec<String>, InputError>>()?;
+        .collect_into_vec(&mut ids);
+    let ids = first_error(ids)?;
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
     for (index, id) in ids.iter().enumerate() {
         if let Some(first) = seen.insert(id.as_str(), index) {
             return Err(InputError::new(
@@ -234,59 +390,342 @@ fn unique_ids(layer: &Layer, key: &str) -> Result<Vec<String>, InputError> {
     Ok(ids)
 }
 
-fn required(
-    layer: &Layer,
-    feature: &Feature,
-    id: &str,
-    key: &str,
-    value: Result<Option<f64>, String>,
-) -> Result<f64, InputError> {
-    value
-        .map_err(|m| feature_error(layer, feature, Some(id), m))?
-        .ok_or_else(|| {
-            feature_error(
-                layer,
-                feature,
-                Some(id),
-                format!("property \"{key}\" is missing"),
-            )
+/// Where a district property comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Source {
+    Layer,
+    /// A column of the statistics table.
+    Column(usize),
+    Nowhere,
+}
+
+/// The district layer and the statistics table as one set of district properties.
+struct DistrictProperties<'a> {
+    layer: &'a Layer,
+    /// The id property of the layer.
+    id_key: &'a str,
+    table: Option<&'a Table>,
+    /// The table row of each district.
+    rows: Vec<usize>,
+    sources: RefCell<HashMap<String, Source>>,
+}
+
+impl<'a> DistrictProperties<'a> {
+    /// Where `name` comes from; a name in both the layer and the table is an error.
+    fn source(&self, name: &str, used_in: &str) -> Result<Source, InputError> {
+        if let Some(&known) = self.sources.borrow().get(name) {
+            return Ok(known);
+        }
+        let in_layer = self.layer.has_property(name);
+        let column = self.table.and_then(|t| t.column(name));
+        let source = match (in_layer, column, self.table) {
+            (true, Some(_), Some(table)) => {
+                return Err(InputError::new(
+                    &table.file,
+                    format!(
+                        "column \"{name}\" is also a property of the district layer {}; the scenario uses \"{name}\" ({used_in}), so quartier cannot tell which is meant: rename the column or the property",
+                        self.layer.file
+                    ),
+                ))
+            }
+            (true, _, _) => Source::Layer,
+            (false, Some(c), _) => Source::Column(c),
+            (false, None, _) => Source::Nowhere,
+        };
+        self.sources.borrow_mut().insert(name.to_string(), source);
+        Ok(source)
+    }
+
+    /// The error for a property that is nowhere: with a table, the table is named with the
+    /// closest column; otherwise the first feature.
+    fn nowhere(&self, name: &str, used_in: &str) -> InputError {
+        let mut known = self.layer.property_names();
+        if let Some(table) = self.table {
+            known.extend(table.header.iter().cloned());
+        }
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = suggestion(name, &known);
+        match self.table {
+            Some(table) => InputError::new(
+                &table.file,
+                format!(
+                    "no column \"{name}\"{hint}, and the district layer {} has no such property either; the scenario uses it ({used_in})",
+                    self.layer.file
+                ),
+            ),
+            None => {
+                let first = &self.layer.features[0];
+                let id = first.id_text(self.id_key);
+                feature_error(
+                    self.layer,
+                    first,
+                    id.as_deref(),
+                    format!("property \"{name}\" is missing{hint} ({used_in})"),
+                )
+            }
+        }
+    }
+
+    /// The number of property `name` for district `d`; `Ok(None)` when missing or empty.
+    fn number(
+        &self,
+        d: usize,
+        id: &str,
+        name: &str,
+        used_in: &str,
+    ) -> Result<Option<f64>, InputError> {
+        match self.source(name, used_in)? {
+            Source::Layer => {
+                let feature = &self.layer.features[d];
+                feature
+                    .number(name)
+                    .map_err(|m| feature_error(self.layer, feature, Some(id), m))
+            }
+            Source::Column(c) => {
+                let table = self.table.expect("a column comes from a table");
+                let row = self.rows[d];
+                if table.text(row, c).is_empty() {
+                    return Ok(None);
+                }
+                table.number(row, c).map(Some)
+            }
+            Source::Nowhere => Ok(None),
+        }
+    }
+
+    /// As `number`, for a property that must be there.
+    fn required(&self, d: usize, id: &str, name: &str, used_in: &str) -> Result<f64, InputError> {
+        match self.number(d, id, name, used_in)? {
+            Some(x) => Ok(x),
+            None if self.source(name, used_in)? == Source::Nowhere => {
+                Err(self.nowhere(name, used_in))
+            }
+            None => Err(self.missing(d, id, name, used_in)),
+        }
+    }
+
+    /// A property missing (or an empty cell) in one district.
+    fn missing(&self, d: usize, id: &str, name: &str, used_in: &str) -> InputError {
+        match self.sources.borrow().get(name) {
+            Some(Source::Column(c)) => {
+                let table = self.table.expect("a column comes from a table");
+                let row = &table.rows[self.rows[d]];
+                InputError::new(
+                    &table.file,
+                    format!(
+                        "line {}, column \"{}\" (district \"{id}\"): the cell is empty; expected a number ({used_in})",
+                        row.line, table.header[*c]
+                    ),
+                )
+            }
+            _ => {
+                let feature = &self.layer.features[d];
+                let context = if used_in.starts_with("[fields") {
+                    String::new()
+                } else {
+                    format!(" ({used_in})")
+                };
+                feature_error(
+                    self.layer,
+                    feature,
+                    Some(id),
+                    format!("property \"{name}\" is missing{context}"),
+                )
+            }
+        }
+    }
+
+    /// A text property (the district's name).
+    fn text(&self, d: usize, name: &str) -> Result<Option<String>, InputError> {
+        Ok(match self.source(name, "[fields.districts] name")? {
+            Source::Layer => self.layer.features[d].text(name),
+            Source::Column(c) => {
+                let table = self.table.expect("a column comes from a table");
+                let text = table.text(self.rows[d], c);
+                (!text.is_empty()).then(|| text.to_string())
+            }
+            Source::Nowhere => None,
         })
+    }
+
+    /// Evaluates an expression for district `d`.
+    fn eval<T>(
+        &self,
+        d: usize,
+        id: &str,
+        expression: &Expression,
+        used_in: &str,
+        eval: impl Fn(&Expression, &dyn Fn(&str) -> Result<f64, String>) -> Result<T, String>,
+    ) -> Result<T, InputError> {
+        let failed: RefCell<Option<InputError>> = RefCell::new(None);
+        let value = |name: &str| -> Result<f64, String> {
+            match self.required(d, id, name, used_in) {
+                Ok(x) => Ok(x),
+                Err(e) => {
+                    let message = e.message.clone();
+                    failed.borrow_mut().get_or_insert(e);
+                    Err(message)
+                }
+            }
+        };
+        eval(expression, &value).map_err(|message| {
+            failed.take().unwrap_or_else(|| {
+                let feature = &self.layer.features[d];
+                feature_error(
+                    self.layer,
+                    feature,
+                    Some(id),
+                    format!("{used_in}: {message}"),
+                )
+            })
+        })
+    }
+}
+
+/// The fair-share key: the population, another property, or an expression.
+enum Key {
+    Population,
+    Property(String),
+    Expression(Expression),
 }
 
 fn read_districts(
     layer: &Layer,
+    table: Option<&Table>,
     scenario: &Scenario,
     crs: &str,
+    warnings: &mut Vec<Warning>,
 ) -> Result<RawLayerData<RawDistrict>, InputError> {
     let fields = &scenario.district_fields;
     let ids = unique_ids(layer, &fields.id)?;
+    let rows = match table {
+        None => Vec::new(),
+        Some(table) => join_rows(layer, table, &ids, warnings)?,
+    };
+    let properties = DistrictProperties {
+        layer,
+        id_key: &fields.id,
+        table,
+        rows,
+        sources: RefCell::new(HashMap::new()),
+    };
+    let population_use = "[fields.districts] population".to_string();
+    // The key: a property when a layer property or column has exactly that name, else an
+    // expression.
+    let weight_use = format!("weight = \"{}\"", fields.weight);
+    let key = if fields.weight == fields.population {
+        Key::Population
+    } else if layer.has_property(&fields.weight)
+        || table.is_some_and(|t| t.column(&fields.weight).is_some())
+    {
+        Key::Property(fields.weight.clone())
+    } else {
+        Key::Expression(Expression::parse(&fields.weight).map_err(|e| {
+            InputError::new(
+                scenario.file.display(),
+                format!(
+                    "[fields.districts] weight = \"{}\" is neither a property of the districts nor an expression: {e}",
+                    fields.weight
+                ),
+            )
+        })?)
+    };
+    // Every name the scenario uses, checked once before the districts (so that a name in
+    // both the layer and the table, or in neither, is said for the scenario, not for one
+    // district).
+    properties.source(&fields.population, &population_use)?;
+    let mut used: Vec<(String, String)> = Vec::new();
+    match &key {
+        Key::Population => {}
+        Key::Property(name) => used.push((name.clone(), weight_use.clone())),
+        Key::Expression(e) => {
+            used.extend(e.names().map(|n| (n.to_string(), weight_use.clone())));
+        }
+    }
+    let condition_uses: Vec<String> = scenario
+        .district_conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("[[rules.district]] {} where = \"{}\"", i + 1, c.text))
+        .collect();
+    for (condition, used_in) in scenario.district_conditions.iter().zip(&condition_uses) {
+        used.extend(condition.names().map(|n| (n.to_string(), used_in.clone())));
+    }
+    for (name, used_in) in &used {
+        if properties.source(name, used_in)? == Source::Nowhere {
+            return Err(properties.nowhere(name, used_in));
+        }
+    }
+    properties.source(&fields.existing, "[fields.districts] existing")?;
+    if table.is_some() {
+        properties.source(&fields.name, "[fields.districts] name")?;
+    }
+
     let mut items = Vec::with_capacity(layer.features.len());
-    for (feature, id) in layer.features.iter().zip(ids) {
-        let population = required(
-            layer,
-            feature,
-            &id,
-            &fields.population,
-            feature.non_negative(&fields.population),
-        )?;
-        let weight = if fields.weight == fields.population {
-            population
-        } else {
-            required(
+    let mut rule_counts = vec![0usize; scenario.district_conditions.len()];
+    for (d, (feature, id)) in layer.features.iter().zip(ids).enumerate() {
+        let population = properties.required(d, &id, &fields.population, &population_use)?;
+        if population < 0.0 {
+            return Err(feature_error(
                 layer,
                 feature,
-                &id,
-                &fields.weight,
-                feature.non_negative(&fields.weight),
-            )?
+                Some(&id),
+                format!(
+                    "property \"{}\" must be a number ≥ 0, found {}",
+                    fields.population,
+                    format_number(population)
+                ),
+            ));
+        }
+        let weight = match &key {
+            Key::Population => population,
+            Key::Property(name) => properties.required(d, &id, name, &weight_use)?,
+            Key::Expression(e) => {
+                properties.eval(d, &id, e, &weight_use, |e, value| e.number(value))?
+            }
         };
-        let existing = feature
-            .non_negative(&fields.existing)
-            .map_err(|m| feature_error(layer, feature, Some(&id), m))?
+        if weight < 0.0 {
+            return Err(feature_error(
+                layer,
+                feature,
+                Some(&id),
+                format!(
+                    "the fair-share key {weight_use} gives {} here; a weight must be ≥ 0",
+                    format_number(weight)
+                ),
+            ));
+        }
+        let mut rule = None;
+        for (r, (condition, used_in)) in scenario
+            .district_conditions
+            .iter()
+            .zip(&condition_uses)
+            .enumerate()
+        {
+            let holds = properties.eval(d, &id, condition, used_in, |e, value| e.truth(value))?;
+            if holds && rule.is_none() {
+                rule = Some(r);
+                rule_counts[r] += 1;
+            }
+        }
+        let existing = properties
+            .number(d, &id, &fields.existing, "[fields.districts] existing")?
             .unwrap_or(0.0);
-        let polygons = match feature.geometry.as_ref().map(|g| &g.value) {
-            Some(GeometryValue::Polygon { coordinates }) => vec![coordinates.clone()],
-            Some(GeometryValue::MultiPolygon { coordinates }) => coordinates.clone(),
+        if existing < 0.0 {
+            return Err(feature_error(
+                layer,
+                feature,
+                Some(&id),
+                format!(
+                    "property \"{}\" must be a number ≥ 0, found {}",
+                    fields.existing,
+                    format_number(existing)
+                ),
+            ));
+        }
+        let polygons = match &feature.geometry {
+            Some(Geom::Polygon(rings)) => vec![rings.clone()],
+            Some(Geom::MultiPolygon(polygons)) => polygons.clone(),
             _ => {
                 return Err(feature_error(
                     layer,
@@ -300,7 +739,10 @@ fn read_districts(
             }
         };
         check_polygons(layer, feature, &id, &polygons, crs)?;
-        let name = feature.text(&fields.name).unwrap_or_else(|| id.clone());
+        check_district_outline(layer, feature, &id, &polygons, crs, warnings)?;
+        let name = properties
+            .text(d, &fields.name)?
+            .unwrap_or_else(|| id.clone());
         items.push(RawDistrict {
             district: District {
                 id,
@@ -310,6 +752,7 @@ fn read_districts(
                 existing,
                 area: MultiPolygon(Vec::new()),
                 area_lonlat: MultiPolygon(Vec::new()),
+                rule,
             },
             polygons,
         });
@@ -321,13 +764,122 @@ fn read_districts(
     })
 }
 
+/// The table row of each district; rows that match no district are a warning.
+fn join_rows(
+    layer: &Layer,
+    table: &Table,
+    ids: &[String],
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<usize>, InputError> {
+    let mut used = vec![false; table.rows.len()];
+    let mut rows = Vec::with_capacity(ids.len());
+    for (feature, id) in layer.features.iter().zip(ids) {
+        let row = table.row_of(id).ok_or_else(|| {
+            InputError::new(
+                &table.file,
+                format!(
+                    "no row for district \"{id}\" ({} {}); expected a row with \"{id}\" in column \"{}\"",
+                    layer.file,
+                    feature.label(None),
+                    table.key_name()
+                ),
+            )
+        })?;
+        used[row] = true;
+        rows.push(row);
+    }
+    let unused: Vec<String> = (0..table.rows.len())
+        .filter(|&r| !used[r])
+        .map(|r| format!("line {} \"{}\"", table.rows[r].line, table.key_of(r)))
+        .collect();
+    if !unused.is_empty() {
+        let shown: Vec<&str> = unused.iter().take(10).map(String::as_str).collect();
+        warnings.push(Warning::new(
+            &table.file,
+            format!(
+                "{} {} no district and {} not used (a totals row?): {}{}",
+                unused.len(),
+                if unused.len() == 1 {
+                    "row matches"
+                } else {
+                    "rows match"
+                },
+                if unused.len() == 1 { "is" } else { "are" },
+                shown.join(", "),
+                if unused.len() > 10 { ", …" } else { "" }
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
+/// A place in a layer's own CRS, for messages: `(404512.3, 5757001.2)`.
+fn place(position: [f64; 2], crs: &str) -> String {
+    if crs::is_lonlat(crs) {
+        format!("({:.6}, {:.6})", position[0], position[1])
+    } else {
+        format!("({:.1}, {:.1})", position[0], position[1])
+    }
+}
+
+/// A district outline that crosses itself is a warning (sites near the crossing are assigned
+/// by guess); one without any area is an error (no site can lie in it).
+fn check_district_outline(
+    layer: &Layer,
+    feature: &Feature,
+    id: &str,
+    polygons: &[PolygonRings],
+    crs: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<(), InputError> {
+    if polygons
+        .iter()
+        .filter_map(|p| p.first())
+        .all(|ring| is_flat(ring))
+    {
+        let at = polygons[0][0][0];
+        return Err(feature_error(
+            layer,
+            feature,
+            Some(id),
+            format!(
+                "the outline at {} has no area (all its positions lie on a line); no site can lie in the district, so no plan can follow: fix the polygon",
+                place(at, crs)
+            ),
+        ));
+    }
+    for ring in polygons.iter().flatten() {
+        if let Some(at) = ring_crossing(ring) {
+            warnings.push(Warning::new(
+                &layer.file,
+                format!(
+                    "{}: the outline crosses itself at {}; which district a site near the crossing lies in is a guess: fix the polygon (QGIS: Vector → Geometry Tools → Check Validity)",
+                    feature.label(Some(id)),
+                    place(at, crs)
+                ),
+            ));
+            break;
+        }
+    }
+    Ok(())
+}
+
 fn check_polygons(
     layer: &Layer,
     feature: &Feature,
     id: &str,
-    polygons: &[PolygonType],
+    polygons: &[PolygonRings],
     crs: &str,
 ) -> Result<(), InputError> {
+    if polygons.is_empty() {
+        return Err(feature_error(
+            layer,
+            feature,
+            Some(id),
+            "the geometry has no polygon; expected an outer ring of at least 4 positions (closed)"
+                .into(),
+        ));
+    }
     for polygon in polygons {
         match polygon.first() {
             Some(ring) if ring.len() >= 4 => {}
@@ -342,7 +894,7 @@ fn check_polygons(
         }
         for ring in polygon {
             for position in ring {
-                check_position(layer, feature, id, position.as_slice(), crs)?;
+                check_position(layer, feature, id, *position, crs)?;
             }
         }
     }
@@ -353,10 +905,10 @@ fn check_position(
     layer: &Layer,
     feature: &Feature,
     id: &str,
-    position: &[f64],
+    position: [f64; 2],
     crs: &str,
 ) -> Result<(), InputError> {
-    let (x, y) = (position[0], position[1]);
+    let [x, y] = position;
     if !(x.is_finite() && y.is_finite()) {
         return Err(feature_error(
             layer,
@@ -381,24 +933,23 @@ fn check_position(
 }
 
 fn point_shape(layer: &Layer, feature: &Feature, id: &str, crs: &str) -> Result<Shape, InputError> {
-    let geometry: Option<&Geometry> = feature.geometry.as_ref();
-    let shape = match geometry.map(|g| &g.value) {
-        Some(GeometryValue::Point { coordinates }) => {
-            check_position(layer, feature, id, coordinates.as_slice(), crs)?;
-            Shape::Point([coordinates[0], coordinates[1]])
+    let shape = match &feature.geometry {
+        Some(Geom::Point(p)) => {
+            check_position(layer, feature, id, *p, crs)?;
+            Shape::Point(*p)
         }
-        Some(GeometryValue::MultiPoint { coordinates }) if coordinates.len() == 1 => {
-            check_position(layer, feature, id, coordinates[0].as_slice(), crs)?;
-            Shape::Point([coordinates[0][0], coordinates[0][1]])
+        Some(Geom::MultiPoint(points)) if points.len() == 1 => {
+            check_position(layer, feature, id, points[0], crs)?;
+            Shape::Point(points[0])
         }
-        Some(GeometryValue::Polygon { coordinates }) => {
-            let polygons = vec![coordinates.clone()];
+        Some(Geom::Polygon(rings)) => {
+            let polygons = vec![rings.clone()];
             check_polygons(layer, feature, id, &polygons, crs)?;
             Shape::Polygons(polygons)
         }
-        Some(GeometryValue::MultiPolygon { coordinates }) => {
-            check_polygons(layer, feature, id, coordinates, crs)?;
-            Shape::Polygons(coordinates.clone())
+        Some(Geom::MultiPolygon(polygons)) => {
+            check_polygons(layer, feature, id, polygons, crs)?;
+            Shape::Polygons(polygons.clone())
         }
         _ => {
             return Err(feature_error(
@@ -415,37 +966,119 @@ fn point_shape(layer: &Layer, feature: &Feature, id: &str, crs: &str) -> Result<
     Ok(shape)
 }
 
+impl Shape {
+    /// A position to name the feature's place in messages.
+    fn place(&self) -> [f64; 2] {
+        match self {
+            Shape::Point(p) => *p,
+            Shape::Polygons(polygons) => polygons
+                .first()
+                .and_then(|p| p.first())
+                .and_then(|r| r.first())
+                .copied()
+                .unwrap_or([0.0, 0.0]),
+        }
+    }
+}
+
 fn read_sites(
     layer: &Layer,
     scenario: &Scenario,
     crs: &str,
+    warnings: &mut Vec<Warning>,
 ) -> Result<RawLayerData<RawPoint<Site>>, InputError> {
     let fields = &scenario.site_fields;
     let ids = unique_ids(layer, &fields.id)?;
-    let mut items = Vec::with_capacity(layer.features.len());
-    for (feature, id) in layer.features.iter().zip(ids) {
-        let fail = |m: String| feature_error(layer, feature, Some(&id), m);
-        let capacity = feature
-            .count(&fields.capacity)
-            .map_err(fail)?
-            .ok_or_else(|| fail(format!("property \"{}\" is missing", fields.capacity)))?;
-        let status = match feature.text(&fields.status) {
-            None => SiteStatus::Candidate,
-            Some(text) => SiteStatus::parse(&text).ok_or_else(|| {
-                fail(format!(
-                    "property \"{}\" must be candidate, existing or excluded, found \"{text}\"",
-                    fields.status
-                ))
-            })?,
-        };
-        let occupied = feature.count(&fields.occupied).map_err(fail)?.unwrap_or(0);
-        let min_places = feature
-            .count(&fields.min_places)
-            .map_err(fail)?
-            .unwrap_or(0);
-        let cost = feature.number(&fields.cost).map_err(fail)?;
-        let shape = point_shape(layer, feature, &id, crs)?;
-        items.push(RawPoint {
+    let mut read = Vec::with_capacity(ids.len());
+    layer
+        .features
+        .par_iter()
+        .zip(ids)
+        .with_min_len(1024)
+        .map(|(feature, id)| read_site(layer, feature, id, fields, crs))
+        .collect_into_vec(&mut read);
+    let read = first_error(read)?;
+    let mut items = Vec::with_capacity(read.len());
+    for (item, warning) in read {
+        items.push(item);
+        warnings.extend(warning);
+    }
+    Ok(RawLayerData {
+        file: layer.file.clone(),
+        crs: crs.to_string(),
+        items,
+    })
+}
+
+/// One site, and a warning when its data contradict themselves.
+fn read_site(
+    layer: &Layer,
+    feature: &Feature,
+    id: String,
+    fields: &crate::scenario::SiteFields,
+    crs: &str,
+) -> Result<(RawPoint<Site>, Option<Warning>), InputError> {
+    let fail = |m: String| feature_error(layer, feature, Some(&id), m);
+    let capacity = feature
+        .count(&fields.capacity)
+        .map_err(fail)?
+        .ok_or_else(|| fail(format!("property \"{}\" is missing", fields.capacity)))?;
+    // The usual spellings without an allocation per site; others through SiteStatus::parse.
+    let known = feature.text_ref(&fields.status).and_then(|text| {
+        [
+            SiteStatus::Candidate,
+            SiteStatus::Existing,
+            SiteStatus::Excluded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    });
+    let status = match known.map_or_else(|| feature.text(&fields.status), |_| None) {
+        None => known.unwrap_or(SiteStatus::Candidate),
+        Some(text) => SiteStatus::parse(&text).ok_or_else(|| {
+            fail(format!(
+                "property \"{}\" must be candidate, existing or excluded, found \"{text}\"",
+                fields.status
+            ))
+        })?,
+    };
+    let occupied = feature.count(&fields.occupied).map_err(fail)?.unwrap_or(0);
+    let min_places = feature
+        .count(&fields.min_places)
+        .map_err(fail)?
+        .unwrap_or(0);
+    let cost = feature.number(&fields.cost).map_err(fail)?;
+    let shape = point_shape(layer, feature, &id, crs)?;
+    let said = |message: String| {
+        Some(Warning::new(
+            &layer.file,
+            format!(
+                "{} at {}: {message}",
+                feature.label(Some(&id)),
+                place(shape.place(), crs)
+            ),
+        ))
+    };
+    let warning = if status == SiteStatus::Existing && occupied > capacity {
+        said(format!(
+            "{occupied} places are occupied, more than the capacity of {capacity}; the site gets no new places and its {occupied} occupied places count as they are: check \"{}\" and \"{}\"",
+            fields.capacity, fields.occupied
+        ))
+    } else if status == SiteStatus::Candidate && occupied > 0 {
+        said(format!(
+            "a candidate with {occupied} occupied places; they are not counted: if people live there, set \"{}\" to existing",
+            fields.status
+        ))
+    } else if min_places > capacity && status != SiteStatus::Excluded {
+        said(format!(
+            "the minimum of {min_places} new places (\"{}\") is above the capacity of {capacity}; the site can never be used",
+            fields.min_places
+        ))
+    } else {
+        None
+    };
+    Ok((
+        RawPoint {
             item: Site {
                 id,
                 position: [0.0; 2],
@@ -462,13 +1095,9 @@ fn read_sites(
                 cost,
             },
             shape,
-        });
-    }
-    Ok(RawLayerData {
-        file: layer.file.clone(),
-        crs: crs.to_string(),
-        items,
-    })
+        },
+        warning,
+    ))
 }
 
 fn read_facilities(
@@ -555,9 +1184,23 @@ fn reproject(
     to: &str,
     file: &str,
 ) -> Result<(), InputError> {
-    transform(from, to, file)?
-        .apply(points)
-        .map_err(|e| InputError::new(file, e))?;
+    // PROJ transforms one point after another; large layers go in one piece per core, each
+    // with its own transformation (a PROJ object is not shared between threads).
+    let threads = rayon::current_num_threads().max(1);
+    if points.len() >= 200_000 && threads > 1 && from != to {
+        let chunk = points.len().div_ceil(threads);
+        points
+            .par_chunks_mut(chunk)
+            .try_for_each(|part| -> Result<(), InputError> {
+                transform(from, to, file)?
+                    .apply(part)
+                    .map_err(|e| InputError::new(file, e))
+            })?;
+    } else {
+        transform(from, to, file)?
+            .apply(points)
+            .map_err(|e| InputError::new(file, e))?;
+    }
     if let Some(bad) = points
         .iter()
         .position(|p| !(p.0.is_finite() && p.1.is_finite()))
@@ -570,7 +1213,7 @@ fn reproject(
     Ok(())
 }
 
-fn flatten(polygons: &[PolygonType]) -> Vec<(f64, f64)> {
+fn flatten(polygons: &[PolygonRings]) -> Vec<(f64, f64)> {
     polygons
         .iter()
         .flatten()
@@ -580,9 +1223,9 @@ fn flatten(polygons: &[PolygonType]) -> Vec<(f64, f64)> {
 }
 
 /// Rebuilds polygons from flattened positions in the same order as `flatten`.
-fn rebuild(polygons: &[PolygonType], points: &[(f64, f64)]) -> MultiPolygon<f64> {
+fn rebuild(polygons: &[PolygonRings], points: &[(f64, f64)]) -> MultiPolygon<f64> {
     let mut next = points.iter();
-    let mut ring_of = |ring: &Vec<geojson::Position>| -> LineString<f64> {
+    let mut ring_of = |ring: &Vec<[f64; 2]>| -> LineString<f64> {
         LineString(
             ring.iter()
                 .filter_map(|_| next.next())
@@ -640,6 +1283,7 @@ type MetricAndLonLat = (Vec<[f64; 2]>, Vec<[f64; 2]>);
 fn project_points<T>(
     raw: &RawLayerData<RawPoint<T>>,
     metric: &str,
+    with_lonlat: bool,
 ) -> Result<MetricAndLonLat, InputError> {
     let mut points: Vec<(f64, f64)> = vec![(0.0, 0.0); raw.items.len()];
     let mut plain: Vec<usize> = Vec::with_capacity(raw.items.len());
@@ -666,13 +1310,16 @@ fn project_points<T>(
         points[index] = (interior.x(), interior.y());
     }
     let metric_points: Vec<[f64; 2]> = points.iter().map(|&(x, y)| [x, y]).collect();
+    if !with_lonlat {
+        return Ok((metric_points, Vec::new()));
+    }
     reproject(&mut points, metric, LONLAT, &raw.file)?;
     let lonlat: Vec<[f64; 2]> = points.iter().map(|&(x, y)| [x, y]).collect();
     Ok((metric_points, lonlat))
 }
 
 fn project_sites(raw: RawLayerData<RawPoint<Site>>, metric: &str) -> Result<Vec<Site>, InputError> {
-    let (positions, lonlats) = project_points(&raw, metric)?;
+    let (positions, lonlats) = project_points(&raw, metric, true)?;
     Ok(raw
         .items
         .into_iter()
@@ -689,7 +1336,7 @@ fn project_facilities(
     raw: RawLayerData<RawPoint<Facility>>,
     metric: &str,
 ) -> Result<Vec<Facility>, InputError> {
-    let (positions, _) = project_points(&raw, metric)?;
+    let (positions, _) = project_points(&raw, metric, false)?;
     Ok(raw
         .items
         .into_iter()

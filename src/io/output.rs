@@ -266,7 +266,7 @@ fn write_districts<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Resul
             p.insert("id".into(), json!(district.id));
             p.insert("name".into(), json!(district.name));
             p.insert("population".into(), json!(district.population));
-            p.insert("weight".into(), json!(district.weight));
+            p.insert("weight".into(), round3(district.weight));
             p.insert("existing".into(), json!(figures.existing));
             p.insert("target".into(), round3(figures.target));
             p.insert("new".into(), json!(figures.new));
@@ -283,6 +283,13 @@ fn write_districts<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Resul
                 figures.per_1000.map_or(Value::Null, round3),
             );
             p.insert("limited_by".into(), json!(limited_by));
+            p.insert(
+                "rule".into(),
+                district
+                    .rule
+                    .and_then(|r| report.instance.rules.district.get(r))
+                    .map_or(Value::Null, |rule| json!(rule.label())),
+            );
             p.insert(
                 "marginal_value".into(),
                 report.marginal_values.map_or(Value::Null, |m| round3(m[d])),

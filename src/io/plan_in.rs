@@ -3,10 +3,8 @@
 
 use std::path::Path;
 
-use geojson::GeometryValue;
-
 use super::crs::{self, Transform, LONLAT};
-use super::geojson_in::Feature;
+use super::geojson_in::{Feature, Geom};
 use super::load::read_layer;
 use crate::error::InputError;
 
@@ -104,8 +102,8 @@ pub fn read_plan(path: &Path, id_key: &str, levels: usize) -> Result<Vec<PlanEnt
 }
 
 fn point_of(feature: &Feature) -> Option<[f64; 2]> {
-    match &feature.geometry.as_ref()?.value {
-        GeometryValue::Point { coordinates } => Some([coordinates[0], coordinates[1]]),
+    match feature.geometry.as_ref()? {
+        Geom::Point(p) => Some(*p),
         _ => None,
     }
 }

@@ -28,6 +28,8 @@ pub struct PlanReport<'a> {
     pub spread: Option<MostNewWithin>,
     /// Mean distance from a new place to the nearest facility, per kind of stage access.
     pub distances: &'a [(String, Option<f64>)],
+    /// The fair-share key when it is not the population (`[fields.districts] weight`).
+    pub fair_share_key: Option<&'a str>,
     /// Extra figures for `summary.json` (model size, …).
     pub extra: Map<String, Value>,
 }

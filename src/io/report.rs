@@ -415,6 +415,67 @@ fn levels_section(report: &PlanReport) -> String {
     html
 }
 
+/// The fair-share key and the district rules, with the districts each rule applies to.
+fn key_and_district_rules(report: &PlanReport) -> String {
+    let instance = report.instance;
+    if report.fair_share_key.is_none() && instance.rules.district.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from("<h2>Verteilschlüssel und Bezirksregeln</h2>");
+    if let Some(key) = report.fair_share_key {
+        let total: f64 = instance.districts.iter().map(|d| d.weight).sum();
+        let _ = write!(
+            html,
+            "<p>Der faire Anteil eines Bezirks folgt nicht allein der Einwohnerzahl, sondern dem Schlüssel <code>{}</code>: Soll = alle Plätze × Schlüssel des Bezirks / Summe der Schlüssel ({}). Der Wert je Bezirk steht in der Tabelle unten und als <code>weight</code> in <code>districts.geojson</code>.</p>",
+            escape(key),
+            de(total, 1)
+        );
+    }
+    if !instance.rules.district.is_empty() {
+        html += "<p>Bezirksregeln (es gilt die erste, deren Bedingung zutrifft; <code>rule</code> in <code>districts.geojson</code>):</p><ul>";
+        for (r, rule) in instance.rules.district.iter().enumerate() {
+            let names: Vec<String> = instance
+                .districts
+                .iter()
+                .filter(|d| d.rule == Some(r))
+                .map(|d| escape(&d.name))
+                .collect();
+            let mut caps = Vec::new();
+            if let Some(share) = rule.max_share {
+                caps.push(format!(
+                    "höchstens {} % der Einwohnerzahl",
+                    de(share * 100.0, 2)
+                ));
+            }
+            if let Some(max_new) = rule.max_new {
+                caps.push(format!("höchstens {} neue Plätze", de(max_new as f64, 0)));
+            }
+            let _ = write!(
+                html,
+                "<li>wo <code>{}</code>: {} – {}</li>",
+                escape(&rule.condition),
+                caps.join(" und "),
+                if names.is_empty() {
+                    "trifft auf keinen Bezirk zu".to_string()
+                } else {
+                    format!(
+                        "{} {}: {}",
+                        names.len(),
+                        if names.len() == 1 {
+                            "Bezirk"
+                        } else {
+                            "Bezirke"
+                        },
+                        names.join(", ")
+                    )
+                }
+            );
+        }
+        html += "</ul>";
+    }
+    html
+}
+
 /// The page's head and style, shared with `compare.html`.
 pub fn page_head(title: &str) -> String {
     format!(
@@ -528,6 +589,7 @@ pub fn report_html(report: &PlanReport) -> String {
             reasons.join(", ")
         );
     }
+    html += &key_and_district_rules(report);
     if !report.levels.is_empty() {
         html += &levels_section(report);
     }
@@ -535,12 +597,27 @@ pub fn report_html(report: &PlanReport) -> String {
     html += &map_svg(&MapData::of_report(report), 760.0);
     html += "<h2>Soll und Ist je Bezirk</h2>";
     html += &chart_svg(report);
-    html += "<h2>Bezirke</h2><table><thead><tr><th>Id</th><th>Name</th><th>Einwohner</th><th>bestehend</th><th>neu</th><th>Soll</th><th>Abweichung</th><th>je 1.000 EW</th><th>begrenzt durch</th></tr></thead><tbody>";
+    let keyed = report.fair_share_key.is_some();
+    let ruled = !instance.rules.district.is_empty();
+    let _ = write!(
+        html,
+        "<h2>Bezirke</h2><table><thead><tr><th>Id</th><th>Name</th><th>Einwohner</th>{}{}<th>bestehend</th><th>neu</th><th>Soll</th><th>Abweichung</th><th>je 1.000 EW</th><th>begrenzt durch</th></tr></thead><tbody>",
+        if keyed { "<th>Schlüssel</th>" } else { "" },
+        if ruled { "<th>Bezirksregel</th>" } else { "" }
+    );
     for (d, district) in instance.districts.iter().enumerate() {
         let fd = &f.districts[d];
+        let mut extra = String::new();
+        if keyed {
+            let _ = write!(extra, "<td>{}</td>", de(district.weight, 1));
+        }
+        if ruled {
+            let rule = instance.district_rule(d).map_or("", |r| r.label());
+            let _ = write!(extra, "<td>{}</td>", escape(rule));
+        }
         let _ = write!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{extra}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&district.id),
             escape(&district.name),
             de(district.population, 0),

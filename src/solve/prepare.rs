@@ -67,7 +67,8 @@ pub struct Prepared {
     pub district_existing: Vec<f64>,
     /// t_d = T·w_d/W.
     pub target: Vec<f64>,
-    /// New places the share cap leaves in each district (`None` without a share rule).
+    /// New places the share cap (rule 4, general or the district rule's) and the district
+    /// rule's `max_new` leave in each district (`None` when neither applies).
     pub share_room: Vec<Option<u64>>,
     /// Spacing balls that can bind (deduplicated).
     pub spacing: Arc<Vec<SpacingLimit>>,
@@ -123,15 +124,23 @@ impl Prepared {
             }
         }
         let target = targets(instance, &district_existing, instance.demand);
+        // Rule 4 with the district rule's own share cap where one applies, and its cap on
+        // new places (`max_new`).
         let share_room = instance
             .districts
             .iter()
             .zip(&district_existing)
             .map(|(d, &existing)| {
-                rules.max_share.map(|share| {
+                let rule = d.rule.and_then(|r| rules.district.get(r));
+                let share = rule.and_then(|r| r.max_share).or(rules.max_share);
+                let by_share = share.map(|share| {
                     let cap = (share * d.population).max(existing);
                     (cap - existing + 1e-9).floor().max(0.0) as u64
-                })
+                });
+                match (by_share, rule.and_then(|r| r.max_new)) {
+                    (Some(room), Some(max_new)) => Some(room.min(max_new)),
+                    (room, max_new) => room.or(max_new),
+                }
             })
             .collect();
 

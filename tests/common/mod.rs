@@ -25,6 +25,7 @@ pub fn square(id: &str, x: f64, y: f64, side: f64, population: f64) -> District 
         weight: population,
         existing: 0.0,
         area_lonlat: area.clone(),
+        rule: None,
         area,
     }
 }
@@ -145,4 +146,194 @@ pub fn read_json(path: &Path) -> Value {
 /// Repository root (scenarios/, data/).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A GeoPackage geometry blob (little-endian header without envelope, then WKB).
+pub fn gpkg_blob(geometry: &geo::Geometry<f64>, srs_id: i32) -> Vec<u8> {
+    let mut blob = vec![b'G', b'P', 0, 0b0000_0001];
+    blob.extend_from_slice(&srs_id.to_le_bytes());
+    wkb::writer::write_geometry(
+        &mut blob,
+        geometry,
+        &wkb::writer::WriteOptions {
+            endianness: wkb::Endianness::LittleEndian,
+        },
+    )
+    .unwrap();
+    blob
+}
+
+/// One feature of a layer written by the tests: geometry and (name, value) properties.
+pub type TestFeature = (
+    geo::Geometry<f64>,
+    Vec<(&'static str, rusqlite::types::Value)>,
+);
+
+/// Writes a GeoPackage feature layer (creating the file and the GeoPackage tables as needed)
+/// in EPSG `epsg`, with the columns of the first feature.
+pub fn write_gpkg_layer(path: &Path, layer: &str, epsg: i32, features: &[TestFeature]) {
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (srs_name TEXT, srs_id INTEGER PRIMARY KEY, organization TEXT, organization_coordsys_id INTEGER, definition TEXT, description TEXT);
+             CREATE TABLE IF NOT EXISTS gpkg_contents (table_name TEXT PRIMARY KEY, data_type TEXT, identifier TEXT, description TEXT, last_change TEXT, min_x REAL, min_y REAL, max_x REAL, max_y REAL, srs_id INTEGER);
+             CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (table_name TEXT, column_name TEXT, geometry_type_name TEXT, srs_id INTEGER, z INTEGER, m INTEGER);",
+        )
+        .unwrap();
+    connection
+        .execute(
+            "INSERT OR REPLACE INTO gpkg_spatial_ref_sys VALUES (?1, ?2, 'EPSG', ?2, 'undefined', '')",
+            rusqlite::params![format!("EPSG:{epsg}"), epsg],
+        )
+        .unwrap();
+    let columns: Vec<&str> = features[0].1.iter().map(|(name, _)| *name).collect();
+    let definitions: Vec<String> = columns.iter().map(|c| format!(", \"{c}\"")).collect();
+    connection
+        .execute_batch(&format!(
+            "CREATE TABLE \"{layer}\" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom BLOB{});",
+            definitions.concat()
+        ))
+        .unwrap();
+    connection
+        .execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES (?1, 'features', ?1, ?2)",
+            rusqlite::params![layer, epsg],
+        )
+        .unwrap();
+    connection
+        .execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?1, 'geom', 'GEOMETRY', ?2, 0, 0)",
+            rusqlite::params![layer, epsg],
+        )
+        .unwrap();
+    let placeholders: Vec<String> = (0..=columns.len()).map(|i| format!("?{}", i + 1)).collect();
+    let names: Vec<String> = columns.iter().map(|c| format!(", \"{c}\"")).collect();
+    let insert = format!(
+        "INSERT INTO \"{layer}\" (geom{}) VALUES ({})",
+        names.concat(),
+        placeholders.join(", ")
+    );
+    for (geometry, properties) in features {
+        let mut values: Vec<rusqlite::types::Value> =
+            vec![rusqlite::types::Value::Blob(gpkg_blob(geometry, epsg))];
+        values.extend(properties.iter().map(|(_, v)| v.clone()));
+        connection
+            .execute(&insert, rusqlite::params_from_iter(values))
+            .unwrap();
+    }
+}
+
+/// The districts and sites of a hand-built city as GeoPackage features in EPSG:25832.
+pub fn gpkg_features(
+    districts: &[District],
+    sites: &[Site],
+) -> (Vec<TestFeature>, Vec<TestFeature>) {
+    use rusqlite::types::Value as V;
+    let shift = |c: geo::Coord<f64>| geo::Coord {
+        x: c.x + ORIGIN.0,
+        y: c.y + ORIGIN.1,
+    };
+    let district_features = districts
+        .iter()
+        .map(|d| {
+            let ring: Vec<geo::Coord<f64>> =
+                d.area.0[0].exterior().0.iter().map(|c| shift(*c)).collect();
+            (
+                geo::Geometry::Polygon(geo::Polygon::new(geo::LineString(ring), vec![])),
+                vec![
+                    ("id", V::Text(d.id.clone())),
+                    ("name", V::Text(d.name.clone())),
+                    ("population", V::Integer(d.population as i64)),
+                ],
+            )
+        })
+        .collect();
+    let site_features = sites
+        .iter()
+        .map(|s| {
+            (
+                geo::Geometry::Point(geo::Point::new(
+                    s.position[0] + ORIGIN.0,
+                    s.position[1] + ORIGIN.1,
+                )),
+                vec![
+                    ("id", V::Text(s.id.clone())),
+                    ("capacity", V::Integer(i64::from(s.capacity))),
+                    ("status", V::Text(s.status.as_str().into())),
+                    ("occupied", V::Integer(i64::from(s.occupied))),
+                ],
+            )
+        })
+        .collect();
+    (district_features, site_features)
+}
+
+/// ESRI's WKT for ETRS89 / UTM zone 32N, as QGIS and ArcGIS write it into a .prj.
+pub const PRJ_25832: &str = r#"PROJCS["ETRS_1989_UTM_Zone_32N",GEOGCS["GCS_ETRS_1989",DATUM["D_ETRS_1989",SPHEROID["GRS_1980",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",9.0],PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+
+/// Writes districts (`districts.shp`) and sites (`sites.shp`) as Shapefiles in EPSG:25832
+/// with a .prj, and text in Windows-1252 with a .cpg saying so.
+pub fn write_shapefiles(dir: &Path, districts: &[District], sites: &[Site]) {
+    use shapefile::dbase::{self, FieldValue, Record, TableWriterBuilder};
+    let name = |n: &str| dbase::FieldName::try_from(n).unwrap();
+    let cp1252 = || dbase::encoding::EncodingRs::from(dbase::encoding_rs::WINDOWS_1252);
+    let builder = TableWriterBuilder::with_encoding(cp1252())
+        .add_character_field(name("id"), 20)
+        .add_character_field(name("name"), 40)
+        .add_numeric_field(name("population"), 12, 0);
+    let mut writer = shapefile::Writer::from_path(dir.join("districts.shp"), builder).unwrap();
+    for d in districts {
+        // Shapefile outer rings run clockwise.
+        let mut ring: Vec<shapefile::Point> = d.area.0[0]
+            .exterior()
+            .0
+            .iter()
+            .map(|c| shapefile::Point::new(c.x + ORIGIN.0, c.y + ORIGIN.1))
+            .collect();
+        ring.reverse();
+        let polygon = shapefile::Polygon::new(shapefile::PolygonRing::Outer(ring));
+        let mut record = Record::default();
+        record.insert("id".into(), FieldValue::Character(Some(d.id.clone())));
+        record.insert("name".into(), FieldValue::Character(Some(d.name.clone())));
+        record.insert("population".into(), FieldValue::Numeric(Some(d.population)));
+        writer.write_shape_and_record(&polygon, &record).unwrap();
+    }
+    drop(writer);
+    let builder = TableWriterBuilder::with_encoding(cp1252())
+        .add_character_field(name("id"), 20)
+        .add_numeric_field(name("capacity"), 10, 0)
+        .add_character_field(name("status"), 12)
+        .add_numeric_field(name("occupied"), 10, 0);
+    let mut writer = shapefile::Writer::from_path(dir.join("sites.shp"), builder).unwrap();
+    for s in sites {
+        let point = shapefile::Point::new(s.position[0] + ORIGIN.0, s.position[1] + ORIGIN.1);
+        let mut record = Record::default();
+        record.insert("id".into(), FieldValue::Character(Some(s.id.clone())));
+        record.insert(
+            "capacity".into(),
+            FieldValue::Numeric(Some(f64::from(s.capacity))),
+        );
+        record.insert(
+            "status".into(),
+            FieldValue::Character(Some(s.status.as_str().into())),
+        );
+        record.insert(
+            "occupied".into(),
+            FieldValue::Numeric(Some(f64::from(s.occupied))),
+        );
+        writer.write_shape_and_record(&point, &record).unwrap();
+    }
+    drop(writer);
+    for layer in ["districts", "sites"] {
+        std::fs::write(dir.join(format!("{layer}.prj")), PRJ_25832).unwrap();
+        std::fs::write(dir.join(format!("{layer}.cpg")), "CP1252").unwrap();
+    }
+}
+
+/// `quartier verify` accepts the plan in `out` (relative to `cwd`).
+pub fn verifies(scenario: &str, out: &str, cwd: &Path) {
+    let plan = format!("{out}/sites.geojson");
+    let run = quartier(&["verify", scenario, &plan], cwd);
+    assert_eq!(run.code, 0, "verify: {}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("keeps every rule"), "{}", run.stdout);
 }

@@ -1,0 +1,299 @@
+//! GeoPackage layers (`file.gpkg`, or `file.gpkg#layer` when the file holds several), read
+//! with rusqlite (SQLite) into the same `Layer` as GeoJSON. The CRS comes from the file's
+//! `gpkg_spatial_ref_sys`; geometries are GeoPackage blobs (a small header, then WKB, read
+//! with the `wkb` crate).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use geo_traits::{
+    CoordTrait, GeometryTrait, GeometryType, LineStringTrait, MultiPointTrait, MultiPolygonTrait,
+    PointTrait, PolygonTrait,
+};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use super::geojson_in::{Feature, Geom, Layer, PolygonRings, Position, Prop, Properties};
+use crate::error::InputError;
+use crate::scenario::suggestion;
+
+/// `data.gpkg#sites` → (`data.gpkg`, `Some("sites")`); `data.gpkg` → (`data.gpkg`, `None`);
+/// `None` for other files.
+pub fn split_layer(path: &Path) -> Option<(PathBuf, Option<String>)> {
+    let text = path.to_string_lossy();
+    let lower = text.to_ascii_lowercase();
+    if let Some(at) = lower.rfind(".gpkg#") {
+        let (file, layer) = text.split_at(at + ".gpkg".len());
+        return Some((PathBuf::from(file), Some(layer[1..].to_string())));
+    }
+    lower.ends_with(".gpkg").then(|| (path.to_path_buf(), None))
+}
+
+/// Reads one feature layer; `wanted` limits the properties kept.
+pub fn read(
+    path: &Path,
+    layer: Option<&str>,
+    wanted: Option<&[String]>,
+) -> Result<Layer, InputError> {
+    let file = path.display().to_string();
+    let shown = match layer {
+        Some(name) => format!("{file}#{name}"),
+        None => file.clone(),
+    };
+    let bad = |message: String| InputError::new(&shown, message);
+    if !path.exists() {
+        return Err(InputError::new(&file, "file not found"));
+    }
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| InputError::new(&file, format!("cannot open the GeoPackage: {e}")))?;
+    let not_gpkg = |e: rusqlite::Error| {
+        InputError::new(
+            &file,
+            format!("not a GeoPackage (an SQLite file with gpkg_contents): {e}"),
+        )
+    };
+    let layers: Vec<String> = {
+        let mut statement = connection
+            .prepare("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' ORDER BY table_name")
+            .map_err(not_gpkg)?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(not_gpkg)?;
+        rows.collect::<Result<_, _>>().map_err(not_gpkg)?
+    };
+    let table = match layer {
+        Some(name) => {
+            if !layers.iter().any(|l| l == name) {
+                let known: Vec<&str> = layers.iter().map(String::as_str).collect();
+                return Err(InputError::new(
+                    &file,
+                    format!(
+                        "no feature layer \"{name}\"{}; its layers: {}",
+                        suggestion(name, &known),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            name.to_string()
+        }
+        None => match layers.as_slice() {
+            [only] => only.clone(),
+            [] => {
+                return Err(InputError::new(
+                    &file,
+                    "the GeoPackage holds no feature layer",
+                ))
+            }
+            many => {
+                return Err(InputError::new(
+                    &file,
+                    format!(
+                        "the GeoPackage holds {} feature layers ({}); choose one with {file}#LAYER",
+                        many.len(),
+                        many.join(", ")
+                    ),
+                ))
+            }
+        },
+    };
+    let (geometry_column, srs_id): (String, i64) = connection
+        .query_row(
+            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?1",
+            [&table],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(|e| {
+            bad(format!(
+                "the layer has no geometry column in gpkg_geometry_columns: {e}"
+            ))
+        })?;
+    let crs = crs_of(&connection, srs_id);
+
+    let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let mut statement = connection
+        .prepare(&format!("SELECT * FROM {}", quoted(&table)))
+        .map_err(|e| bad(format!("cannot read the layer: {e}")))?;
+    let columns: Vec<String> = statement
+        .column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let geometry_index = columns
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(&geometry_column))
+        .ok_or_else(|| {
+            bad(format!(
+                "the geometry column \"{geometry_column}\" is missing"
+            ))
+        })?;
+    // The property columns kept, and where each sits in a row.
+    let kept: Vec<(usize, &String)> = columns
+        .iter()
+        .enumerate()
+        .filter(|(i, name)| {
+            *i != geometry_index && wanted.is_none_or(|w| w.iter().any(|k| k == *name))
+        })
+        .collect();
+    let keys: Arc<[Box<str>]> = kept.iter().map(|(_, n)| n.as_str().into()).collect();
+    let mut rows = statement
+        .query([])
+        .map_err(|e| bad(format!("cannot read the layer: {e}")))?;
+    let mut features = Vec::new();
+    while let Some(row) = rows
+        .next()
+        .map_err(|e| bad(format!("cannot read feature {}: {e}", features.len())))?
+    {
+        let index = features.len();
+        let geometry = match row.get_ref(geometry_index) {
+            Ok(ValueRef::Blob(blob)) => Some(
+                decode(blob)
+                    .map_err(|e| bad(format!("feature {index}: cannot read the geometry: {e}")))?,
+            ),
+            _ => None,
+        };
+        let values = kept
+            .iter()
+            .map(|(i, _)| match row.get_ref(*i) {
+                Ok(ValueRef::Integer(n)) => Prop::Number(n.into()),
+                Ok(ValueRef::Real(x)) => Prop::number(x),
+                Ok(ValueRef::Text(t)) => Prop::Text(String::from_utf8_lossy(t).into()),
+                Ok(ValueRef::Blob(_)) => {
+                    Prop::Other(Box::new(serde_json::Value::String("(binary data)".into())))
+                }
+                Ok(ValueRef::Null) | Err(_) => Prop::Null,
+            })
+            .collect();
+        features.push(Feature::new(
+            index,
+            geometry,
+            Properties::new(keys.clone(), values),
+        ));
+    }
+    Ok(Layer {
+        file: shown,
+        crs,
+        features,
+    })
+}
+
+/// The CRS of an srs_id: `EPSG:n` when the organisation is EPSG, else the definition
+/// (WKT); `None` for the undefined systems 0 and -1.
+fn crs_of(connection: &Connection, srs_id: i64) -> Option<String> {
+    if srs_id == 0 || srs_id == -1 {
+        return None;
+    }
+    let (organization, code, definition): (Option<String>, Option<i64>, Option<String>) =
+        connection
+            .query_row(
+                "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
+                [srs_id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .ok()?;
+    match (organization, code) {
+        (Some(org), Some(code)) if org.eq_ignore_ascii_case("epsg") => Some(format!("EPSG:{code}")),
+        _ => definition
+            .filter(|d| !d.trim().is_empty() && d.trim() != "undefined")
+            .or_else(|| Some(format!("EPSG:{srs_id}"))),
+    }
+}
+
+/// A GeoPackage geometry blob: "GP", version, flags, srs_id, envelope, then WKB.
+pub fn decode(blob: &[u8]) -> Result<Geom, String> {
+    if blob.len() < 8 || &blob[..2] != b"GP" {
+        return Err("not a GeoPackage geometry (no \"GP\" header)".into());
+    }
+    let flags = blob[3];
+    if flags & 0b0010_0000 != 0 {
+        return Ok(Geom::MultiPolygon(Vec::new()));
+    }
+    let envelope = match (flags >> 1) & 0b111 {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        other => return Err(format!("unknown envelope kind {other}")),
+    };
+    let start = 8 + envelope;
+    let wkb = blob.get(start..).ok_or("the geometry is cut short")?;
+    let geometry = wkb::reader::read_wkb(wkb).map_err(|e| e.to_string())?;
+    Ok(from_wkb(&geometry))
+}
+
+fn coord<C: CoordTrait<T = f64>>(c: C) -> Position {
+    [c.x(), c.y()]
+}
+
+fn ring<L: LineStringTrait<T = f64>>(line: &L) -> Vec<Position> {
+    line.coords().map(coord).collect()
+}
+
+fn polygon<P: PolygonTrait<T = f64>>(p: &P) -> PolygonRings {
+    let mut rings: PolygonRings = Vec::with_capacity(1 + p.num_interiors());
+    if let Some(exterior) = p.exterior() {
+        rings.push(ring(&exterior));
+    }
+    rings.extend(p.interiors().map(|r| ring(&r)));
+    rings
+}
+
+fn from_wkb(geometry: &impl GeometryTrait<T = f64>) -> Geom {
+    match geometry.as_type() {
+        GeometryType::Point(p) => match p.coord() {
+            Some(c) => Geom::Point(coord(c)),
+            None => Geom::MultiPoint(Vec::new()),
+        },
+        GeometryType::MultiPoint(m) => {
+            Geom::MultiPoint(m.points().filter_map(|p| p.coord().map(coord)).collect())
+        }
+        GeometryType::Polygon(p) => Geom::Polygon(polygon(p)),
+        GeometryType::MultiPolygon(m) => {
+            Geom::MultiPolygon(m.polygons().map(|p| polygon(&p)).collect())
+        }
+        GeometryType::LineString(_) | GeometryType::Line(_) => Geom::Other("LineString"),
+        GeometryType::MultiLineString(_) => Geom::Other("MultiLineString"),
+        GeometryType::GeometryCollection(_) => Geom::Other("GeometryCollection"),
+        GeometryType::Rect(_) | GeometryType::Triangle(_) => {
+            Geom::Other("Polygon (rectangle or triangle)")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_names_after_a_hash() {
+        assert_eq!(
+            split_layer(Path::new("data/city.gpkg#sites")),
+            Some((PathBuf::from("data/city.gpkg"), Some("sites".into())))
+        );
+        assert_eq!(
+            split_layer(Path::new("data/City.GPKG")),
+            Some((PathBuf::from("data/City.GPKG"), None))
+        );
+        assert_eq!(split_layer(Path::new("data/city.geojson")), None);
+    }
+
+    #[test]
+    fn geometry_blobs_with_and_without_envelope() {
+        // A point (3, 4) in little-endian WKB after a header without envelope.
+        let mut blob = vec![b'G', b'P', 0, 0b0000_0001, 0xE8, 0x64, 0, 0];
+        blob.extend_from_slice(&[1, 1, 0, 0, 0]);
+        blob.extend_from_slice(&3.0f64.to_le_bytes());
+        blob.extend_from_slice(&4.0f64.to_le_bytes());
+        assert_eq!(decode(&blob), Ok(Geom::Point([3.0, 4.0])));
+        let mut with_envelope = vec![b'G', b'P', 0, 0b0000_0011, 0xE8, 0x64, 0, 0];
+        for v in [3.0f64, 3.0, 4.0, 4.0] {
+            with_envelope.extend_from_slice(&v.to_le_bytes());
+        }
+        with_envelope.extend_from_slice(&blob[8..]);
+        assert_eq!(decode(&with_envelope), Ok(Geom::Point([3.0, 4.0])));
+        assert!(decode(b"XX").is_err());
+        assert!(decode(&blob[..12]).is_err());
+    }
+}
