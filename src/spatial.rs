@@ -242,6 +242,13 @@ impl PointIndex {
         }
     }
 
+    /// Positions of the indexed points, nearest to `p` first.
+    pub fn nearest_first(&self, p: [f64; 2]) -> impl Iterator<Item = u32> + '_ {
+        self.tree
+            .nearest_neighbor_iter_with_distance_2(&p)
+            .map(|(entry, _)| entry.data)
+    }
+
     /// For every indexed point, the sum of the weights of the weighted points within
     /// `radius` metres of it; on all cores. Cost grows with the weighted points, not with
     /// the indexed ones: a plan's few used sites, not every site of the city.

@@ -26,6 +26,7 @@ use super::prepare::Prepared;
 use super::program::{self, infeasible, Col, Program, Settings};
 use super::separable;
 use super::separable_city::separable_districts;
+use super::spread_search::{spread_within, Bounds};
 use super::stages::solve_program;
 use super::{trace, Solution, SolveStatus};
 use crate::error::Error;
@@ -117,6 +118,7 @@ pub(super) fn solve_within_evenness_bounds(
         active,
         &proven_within,
         marginal_values,
+        None,
         started,
     )?;
     if solution.status == SolveStatus::TimeLimit {
@@ -322,15 +324,27 @@ impl Overfilled {
 /// Most spread neighbourhoods added in one round.
 const SPREAD_PER_ROUND: usize = 4_000;
 
+/// How many of the overfilled spread neighbourhoods a round puts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Take {
+    /// The most overfilled, thinned: for the LP rounds, where dense cores would otherwise
+    /// add tens of thousands of nearly equal rows.
+    Thinned,
+    /// Every one: for the MIP rounds, where each round is a whole MIP, and a neighbourhood
+    /// left out for its overfilled neighbour tends to come back in the next round.
+    Every,
+}
+
 /// The neighbourhoods not in the model that `values` (column values, possibly fractional)
 /// overfill. Spread neighbourhoods are checked against each level's spread column; the
-/// most overfilled go first, thinned.
+/// most overfilled go first.
 pub(super) fn overfilled_by(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
     active: &SpacingRows,
     values: &[f64],
+    take: Take,
 ) -> Overfilled {
     let last = city.last_level();
     let spacing = overfilled(prepared, &active.in_model, |s| {
@@ -360,12 +374,15 @@ pub(super) fn overfilled_by(
             .iter()
             .map(|&c| instance.sites[balls.centre(c) as usize].position)
             .collect();
-        let kept = thinned(&positions, balls.metres);
-        spread.extend(
-            kept.into_iter()
-                .take(SPREAD_PER_ROUND)
-                .map(|i| (l, over[i])),
-        );
+        match take {
+            Take::Thinned => spread.extend(
+                thinned(&positions, balls.metres)
+                    .into_iter()
+                    .take(SPREAD_PER_ROUND)
+                    .map(|i| (l, over[i])),
+            ),
+            Take::Every => spread.extend(over.into_iter().map(|c| (l, c))),
+        }
     }
     Overfilled { spacing, spread }
 }
@@ -470,6 +487,7 @@ pub(super) fn solve_stage_lazily(
     objective: &[(Col, f64)],
     settings: Settings,
     bound: Bound,
+    search: Option<(&Plan, &Bounds)>,
     started: Instant,
 ) -> Result<(program::StageResult, Option<LpCertificate>), Error> {
     let time_left = || {
@@ -508,7 +526,7 @@ pub(super) fn solve_stage_lazily(
             )?
             .ok_or_else(infeasible)?;
         let lp = optimum.result;
-        let violated = overfilled_by(instance, prepared, city, active, &lp.values);
+        let violated = overfilled_by(instance, prepared, city, active, &lp.values, Take::Thinned);
         if violated.is_empty() {
             break (lp, optimum.column_duals);
         }
@@ -533,29 +551,189 @@ pub(super) fn solve_stage_lazily(
         return Ok((program.settled(lp, objective), Some(certificate)));
     }
     let lp_bound = bound.apply(lp.objective);
-    if let Some(rounded) = rounded_within_gap(
+    let rounded = match rounded_within_gap(
         instance, prepared, city, segments, program, active, objective, settings, &lp, lp_bound,
     ) {
-        return Ok((rounded, Some(certificate)));
+        Rounded::WithinGap(accepted) => return Ok((accepted, Some(certificate))),
+        Rounded::Feasible(plan) => plan,
+        Rounded::BreaksARow => None,
+    };
+    // The spread stage: a plan at the bound by moving places (see `spread_search`), from
+    // the rounded LP optimum or the plan of the stage before, whichever is less loaded. A
+    // plan one place above the bound is kept: the MIP then only has to decide whether the
+    // bound itself can be met.
+    let mut one_above = None;
+    if let (Bound::RoundsUp, Some((before, bounds))) = (bound, search) {
+        let balls = prepared.spread_balls(instance);
+        let start = match &rounded {
+            Some(plan) if balls.most_new(instance, plan) < balls.most_new(instance, before) => plan,
+            _ => before,
+        };
+        let (plan, most) = spread_within(instance, prepared, start, lp_bound as i64, bounds);
+        let values = values_of(program, city, std::slice::from_ref(&plan));
+        if let Some(result) = settled_if_feasible(
+            instance, prepared, city, segments, program, objective, values,
+        ) {
+            if most as f64 <= lp_bound {
+                if let Some(found) = within_gap(
+                    instance,
+                    prepared,
+                    city,
+                    active,
+                    settings,
+                    lp_bound,
+                    result,
+                    "places moved",
+                ) {
+                    return Ok((found, Some(certificate)));
+                }
+            } else if most as f64 <= lp_bound + 1.0
+                && overfilled_by(
+                    instance,
+                    prepared,
+                    city,
+                    active,
+                    &result.values,
+                    Take::Every,
+                )
+                .is_empty()
+            {
+                one_above = Some(result);
+            }
+        }
     }
     if let Some(polished) = whole_columns_fixed(
         instance, prepared, city, program, active, objective, settings, &lp, lp_bound,
     )? {
         return Ok((polished, Some(certificate)));
     }
+    if bound == Bound::RoundsUp {
+        put_in_every_spread_neighbourhood(instance, prepared, city, program, active);
+    }
+    // With a plan one above the bound, the MIP looks for a plan at the bound; when there is
+    // none, the plan one above is optimal.
+    let spread_column = city.levels.iter().find_map(|level| level.spread);
+    let restore = match (&one_above, spread_column) {
+        (Some(_), Some(z)) => {
+            let upper = program.columns[z].upper;
+            program.columns[z].upper = lp_bound;
+            Some((z, upper))
+        }
+        _ => None,
+    };
+    let result = mip_rounds(
+        instance,
+        prepared,
+        city,
+        program,
+        active,
+        objective,
+        settings,
+        restore.is_some(),
+        &time_left,
+        &out_of_time,
+    );
+    if let Some((z, upper)) = restore {
+        program.columns[z].upper = upper;
+    }
+    match (result, one_above) {
+        (Ok(Some(result)), _) => Ok((result, Some(certificate))),
+        (Ok(None), Some(above)) => {
+            trace(|| "  no plan at the bound: the plan one above it is optimal".to_string());
+            Ok((above, Some(certificate)))
+        }
+        (Err(Error::TimeLimit(_)), Some(above)) => {
+            let gap = (above.objective - lp_bound).max(0.0) / above.objective.abs().max(1.0);
+            Ok((
+                program::StageResult {
+                    status: program::StageStatus::TimeLimit,
+                    mip_gap: gap,
+                    ..above
+                },
+                Some(certificate),
+            ))
+        }
+        (Ok(None), None) => Err(infeasible()),
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// Most nonzeros the spread rows may add when all neighbourhoods go in at once.
+const ALL_SPREAD_NONZEROS: usize = 2_000_000;
+
+/// Puts every spread neighbourhood into the program before the MIP, when they are few
+/// enough. Added lazily, each round is a whole MIP whose plan overfills a few
+/// neighbourhoods more (Musterstadt, 1,495 sites: 17 rounds of 2-3 s; all 793 missing
+/// ones at once: one MIP).
+fn put_in_every_spread_neighbourhood(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    program: &mut Program,
+    active: &mut SpacingRows,
+) {
+    if !active.spread_on {
+        return;
+    }
+    let balls = prepared.spread_balls(instance);
+    let mut all = Overfilled::default();
+    for (l, level) in city.levels.iter().enumerate() {
+        if level.spread.is_some() {
+            let in_model = active.spread.get(l);
+            all.spread.extend(
+                (0..balls.len())
+                    .filter(|c| !in_model.is_some_and(|m| m.contains(c)))
+                    .map(|c| (l, c)),
+            );
+        }
+    }
+    let nonzeros: usize = all
+        .spread
+        .iter()
+        .map(|&(_, c)| balls.around(instance, balls.centre(c) as usize).len())
+        .sum();
+    if all.is_empty() || nonzeros > ALL_SPREAD_NONZEROS {
+        return;
+    }
+    trace(|| format!("  every spread neighbourhood: {} more", all.len()));
+    add_rows(instance, prepared, city, program, active, all);
+}
+
+/// The MIP, again with every neighbourhood its plan overfills until it overfills none.
+/// `None` when the program has no solution (only when `may_fail`: a bound was set).
+#[allow(clippy::too_many_arguments)]
+fn mip_rounds(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    program: &mut Program,
+    active: &mut SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    may_fail: bool,
+    time_left: &dyn Fn() -> Option<f64>,
+    out_of_time: &dyn Fn(usize) -> Error,
+) -> Result<Option<program::StageResult>, Error> {
     loop {
-        let result = program.minimise_with(
-            objective,
-            Settings {
-                time_limit_s: time_left(),
-                ..settings
-            },
-            false,
-            false,
-        )?;
-        let violated = overfilled_by(instance, prepared, city, active, &result.values);
+        let settings = Settings {
+            time_limit_s: time_left(),
+            ..settings
+        };
+        let result = match program.minimise_if_feasible(objective, settings, false)? {
+            Some(result) => result,
+            None if may_fail => return Ok(None),
+            None => return Err(infeasible()),
+        };
+        let violated = overfilled_by(
+            instance,
+            prepared,
+            city,
+            active,
+            &result.values,
+            Take::Every,
+        );
         if violated.is_empty() {
-            return Ok((result, Some(certificate)));
+            return Ok(Some(result));
         }
         if result.status == program::StageStatus::TimeLimit || time_left().is_some_and(|t| t <= 0.0)
         {
@@ -635,7 +813,7 @@ pub(super) fn rounded_within_gap(
     settings: Settings,
     lp: &program::StageResult,
     bound: f64,
-) -> Option<program::StageResult> {
+) -> Rounded {
     let mut best: Option<program::StageResult> = None;
     for rounding in [
         Rounding::Nearest,
@@ -656,9 +834,20 @@ pub(super) fn rounded_within_gap(
     }
     let Some(best) = best else {
         trace(|| "  rounded LP optimum breaks a row".to_string());
-        return None;
+        return Rounded::BreaksARow;
     };
-    within_gap(
+    // Neighbourhoods not in the model may be overfilled: then it is no plan to start from.
+    let keeps = overfilled_by(
+        instance,
+        prepared,
+        city,
+        active,
+        &best.values,
+        Take::Thinned,
+    )
+    .is_empty();
+    let plan = keeps.then(|| read_plan(instance, prepared, city, &best.values, 0));
+    match within_gap(
         instance,
         prepared,
         city,
@@ -667,7 +856,44 @@ pub(super) fn rounded_within_gap(
         bound,
         best,
         "rounded LP optimum",
-    )
+    ) {
+        Some(accepted) => Rounded::WithinGap(accepted),
+        None => Rounded::Feasible(plan),
+    }
+}
+
+/// What rounding the LP optimum gave.
+pub(super) enum Rounded {
+    /// A plan within the MIP gap of the bound: the stage's optimum.
+    WithinGap(program::StageResult),
+    /// A plan that keeps every rule (when it keeps every neighbourhood), but not within the
+    /// gap.
+    Feasible(Option<Plan>),
+    BreaksARow,
+}
+
+/// Column values of whole-number plans (one per level): each unit's places and its "used"
+/// binary; the continuous columns are left for `settle_continuous`.
+fn values_of(program: &Program, city: &CityProgram, plans: &[Plan]) -> Vec<f64> {
+    let mut values = vec![0.0; program.columns.len()];
+    for (l, plan) in plans.iter().enumerate() {
+        for unit in &city.units {
+            values[unit.columns[l]] = unit
+                .sites
+                .iter()
+                .map(|&s| f64::from(plan.places[s as usize]))
+                .sum();
+        }
+        let level = &city.levels[l];
+        for (&y, &u) in level.binaries.iter().zip(&level.binary_units) {
+            values[y] = if values[city.units[u].columns[l]] > 0.5 {
+                1.0
+            } else {
+                0.0
+            };
+        }
+    }
+    values
 }
 
 /// How the LP's fractional columns become whole.
@@ -992,7 +1218,15 @@ fn within_gap(
     let value = result.objective;
     let gap = (value - bound).max(0.0) / value.abs().max(1.0);
     let within = value - bound <= 1e-7 || gap <= settings.mip_gap;
-    let keeps_balls = overfilled_by(instance, prepared, city, active, &result.values).is_empty();
+    let keeps_balls = overfilled_by(
+        instance,
+        prepared,
+        city,
+        active,
+        &result.values,
+        Take::Thinned,
+    )
+    .is_empty();
     trace(|| {
         format!(
             "  {what}: {value} against the bound {bound} (gap {gap:.2e}); keeps every neighbourhood: {keeps_balls}"

@@ -164,7 +164,9 @@ pub(super) fn solve_levels(
         active.add(super::lazy::spread_out(instance, prepared, full));
     }
     trace(|| format!("levels: the program of all levels, {count} stages proven"));
-    let solution = solve_program(instance, &levels, &weights, active, &proven, None, started)?;
+    let solution = solve_program(
+        instance, &levels, &weights, active, &proven, None, None, started,
+    )?;
     Ok(attach_alone(solution))
 }
 

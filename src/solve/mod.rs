@@ -32,6 +32,7 @@ mod proof;
 mod separable;
 mod separable_city;
 mod spread;
+mod spread_search;
 mod stages;
 
 use std::time::Instant;
@@ -174,6 +175,7 @@ pub(crate) fn solve_one(
             SpacingRows::lazy(instance, prepared),
             &proven,
             None,
+            None,
             started,
         );
     };
@@ -233,6 +235,7 @@ pub(crate) fn solve_one(
         active,
         &proven,
         proven_marginal_values,
+        None,
         started,
     ))
 }
@@ -267,6 +270,7 @@ fn solve_with_spread(
         active,
         &head.stages,
         head.marginal_values.as_deref(),
+        Some(&head.plan),
         started,
     )?;
     Ok(Solution {
@@ -310,6 +314,7 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
         &weights,
         active,
         &proven,
+        None,
         None,
         Instant::now(),
     )?;

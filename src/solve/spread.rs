@@ -90,6 +90,27 @@ impl SpreadBalls {
             .round() as u64
     }
 
+    /// The neighbourhoods whose centre lies within the radius of site s (so that s counts
+    /// in them); empty for a site that is no centre.
+    pub fn around(&self, instance: &Instance, s: usize) -> Vec<usize> {
+        let mut balls = Vec::new();
+        if self.centre_of[s] == u32::MAX {
+            return balls;
+        }
+        self.index
+            .for_each_within(instance.sites[s].position, self.metres, |i| {
+                balls.push(i as usize)
+            });
+        balls
+    }
+
+    /// Sites that count in the neighbourhoods, nearest to `p` first.
+    pub fn sites_nearest(&self, p: [f64; 2]) -> impl Iterator<Item = u32> + '_ {
+        self.index
+            .nearest_first(p)
+            .map(|i| self.centres[i as usize])
+    }
+
     /// The sites of neighbourhood `ball` that may take new places (ascending).
     pub fn members(&self, instance: &Instance, prepared: &Prepared, ball: usize) -> Vec<u32> {
         let centre = instance.sites[self.centres[ball] as usize].position;

@@ -5,14 +5,14 @@
 
 use std::time::Instant;
 
-use super::city::{build, marginal_values, read_plans, Segments};
+use super::city::{build, marginal_values, read_plan, read_plans, Segments};
 use super::lazy::{add_rows, solve_stage_lazily, Bound, Overfilled, SpacingRows};
 use super::prepare::Prepared;
 use super::program::{self, Settings};
 use super::separable_city::runs;
 use super::{trace, weighted_stage_values, LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::error::Error;
-use crate::model::{Instance, Stage};
+use crate::model::{Instance, Plan, Stage};
 
 /// Solves the stages with HiGHS for the levels `levels` (one `Prepared` per level, the last
 /// the headline; one for a single demand) with weights `weights`. `proven` stages are not
@@ -20,6 +20,7 @@ use crate::model::{Instance, Stage};
 /// model enter stage by stage (see `solve_stage_lazily`); a stage is done only when its
 /// plan keeps every one, so its optimum is the full model's, and the later stages can keep
 /// it.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn solve_program(
     instance: &Instance,
     levels: &[Prepared],
@@ -27,6 +28,7 @@ pub(super) fn solve_program(
     mut active: SpacingRows,
     proven: &[(Stage, f64)],
     proven_marginal_values: Option<&[f64]>,
+    start: Option<&Plan>,
     started: Instant,
 ) -> Result<Solution, Error> {
     let prepared = levels.last().expect("at least one level");
@@ -45,6 +47,10 @@ pub(super) fn solve_program(
     let mut stage_rows: Vec<(Stage, usize)> = Vec::new();
     let mut last = None;
     let mut status = SolveStatus::Optimal;
+    // A plan that keeps every rule and the stages so far, and their bounds: where moving
+    // places searches from (the spread stage).
+    let mut incumbent: Option<Plan> = start.cloned();
+    let mut bounds_so_far: Vec<(Stage, f64)> = Vec::new();
     for &stage in &prepared.stages {
         if !runs(instance, stage) {
             continue;
@@ -108,6 +114,7 @@ pub(super) fn solve_program(
                     &objective,
                     settings,
                     bound,
+                    incumbent.as_ref().map(|plan| (plan, &bounds_so_far)),
                     started,
                 )?
             };
@@ -123,6 +130,9 @@ pub(super) fn solve_program(
             });
             let optimum = result.objective;
             let stopped = result.status == program::StageStatus::TimeLimit;
+            if levels.len() == 1 {
+                incumbent = Some(read_plan(instance, prepared, &city, &result.values, 0));
+            }
             last = Some(result);
             if stopped {
                 stages_run.push(stage);
@@ -147,6 +157,7 @@ pub(super) fn solve_program(
             upper: optimum + 1e-6 * optimum.abs().max(1.0),
             equal: false,
         };
+        bounds_so_far.push((stage, row.upper));
         stage_rows.push((stage, program.rows.len()));
         program.rows.push(row);
     }

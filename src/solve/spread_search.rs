@@ -1,0 +1,351 @@
+//! A plan for stage spread by moving places, for when the LP's optimum rounds badly.
+//!
+//! The LP bound of the spread stage, rounded up, is a whole number no plan can beat. Its
+//! rounded optimum often misses it by far where sites take all or nothing (row houses): the
+//! LP spreads fractions of a house over many sites. This search starts from a plan that
+//! keeps every rule and the earlier stages' optima (the plan of the stage before), and
+//! moves places out of the most loaded neighbourhood, one place or one whole site at a
+//! time, to sites nearby whose neighbourhoods stay below that load, as long as every rule
+//! and every earlier stage's bound still holds. When the largest load reaches the bound, the plan is
+//! optimal for the stage; the caller checks it against the program's rows once more.
+
+use super::prepare::Prepared;
+use crate::model::{Instance, Plan, Stage};
+
+/// The earlier stages' bounds the moves must keep: (stage, largest value allowed).
+pub(super) type Bounds = Vec<(Stage, f64)>;
+
+/// Most moves tried before giving up (each moves at least one place).
+const MOST_MOVES: usize = 200_000;
+/// Destinations looked at per move, nearest first.
+const CANDIDATES: usize = 400;
+/// Most moves that let other neighbourhoods reach the largest load.
+const SIDEWAYS: usize = 2_000;
+
+/// The plan state the moves change, with everything they must keep.
+struct State<'a> {
+    instance: &'a Instance,
+    prepared: &'a Prepared,
+    plan: Plan,
+    /// New places per district.
+    new: Vec<f64>,
+    /// Places in each spacing ball (its limit is `room`).
+    ball_load: Vec<u64>,
+    /// Spacing balls containing each site.
+    balls_of: Vec<Vec<u32>>,
+    seat_load: Vec<u64>,
+    /// Spread load of each neighbourhood.
+    load: Vec<i64>,
+    bounds: &'a Bounds,
+    access: f64,
+    cost: f64,
+    /// Σ_d |a_d − t_d|.
+    evenness: f64,
+}
+
+impl<'a> State<'a> {
+    fn new(
+        instance: &'a Instance,
+        prepared: &'a Prepared,
+        plan: &Plan,
+        bounds: &'a Bounds,
+    ) -> State<'a> {
+        let balls = prepared.spread_balls(instance);
+        let mut new = vec![0.0; instance.districts.len()];
+        let mut seat_load = vec![0u64; prepared.seat_room.len()];
+        for (s, &x) in plan.places.iter().enumerate() {
+            if let Some(d) = prepared.site_district[s] {
+                new[d as usize] += f64::from(x);
+            }
+            if let Some(f) = prepared.seat_facility[s] {
+                if let Some(load) = seat_load.get_mut(f as usize) {
+                    *load += u64::from(x);
+                }
+            }
+        }
+        let mut balls_of = vec![Vec::new(); instance.sites.len()];
+        let mut ball_load = vec![0u64; prepared.spacing.len()];
+        for (b, ball) in prepared.spacing.iter().enumerate() {
+            for &m in &ball.members {
+                balls_of[m as usize].push(b as u32);
+                ball_load[b] += u64::from(plan.places[m as usize]);
+            }
+        }
+        let load = balls
+            .plan_loads(instance, plan)
+            .into_iter()
+            .map(|l| l.round() as i64)
+            .collect();
+        let access = plan
+            .places
+            .iter()
+            .zip(prepared.access_distance.iter())
+            .map(|(&x, &d)| f64::from(x) * d)
+            .sum();
+        let cost = plan
+            .places
+            .iter()
+            .zip(&instance.sites)
+            .map(|(&x, s)| f64::from(x) * s.cost.unwrap_or(0.0))
+            .sum();
+        let evenness = new
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| (prepared.district_existing[d] + n - prepared.target[d]).abs())
+            .sum();
+        State {
+            evenness,
+            instance,
+            prepared,
+            plan: plan.clone(),
+            new,
+            ball_load,
+            balls_of,
+            seat_load,
+            load,
+            bounds,
+            access,
+            cost,
+        }
+    }
+
+    fn deviation(&self, d: usize, new: f64) -> f64 {
+        let p = self.prepared;
+        (p.district_existing[d] + new - p.target[d]).abs()
+    }
+
+    /// The evenness sum and the larger deviation of the two districts after moving k
+    /// places from district `from` to `to`. (The other districts keep theirs, which already
+    /// keep the worst stage's bound.)
+    fn deviations_after(&self, from: usize, to: usize, k: f64) -> (f64, f64) {
+        let (old_from, old_to) = (
+            self.deviation(from, self.new[from]),
+            self.deviation(to, self.new[to]),
+        );
+        let (new_from, new_to) = (
+            self.deviation(from, self.new[from] - k),
+            self.deviation(to, self.new[to] + k),
+        );
+        (
+            self.evenness - old_from - old_to + new_from + new_to,
+            new_from.max(new_to),
+        )
+    }
+
+    /// Whether moving `k` places from site a to site b keeps every rule and bound (the
+    /// spread loads aside).
+    fn allowed(&self, a: usize, b: usize, k: u32) -> bool {
+        let (p, inst) = (self.prepared, self.instance);
+        let (xa, xb) = (self.plan.places[a], self.plan.places[b]);
+        if a == b || xa < k || u64::from(xb) + u64::from(k) > u64::from(p.site_room[b]) {
+            return false;
+        }
+        let left = xa - k;
+        if left > 0 && left < inst.sites[a].min_places {
+            return false;
+        }
+        if xb + k < inst.sites[b].min_places {
+            return false;
+        }
+        let (Some(da), Some(db)) = (p.site_district[a], p.site_district[b]) else {
+            return false;
+        };
+        let (da, db) = (da as usize, db as usize);
+        if da != db {
+            if let Some(room) = p.share_room[db] {
+                if self.new[db] + f64::from(k) > room as f64 + 1e-9 {
+                    return false;
+                }
+            }
+        }
+        // Spacing balls that hold b but not a gain k places.
+        for &ball in &self.balls_of[b] {
+            if !self.balls_of[a].contains(&ball)
+                && self.ball_load[ball as usize] + u64::from(k) > p.spacing[ball as usize].room
+            {
+                return false;
+            }
+        }
+        if let (Some(fb), fa) = (p.seat_facility[b], p.seat_facility[a]) {
+            if fa != Some(fb) {
+                if let Some(Some(room)) = p.seat_room.get(fb as usize) {
+                    if self.seat_load[fb as usize] + u64::from(k) > *room {
+                        return false;
+                    }
+                }
+            }
+        }
+        let needs_districts = self
+            .bounds
+            .iter()
+            .any(|(s, _)| matches!(s, Stage::Evenness | Stage::Worst));
+        let (evenness, worst) = if needs_districts && da != db {
+            self.deviations_after(da, db, f64::from(k))
+        } else {
+            (f64::NEG_INFINITY, f64::NEG_INFINITY)
+        };
+        let k = f64::from(k);
+        self.bounds.iter().all(|&(stage, upper)| match stage {
+            Stage::Evenness => da == db || evenness <= upper,
+            Stage::Worst => da == db || worst <= upper,
+            Stage::Access => {
+                let d = &p.access_distance;
+                self.access + k * (d[b] - d[a]) <= upper
+            }
+            Stage::Cost => {
+                let cost = |s: usize| inst.sites[s].cost.unwrap_or(0.0);
+                self.cost + k * (cost(b) - cost(a)) <= upper
+            }
+            Stage::Shortfall | Stage::Spread => true,
+        })
+    }
+
+    fn apply(&mut self, a: usize, b: usize, k: u32, around_a: &[usize], around_b: &[usize]) {
+        let p = self.prepared;
+        self.plan.places[a] -= k;
+        self.plan.places[b] += k;
+        if let (Some(da), Some(db)) = (p.site_district[a], p.site_district[b]) {
+            let (da, db) = (da as usize, db as usize);
+            if da != db {
+                let (evenness, _) = self.deviations_after(da, db, f64::from(k));
+                self.evenness = evenness;
+            }
+            self.new[da] -= f64::from(k);
+            self.new[db] += f64::from(k);
+        }
+        for &ball in &self.balls_of[a] {
+            self.ball_load[ball as usize] -= u64::from(k);
+        }
+        for &ball in &self.balls_of[b] {
+            self.ball_load[ball as usize] += u64::from(k);
+        }
+        if let Some(f) = p.seat_facility[a] {
+            if let Some(load) = self.seat_load.get_mut(f as usize) {
+                *load -= u64::from(k);
+            }
+        }
+        if let Some(f) = p.seat_facility[b] {
+            if let Some(load) = self.seat_load.get_mut(f as usize) {
+                *load += u64::from(k);
+            }
+        }
+        for &c in around_a {
+            self.load[c] -= i64::from(k);
+        }
+        for &c in around_b {
+            self.load[c] += i64::from(k);
+        }
+        let kf = f64::from(k);
+        if let Some(d) = p.access_distance.get(a) {
+            self.access += kf * (p.access_distance[b] - d);
+        }
+        let cost = |s: usize| self.instance.sites[s].cost.unwrap_or(0.0);
+        self.cost += kf * (cost(b) - cost(a));
+    }
+}
+
+/// A plan whose largest spread load is at most `target`, found by moving places from
+/// `start` (which keeps every rule and `bounds`), or the least loaded plan the moves
+/// reached; with its largest load.
+pub(super) fn spread_within(
+    instance: &Instance,
+    prepared: &Prepared,
+    start: &Plan,
+    target: i64,
+    bounds: &Bounds,
+) -> (Plan, i64) {
+    let balls = prepared.spread_balls(instance);
+    let mut state = State::new(instance, prepared, start, bounds);
+    let first = state.load.iter().copied().max().unwrap_or(0);
+    let mut sideways_left = SIDEWAYS;
+    let mut left_recently: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    for moves in 0..MOST_MOVES {
+        // The most loaded neighbourhood.
+        let Some((centre, &most)) = state
+            .load
+            .iter()
+            .enumerate()
+            .max_by_key(|&(c, &l)| (l, std::cmp::Reverse(c)))
+        else {
+            return (state.plan, 0);
+        };
+        if most <= target {
+            return (state.plan, most);
+        }
+        // Sites in it with places, the fullest first.
+        let centre_site = balls.centre(centre) as usize;
+        let mut sources: Vec<usize> = balls
+            .members(instance, prepared, centre)
+            .into_iter()
+            .map(|s| s as usize)
+            .filter(|&s| state.plan.places[s] > 0)
+            .collect();
+        sources.sort_by_key(|&s| std::cmp::Reverse(state.plan.places[s]));
+        let mut moved = false;
+        // First moves that keep every load below the largest; failing that, moves that let
+        // others reach it (the largest stays, but one neighbourhood less is at it), never
+        // back to a site places just left.
+        'passes: for sideways in [false, true] {
+            if sideways && sideways_left == 0 {
+                break;
+            }
+            for &a in &sources {
+                let around_a = balls.around(instance, a);
+                let xa = state.plan.places[a];
+                // One place, or the whole site where a part cannot go (all or nothing).
+                let mut sizes = vec![1];
+                if xa > 1 {
+                    sizes.push(xa);
+                }
+                let from = instance.sites[centre_site].position;
+                let outside = |b: usize| {
+                    let q = instance.sites[b].position;
+                    (q[0] - from[0]).hypot(q[1] - from[1]) > balls.metres
+                };
+                for &k in &sizes {
+                    let candidates = balls
+                        .sites_nearest(from)
+                        .map(|b| b as usize)
+                        .filter(|&b| prepared.site_room[b] > 0 && outside(b))
+                        .filter(|b| !sideways || !left_recently.contains(b))
+                        .take(CANDIDATES);
+                    for b in candidates {
+                        if !state.allowed(a, b, k) {
+                            continue;
+                        }
+                        let around_b = balls.around(instance, b);
+                        let fits = around_b.iter().all(|&c| {
+                            let inside_a = around_a.contains(&c);
+                            let after = state.load[c] + i64::from(k)
+                                - if inside_a { i64::from(k) } else { 0 };
+                            after < most || (sideways && after == most)
+                        });
+                        if fits {
+                            state.apply(a, b, k, &around_a, &around_b);
+                            if sideways {
+                                sideways_left -= 1;
+                                left_recently.push_back(a);
+                                if left_recently.len() > 50 {
+                                    left_recently.pop_front();
+                                }
+                            }
+                            moved = true;
+                            break 'passes;
+                        }
+                    }
+                }
+            }
+        }
+        if !moved {
+            // The most loaded neighbourhood cannot give a place away.
+            super::trace(|| {
+                format!(
+                    "  moving places: the largest load went from {first} to {most} in {moves} moves, the bound is {target}"
+                )
+            });
+            return (state.plan, most);
+        }
+    }
+    let most = state.load.iter().copied().max().unwrap_or(0);
+    (state.plan, most)
+}
