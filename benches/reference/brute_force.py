@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Self-test of reference.py against brute force on tiny hand-made cities.
 
-    brute_force.py [--cases N] [--seed K] [--keep DIR] [--verbose]
+    brute_force.py [--cases N] [--seed K] [--keep DIR] [--replay DIR/caseN/city.json] [--verbose]
 
 Each case is a random tiny city (2-3 rectangular districts, 3-5 sites, two facility kinds)
 with a random selection of the rules (share cap, spacing, access, seats, minimum occupancy,
@@ -14,7 +14,8 @@ The brute force knows nothing of reference.py's model: it reads the rules from t
 generated (plain Python geometry, model text only), enumerates every integer plan (every
 nested chain of plans for levels), keeps the feasible ones, and applies the stages one by
 one with the model's tolerance (stage_k <= opt_k + 1e-6*max(1,|opt_k|)).  Checked per case:
-  - every stage optimum agrees with the MIP's within 1e-6 relative;
+  - every stage optimum agrees with the MIP's within 1e-6 relative (HiGHS run with its
+    feasibility tolerances at 1e-9, see HIGHS);
   - the reference's plan (every level) keeps every rule and the nesting, and its stage
     values are within the tolerances of the optima;
   - the reported figures (placed, shortfall, D, sites used/opened, max_new_within_m,
@@ -40,6 +41,18 @@ import reference  # noqa: E402
 X0, Y0 = 400000.0, 5750000.0  # an EPSG:25832 origin; the city is a few hundred metres wide
 FREE = ["worst", "spread", "access", "cost"]
 TOL = 1e-6
+# Fair-share keys over a statistics column "SGB II-Quote" (rate r), with what they mean here.
+KEYS = [
+    ("population * (1 - 0.5 * `SGB II-Quote`)", lambda p, r: p * (1 - 0.5 * r)),
+    ("max(population - 100, 10) + if(`SGB II-Quote` > 0.1, 50, 0)",
+     lambda p, r: max(p - 100, 10) + (50 if r > 0.1 else 0)),
+    ("if(not (`SGB II-Quote` >= 0.2) and population > 50, population, population / 2)",
+     lambda p, r: p if (not r >= 0.2 and p > 50) else p / 2),
+]
+# HiGHS accepts a bound or an integrality broken by 1e-6 by default (mip_feasibility_tolerance):
+# a p_d at -1e-6 made one evenness optimum 2e-6 "better" than any integer plan.  Tighter
+# tolerances here keep solver noise out of a check of the model.
+HIGHS = {"mip_feasibility_tolerance": 1e-9, "primal_feasibility_tolerance": 1e-9}
 
 
 # --------------------------------------------------------------------------- the cities
@@ -108,6 +121,21 @@ def make_city(rng):
                         else None)
     else:
         c["places"] = rng.randint(1, top)
+    # a statistics table (German CSV) with a fair-share key and district rules over it
+    c["stats"], c["district_rules"] = None, []
+    if rng.random() < 0.35:
+        c["stats"] = {"rate": [round(rng.uniform(0, 0.25), 3) for _ in range(nd)],
+                      "key": rng.randrange(len(KEYS))}
+        for i, d in enumerate(c["districts"]):
+            d["id"] = f"0{i + 1}"  # the table says 1, 2, 3
+        for _ in range(rng.choice([0, 1, 1, 2])):
+            r = {"where": rng.choice(["`SGB II-Quote` > 0.12", "population < 200",
+                                      "`SGB II-Quote` <= 0.1 or population >= 300"])}
+            if rng.random() < 0.6:
+                r["max_new"] = rng.randint(0, 3)
+            if "max_new" not in r or rng.random() < 0.4:
+                r["max_share"] = round(rng.uniform(0.003, 0.03), 4)
+            c["district_rules"].append(r)
     free = rng.sample(FREE, rng.randint(0, 4))
     c["stages"] = ["shortfall", "evenness"] + free
     c["spread_metres"] = metres(20, 80) if rng.random() < 0.5 else None
@@ -125,8 +153,12 @@ def hand_city(districts, sites, **kw):
          "facilities": {"school": [{"id": "G0", "x": 0.0, "y": 0.0, "seats": None}],
                         "kita": [{"id": "K0", "x": 10.0, "y": 90.0}]},
          "max_share": None, "radius": None, "access": {}, "seats": None,
-         "stages": ["shortfall", "evenness"], "spread_metres": None, "access_kinds": None}
+         "stages": ["shortfall", "evenness"], "spread_metres": None, "access_kinds": None,
+         "stats": None, "district_rules": []}
     c.update(kw)
+    if c["stats"]:
+        for i, d in enumerate(c["districts"]):
+            d["id"] = f"0{i + 1}"
     return c
 
 
@@ -185,6 +217,18 @@ HAND = [
                                       {"id": "G1", "x": 80.0, "y": 90.0, "seats": 5}],
                            "kita": [{"id": "K0", "x": 10.0, "y": 90.0}]}),
      {"stages": {"shortfall": 2.0}, "plan": {"S1": 2}}),
+    # A fair-share key from a statistics table (German CSV, windows-1252, decimal comma, ids
+    # 1, 2 for "01", "02", a totals row): w = pop * (1 - 0.5 * rate) = 90 and 300, so 13
+    # places are due 3 and 10; the district rule (rate > 0.12: at most 2 new places) holds in
+    # the first district: (2, 11), evenness |2 - 3| + |11 - 10| = 2, worst 1.
+    ("fair-share key and district rule from statistics",
+     hand_city([(100, 0, 100), (300, 100, 200)],
+               [{"x": 50.0, "capacity": 20}, {"x": 150.0, "capacity": 20}],
+               places=13, stages=["shortfall", "evenness", "worst"],
+               stats={"rate": [0.2, 0.0], "key": 0},
+               district_rules=[{"where": "`SGB II-Quote` > 0.12", "max_new": 2}]),
+     {"stages": {"shortfall": 0.0, "evenness": 2.0, "worst": 1.0},
+      "plan": {"S0": 2, "S1": 11}}),
     # Access: the school at (0, 0); sites at x = 30 and x = 300 (y = 50), 1 place each wanted
     # of 2: both take 1, mean distance to the school (hypot(30,50)+hypot(300,50))/2.
     ("access", hand_city([(100, 0, 1000)],
@@ -245,6 +289,16 @@ def write_city(c, folder, demand_as_levels=None):
     t = ['name = "tiny city"', "", "[input]", 'districts = "districts.geojson"',
          'sites = "sites.geojson"', "", "[input.facilities]"]
     t += [f'{k} = "{k}.geojson"' for k in c["facilities"]]
+    if c.get("stats"):
+        rows = ["Bezirk;Bevölkerung;SGB II-Quote"]
+        for d, r in zip(c["districts"], c["stats"]["rate"]):
+            rows.append(f"{int(d['id'])};{d['pop']};{r:.3f}".replace(".", ","))
+        rows.append(f"Summe;{sum(d['pop'] for d in c['districts'])};")  # a totals row
+        with open(os.path.join(folder, "statistik.csv"), "w", encoding="windows-1252") as f:
+            f.write("\r\n".join(rows) + "\r\n")
+        t += ["", "[input.statistics]", 'file = "statistik.csv"', 'key = "Bezirk"',
+              'decimal = ","', 'encoding = "windows-1252"', "", "[fields.districts]",
+              f'weight = "{KEYS[c["stats"]["key"]][0]}"']
     t += ["", "[demand]"]
     if "levels" in c:
         t.append(f"levels = {c['levels']}")
@@ -264,6 +318,9 @@ def write_city(c, folder, demand_as_levels=None):
         t.append("access = { " + ", ".join(f"{k} = {v}" for k, v in c["access"].items()) + " }")
     if c["seats"]:
         t.append(f'seats = {{ kind = "{c["seats"]["kind"]}", per_place = {c["seats"]["per_place"]} }}')
+    for r in c.get("district_rules", []):
+        t += ["", "[[rules.district]]", f'where = "{r["where"]}"']
+        t += [f"{k} = {r[k]}" for k in ("max_share", "max_new") if k in r]
     t += ["", "[objective]", "stages = [" + ", ".join(f'"{s}"' for s in c["stages"]) + "]"]
     if c["spread_metres"] is not None:
         t.append(f"spread_metres = {c['spread_metres']}")
@@ -279,14 +336,38 @@ def write_city(c, folder, demand_as_levels=None):
 # --------------------------------------------------------------------------- the model, by hand
 
 class Model:
-    """The rules and stage values of MODEL.md for one tiny city, in plain Python."""
+    """The rules and stage values of the model (docs/model.md) for one tiny city, in plain Python."""
 
     def __init__(self, c):
         self.c = c
         ds, ss = c["districts"], c["sites"]
         self.nd, self.ns = len(ds), len(ss)
         self.pop = [d["pop"] for d in ds]
-        self.w = list(self.pop)  # weight = population
+        self.w = list(self.pop)  # weight = population, unless a key over the statistics
+        st = c.get("stats")
+        rate = st["rate"] if st else [0.0] * self.nd
+        if st:
+            self.w = [KEYS[st["key"]][1](p, r) for p, r in zip(self.pop, rate)]
+        # share cap per district: a matching district rule's max_share (the smallest) replaces
+        # the global one; max_new caps the new places (the smallest matching)
+        self.share = [c["max_share"]] * self.nd
+        self.max_new = [None] * self.nd
+        ruled = [False] * self.nd
+        for r in c.get("district_rules", []):
+            for d in range(self.nd):
+                p, q = self.pop[d], rate[d]
+                hold = {"`SGB II-Quote` > 0.12": q > 0.12, "population < 200": p < 200,
+                        "`SGB II-Quote` <= 0.1 or population >= 300": q <= 0.1 or p >= 300
+                        }[r["where"]]
+                if not hold:
+                    continue
+                if "max_share" in r:
+                    self.share[d] = r["max_share"] if not ruled[d] else min(self.share[d],
+                                                                              r["max_share"])
+                    ruled[d] = True
+                if "max_new" in r:
+                    self.max_new[d] = r["max_new"] if self.max_new[d] is None else min(
+                        self.max_new[d], r["max_new"])
         self.W = sum(self.w)
         # district of each site: the first rectangle (file order) that holds it, else None
         self.dist = []
@@ -356,10 +437,12 @@ class Model:
             if x[i] > 0 and x[i] < self.minp[i]:
                 return False
         a = self.alloc(x)
-        if c["max_share"] is not None:
-            for d in range(self.nd):
-                if a[d] > max(c["max_share"] * self.pop[d], self.e[d]) + 1e-9:
-                    return False
+        for d in range(self.nd):
+            if self.share[d] is not None and a[d] > max(self.share[d] * self.pop[d],
+                                                        self.e[d]) + 1e-9:
+                return False
+            if self.max_new[d] is not None and a[d] - self.e[d] > self.max_new[d]:
+                return False
         if c["radius"]:
             R, r = c["radius"]["max_places"], c["radius"]["metres"]
             for i in self.centres():
@@ -448,7 +531,7 @@ def check_case(c, folder, verbose=False, expected=None):
     """Returns (list of problems, number of chains enumerated)."""
     probs = []
     path = write_city(c, folder)
-    out, xs, D = reference.run(path, quiet=True)
+    out, xs, D = reference.run(path, quiet=True, highs_options=HIGHS)
     if expected is not None:
         probs += check_expected(out, expected)
     m = Model(c)
@@ -539,7 +622,7 @@ def check_case(c, folder, verbose=False, expected=None):
     # 4. one level: levels = [N] is places = N, exactly
     if "places" in c:
         path1 = write_city(c, folder, demand_as_levels=True)
-        out1, _, _ = reference.run(path1, quiet=True)
+        out1, _, _ = reference.run(path1, quiet=True, highs_options=HIGHS)
         if out1["stages"] != out["stages"]:
             probs.append(f"levels = [N] {out1['stages']} != places = N {out['stages']}")
         if out1["plan"] != out["plan"]:
@@ -559,6 +642,8 @@ def check_case(c, folder, verbose=False, expected=None):
         "facility_tie": any(
             sum(1 for f in fs if math.hypot(s["x"] - f["x"], s["y"] - f["y"]) == m.near[k][i][0]) > 1
             for k, fs in c["facilities"].items() for i, s in enumerate(c["sites"])),
+        "statistics": bool(c.get("stats")),
+        "district_rules": bool(c.get("district_rules")),
         "spread_centre_without_room": "spread" in stages and any(
             m.active[i] and m.room[i] == 0 for i in range(m.ns)),
     }
@@ -569,11 +654,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--keep", help="write the failing cases into this folder")
+    ap.add_argument("--keep", help="write the failing cases into this folder (city.json, the "
+                                   "layers and scenario.toml)")
+    ap.add_argument("--replay", help="check only the case in this city.json (from --keep)")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     bad = 0
+    if a.replay:
+        with open(a.replay) as f:
+            c = json.load(f)
+        for d in c["districts"]:
+            d["rect"] = tuple(d["rect"])
+        with tempfile.TemporaryDirectory() as tmp:
+            probs, nch, flags = check_case(c, tmp, True)
+        print(f"{nch} plans/chains; {flags}; " + ("; ".join(probs) or "agrees"), file=sys.stderr)
+        sys.exit(1 if probs else 0)
     stats = {"levels": 0, "places": 0, "chains": 0, "stage_checks": 0}
     seen = {st: 0 for st in FREE}
     exercised = {}
@@ -594,6 +690,8 @@ def main():
                 dst = os.path.join(a.keep, f"case{n}")
                 os.makedirs(dst, exist_ok=True)
                 write_city(c, dst)
+                with open(os.path.join(dst, "city.json"), "w") as f:
+                    json.dump(c, f, indent=1)
         stats["levels" if "levels" in c else "places"] += 1
         stats["chains"] += nch
         stats["stage_checks"] += len(c["stages"])

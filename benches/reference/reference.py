@@ -15,10 +15,12 @@ Prints (or writes) a JSON document:
      "plan_levels": [{site id: places}, ...], "status": {...}, "timings_s": {...}, ...}
 """
 import argparse
+import ast
 import ctypes
 import importlib.metadata
 import json
 import os
+import re
 import sys
 import time
 
@@ -141,6 +143,13 @@ def load_scenario(path):
     if "access" in s["stages"] and not s["access_kinds"]:
         raise ScenarioError("stage \"access\" needs at least one facility kind "
                             "([input.facilities] or [objective] access_kinds)")
+    s["district_rules"] = list(r.get("district", []))
+    for i, dr in enumerate(s["district_rules"]):
+        if "where" not in dr or not ({"max_share", "max_new"} & set(dr)):
+            raise ScenarioError(f"[[rules.district]] {i + 1}: needs where and max_share and/or "
+                                f"max_new")
+    st = inp.get("statistics")
+    s["statistics"] = None if st is None else {**st, "file": rel(st["file"])}
     sv = sc.get("solver", {})
     s["mip_gap"] = sv.get("mip_gap")
     s["time_limit_s"] = sv.get("time_limit_s")
@@ -186,6 +195,192 @@ def nearest_first(tree, pts, nf):
     return dd[:, 0], np.where(tie, ii, np.iinfo(np.int64).max).min(axis=1)
 
 
+# --------------------------------------------------------------------------- fair-share key
+
+def read_statistics(st):
+    """The statistics table as text cells: delimiter detected from the header unless given,
+    the encoding's byte-order mark ignored."""
+    enc = st.get("encoding", "utf-8")
+    enc = "utf-8-sig" if enc.replace("_", "-").lower() in ("utf-8", "utf8") else enc
+    with open(st["file"], encoding=enc, newline="") as f:
+        text = f.read()
+    delim = st.get("delimiter")
+    if delim is None:
+        header = text.split("\n", 1)[0]
+        delim = max([",", ";", "\t"], key=header.count)
+    delim = "\t" if delim in ("tab", "\\t") else delim
+    import csv
+    import io
+    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    head = [h.strip() for h in rows[0]]
+    return head, [[c.strip() for c in r] for r in rows[1:]]
+
+
+def same_id(a, b):
+    """Ids match as text, and as numbers where both are whole numbers ("07" = "7")."""
+    a, b = str(a).strip(), str(b).strip()
+    return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
+
+
+def district_properties(sc, dist):
+    """name -> list of per-district values (raw), from the layer and the statistics table."""
+    props = {c: dist[c].tolist() for c in dist.columns if c != dist.geometry.name}
+    st = sc["statistics"]
+    if st is None:
+        return props
+    head, rows = read_statistics(st)
+    key = head.index(st["key"])
+    dec = st.get("decimal", ".")
+    ids = dist[sc["fd"]["id"]].tolist()
+    table = {}
+    for j, h in enumerate(head):
+        if j == key:
+            continue
+        col = []
+        for d, did in enumerate(ids):
+            hit = [r for r in rows if len(r) > key and same_id(r[key], did)]
+            if not hit:
+                raise ScenarioError(f"{st['file']}: no row for district {did!r}")
+            cell = hit[0][j] if j < len(hit[0]) else ""
+            col.append(cell)
+        table[h] = col
+    for h, col in table.items():
+        def conv(cell, h=h):
+            if cell == "":
+                return None
+            t = cell.replace(",", ".") if dec == "," else cell
+            try:
+                return float(t)
+            except ValueError:
+                return cell
+        table[h] = [conv(c) for c in col]
+    both = set(table) & set(props)
+    used = set(re.findall(r"`([^`]*)`|([A-Za-z_][A-Za-z0-9_]*)",
+                          " ".join([sc["fd"]["weight"]] + [r["where"] for r in sc["district_rules"]])))
+    used = {a or b for a, b in used}
+    clash = both & used
+    if clash:
+        raise ScenarioError(f"{st['file']}: column(s) {sorted(clash)} are also properties of "
+                            f"the district layer")
+    props.update(table)
+    return props
+
+
+_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+        ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
+        ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b,
+        ast.GtE: lambda a, b: a >= b, ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}
+
+
+def parse_expression(text):
+    """Numbers, property names (in backticks when they hold other characters), + - * /,
+    parentheses, comparisons, and, or, not, min(...), max(...), if(c, a, b): parsed with
+    Python's own parser after renaming backticked names and if; anything else is refused."""
+    names = {}
+
+    def tick(m):
+        names[f"__p{len(names)}"] = m.group(1)
+        return f"__p{len(names) - 1}"
+    t = re.sub(r"`([^`]*)`", tick, text)
+    t = re.sub(r"\bif\s*\(", "__if(", t)
+    t = re.sub(r"(?<![<>=!])=(?!=)", "==", t)  # a single = compares too
+    tree = ast.parse(t, mode="eval")
+    for node in ast.walk(tree):
+        ok = isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare,
+                               ast.Call, ast.Name, ast.Constant, ast.Load, ast.And, ast.Or,
+                               ast.Not, ast.USub, ast.UAdd, *_OPS))
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            ok = False
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name)
+                                               and node.func.id in ("min", "max", "__if")):
+            ok = False
+        if not ok:
+            raise ScenarioError(f"expression {text!r}: {type(node).__name__} is not allowed")
+    return tree.body, names
+
+
+def eval_expression(node, names, get):
+    def ev(n):
+        if isinstance(n, ast.Constant):
+            return float(n.value)
+        if isinstance(n, ast.Name):
+            return get(names.get(n.id, n.id))
+        if isinstance(n, ast.BinOp):
+            return _OPS[type(n.op)](ev(n.left), ev(n.right))
+        if isinstance(n, ast.UnaryOp):
+            v = ev(n.operand)
+            return (not v) if isinstance(n.op, ast.Not) else (-v if isinstance(n.op, ast.USub) else v)
+        if isinstance(n, ast.BoolOp):
+            vals = [ev(v) for v in n.values]
+            return all(vals) if isinstance(n.op, ast.And) else any(vals)
+        if isinstance(n, ast.Compare):
+            left, res = ev(n.left), True
+            for op, c in zip(n.ops, n.comparators):
+                right = ev(c)
+                res = res and _OPS[type(op)](left, right)
+                left = right
+            return res
+        if isinstance(n, ast.Call):
+            if n.func.id == "__if":
+                c, a, b = n.args
+                return ev(a) if ev(c) else ev(b)
+            return (min if n.func.id == "min" else max)(ev(a) for a in n.args)
+        raise AssertionError(n)
+    return ev(node)
+
+
+def district_values(sc, dist, props, text, what):
+    if text in props:  # a property name as it stands (it may hold spaces)
+        text = f"`{text}`"
+    node, names = parse_expression(text)
+    ids = dist[sc["fd"]["id"]].tolist()
+    out = []
+    for d in range(len(dist)):
+        def get(name, d=d):
+            if name not in props:
+                raise ScenarioError(f"{what} {text!r}: unknown property {name!r}")
+            v = props[name][d]
+            if v is None or (isinstance(v, float) and np.isnan(v)) or isinstance(v, str):
+                raise ScenarioError(f"{what} {text!r}: district {ids[d]!r}: property {name!r} "
+                                    f"is {'empty' if not isinstance(v, str) else 'not a number'}")
+            return float(v)
+        try:
+            out.append(eval_expression(node, names, get))
+        except ZeroDivisionError:
+            raise ScenarioError(f"{what} {text!r}: district {ids[d]!r}: division by zero")
+    return out
+
+
+def district_weights(sc, dist, props):
+    w = np.array([float(v) for v in district_values(sc, dist, props, sc["fd"]["weight"], "weight")])
+    if (w < 0).any():
+        d = int(np.flatnonzero(w < 0)[0])
+        raise ScenarioError(f"weight of district {dist[sc['fd']['id']].iloc[d]!r} is {w[d]} < 0")
+    return w
+
+
+def district_caps(sc, dist, props):
+    """Per district: its share cap (the district rules' smallest matching max_share, else the
+    global one; NaN = none) and its cap on new places (the smallest matching max_new; inf)."""
+    nd = len(dist)
+    g = sc["max_share"]
+    share = np.full(nd, np.nan if g is None else float(g))
+    ruled = np.zeros(nd, dtype=bool)
+    max_new = np.full(nd, np.inf)
+    for i, dr in enumerate(sc["district_rules"]):
+        hold = district_values(sc, dist, props, dr["where"], f"[[rules.district]] {i + 1} where")
+        for d in range(nd):
+            if not hold[d]:
+                continue
+            if "max_share" in dr:
+                share[d] = dr["max_share"] if not ruled[d] else min(share[d], dr["max_share"])
+                ruled[d] = True
+            if "max_new" in dr:
+                max_new[d] = min(max_new[d], dr["max_new"])
+    return share, max_new
+
+
 # --------------------------------------------------------------------------- data
 
 class Data:
@@ -212,8 +407,10 @@ def prepare(sc, quiet):
     fd, fs = sc["fd"], sc["fs"]
     D.nd = len(dist)
     D.pop = num(dist, fd["population"])
-    D.w = num(dist, fd["weight"])
     D.e = num(dist, fd["existing"])
+    props = district_properties(sc, dist)
+    D.w = district_weights(sc, dist, props)
+    D.share_d, D.max_new_d = district_caps(sc, dist, props)
     n = D.ns = len(sites)
     D.ids = [str(v) for v in sites[fs["id"]].tolist()] if fs["id"] in sites.columns \
         else [str(i) for i in range(n)]
@@ -348,9 +545,12 @@ def build(sc, D, quiet, levels=None, weights=None, stages=None):
                       np.zeros(ny), np.full(ny, inf)))
         fixed.append((np.r_[r, r], np.r_[xc, yc], np.r_[np.ones(ny), -D.room[ysites]],
                       np.full(ny, -inf), np.zeros(ny)))
-    # 4. district share: sum_{s in d} x_s <= max(max_share*pop_d, e_d) - e_d
-    if sc["max_share"] is not None:
-        cap_d = np.maximum(sc["max_share"] * D.pop, D.e) - D.e
+    # 4. district share: sum_{s in d} x_s <= max(max_share_d*pop_d, e_d) - e_d, and the
+    #    district rules' cap on new places: sum_{s in d} x_s <= max_new_d
+    cap_d = np.where(np.isnan(D.share_d), np.inf,
+                     np.maximum(np.nan_to_num(D.share_d) * D.pop, D.e) - D.e)
+    cap_d = np.minimum(cap_d, D.max_new_d)
+    if np.isfinite(cap_d).any():
         room_d = np.bincount(xd, weights=D.room[usable], minlength=nd)
         bind = np.flatnonzero(room_d > cap_d + 1e-9)
         if len(bind):
@@ -515,8 +715,10 @@ def new_highs(quiet):
     return h
 
 
-def solve(sc, M, quiet, mip_gap=None, threads=None, label="stage"):
+def solve(sc, M, quiet, mip_gap=None, threads=None, label="stage", highs_options=None):
     h = new_highs(quiet)
+    for k, v in (highs_options or {}).items():
+        h.setOptionValue(k, v)
     gap = mip_gap if mip_gap is not None else sc["mip_gap"]
     if gap is not None:
         h.setOptionValue("mip_rel_gap", float(gap))
@@ -608,14 +810,16 @@ def main():
         print(text)
 
 
-def run(scenario, quiet=True, mip_gap=None, threads=None, sc=None):
-    """Solve a scenario file (or an already loaded scenario dict `sc`).
+def run(scenario, quiet=True, mip_gap=None, threads=None, sc=None, highs_options=None):
+    """Solve a scenario file (or an already loaded scenario dict `sc`); highs_options: extra
+    HiGHS options (the self-test tightens the feasibility tolerances with them).
     Returns the JSON dict, the plan per level (new places per site, file order) and the data."""
     sc = load_scenario(scenario) if sc is None else sc
     D = prepare(sc, quiet)
     M = build(sc, D, quiet)
     t0 = time.perf_counter()
-    res, status, times, nrow, X = solve(sc, M, quiet, mip_gap, threads)
+    res, status, times, nrow, X = solve(sc, M, quiet, mip_gap, threads,
+                                        highs_options=highs_options)
     t_solve = time.perf_counter() - t0
     xs = [full_plan(D, M, xc) for xc in X]
     L = len(sc["levels"])
@@ -632,7 +836,8 @@ def run(scenario, quiet=True, mip_gap=None, threads=None, sc=None):
             Da = Dl  # the plan is the best plan for its only level
         else:
             Ma = build(sc, D, True, levels=[N], weights=[1.0], stages=["shortfall", "evenness"])
-            _, _, _, _, Xa = solve(sc, Ma, quiet, mip_gap, threads, label=f"level {l + 1} alone:")
+            _, _, _, _, Xa = solve(sc, Ma, quiet, mip_gap, threads, label=f"level {l + 1} alone:",
+                                   highs_options=highs_options)
             Da = dissimilarity(D, full_plan(D, Ma, Xa[0]))
         lv.append({
             "places": N,
