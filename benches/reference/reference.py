@@ -158,7 +158,11 @@ def load_scenario(path):
 
 
 def read_layer(path, default_crs):
-    g = gpd.read_file(path)
+    """GeoJSON, GeoPackage (`file.gpkg#layer`, or its only layer) or Shapefile."""
+    layer = None
+    if "#" in path and not os.path.exists(path):
+        path, layer = path.rsplit("#", 1)
+    g = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     if g.crs is None:  # no legacy "crs" member
         g = g.set_crs(default_crs)
     return g
