@@ -5,7 +5,8 @@ The "analyst's route": GeoPandas for reading and spatial joins, SciPy's cKDTree 
 distances, HiGHS (highspy) for the lexicographic MIP.  Written from the model
 description only, to cross-check quartier's stage optima and to time the Python route.
 
-    reference.py SCENARIO.toml [--json OUT.json] [--mip-gap G] [--threads N] [--quiet]
+    reference.py SCENARIO.toml [--json OUT.json] [--plan-geojson SITES.geojson] [--mip-gap G]
+                 [--threads N] [--quiet]
 
 Prints (or writes) a JSON document:
     {"stages": {"shortfall": .., "evenness": .., "worst": .., "spread": .., "access": ..,
@@ -418,6 +419,7 @@ def prepare(sc, quiet):
     n = D.ns = len(sites)
     D.ids = [str(v) for v in sites[fs["id"]].tolist()] if fs["id"] in sites.columns \
         else [str(i) for i in range(n)]
+    D.sites = sites
     status = (sites[fs["status"]].fillna("candidate").astype(str).str.strip().str.lower().to_numpy()
               if fs["status"] in sites.columns else np.full(n, "candidate"))
     cap = num(sites, fs["capacity"])
@@ -793,6 +795,17 @@ def mean_distance(sc, D, x):
             for k in sc["access_kinds"]}
 
 
+def write_plan(path, D, xs, levels):
+    keep = np.flatnonzero(np.any([x > 0 for x in xs], axis=0))
+    g = D.sites.iloc[keep][[D.sites.geometry.name]].copy()
+    g["id"] = [D.ids[i] for i in keep]
+    g["places"] = xs[-1][keep].astype(int)
+    if levels:
+        for l, x in enumerate(xs):
+            g[f"places_{l + 1}"] = x[keep].astype(int)
+    g.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+
+
 def plan_dict(D, x):
     return {D.ids[i]: int(x[i]) for i in np.flatnonzero(x > 0)}
 
@@ -803,9 +816,14 @@ def main():
     ap.add_argument("--json", help="write the result here instead of stdout")
     ap.add_argument("--mip-gap", type=float, help="override [solver] mip_gap")
     ap.add_argument("--threads", type=int, help="override [solver] threads")
+    ap.add_argument("--plan-geojson", metavar="SITES.geojson",
+                    help="also write the plan as a sites layer (every site with new places: id, "
+                         "places, with levels places_1..), e.g. for `quartier verify`")
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
-    out, _, _ = run(a.scenario, quiet=a.quiet, mip_gap=a.mip_gap, threads=a.threads)
+    out, xs, D = run(a.scenario, quiet=a.quiet, mip_gap=a.mip_gap, threads=a.threads)
+    if a.plan_geojson:
+        write_plan(a.plan_geojson, D, xs, out.get("levels") is not None)
     text = json.dumps(out, indent=2, ensure_ascii=False)
     if a.json:
         with open(a.json, "w") as f:
