@@ -611,19 +611,26 @@ def build(sc, D, quiet, levels=None, weights=None, stages=None):
     # z >= p_d + m_d  (worst-district epigraph)
     fixed.append((np.r_[d, d, d], np.r_[np.full(nd, oz), op + d, om + d],
                   np.r_[np.ones(nd), -np.ones(nd), -np.ones(nd)], np.zeros(nd), np.full(nd, inf)))
-    # S >= sum of new places in every ball of radius spread_metres (stage spread)
+    # S^l >= sum of new places in every ball of radius spread_metres (stage spread).  These
+    # rows only bind once S^l has a cost, so they join the program at the spread stage (the
+    # same program; the stages before it just solve without rows that cannot bind).
     nspread = 0
+    spread_rows = None
     if with_spread:
         B = balls(D, sc["spread_metres"])
         Bx = B[:, usable].tocsr()  # columns: x
         keep = np.flatnonzero(np.diff(Bx.indptr) > 0)  # a ball without usable sites is 0 <= S
-        Bx = Bx[keep].tocoo()
+        Bx = Bx[keep]
         nspread = len(keep)
         if nspread:
-            r = np.arange(nspread)
-            fixed.append((np.r_[Bx.row, r], np.r_[Bx.col, np.full(nspread, oS)],
-                          np.r_[np.ones(len(Bx.row)), -np.ones(nspread)],
-                          np.full(nspread, -inf), np.zeros(nspread)))
+            one = sp.hstack([Bx, sp.csr_matrix((-np.ones(nspread), (np.arange(nspread),
+                                                                     np.full(nspread, oS - nx))),
+                                               shape=(nspread, nb - nx))]).tocsr()
+            blocks = [sp.hstack([sp.csr_matrix((nspread, l * nb)), one,
+                                 sp.csr_matrix((nspread, (L - 1 - l) * nb))]) for l in range(L)]
+            R = sp.vstack(blocks).tocsr()
+            R.sort_indices()
+            spread_rows = (np.full(R.shape[0], -inf), np.zeros(R.shape[0]), R)
 
     for l, N in enumerate(levels):
         b = l * nb
@@ -688,6 +695,7 @@ def build(sc, D, quiet, levels=None, weights=None, stages=None):
     M.usable = usable
     M.stages = stages
     M.nspacing, M.nspread = nspacing, nspread
+    M.spread_rows = spread_rows
     M.t_build = time.perf_counter() - t0
     log(quiet, f"build: {L} level(s), {ncol} columns ({nx} x, {ny} y per level), {nrow} rows "
                f"({nspacing} spacing, {nspread} spread per level), {M.t_build:.2f}s")
@@ -740,6 +748,10 @@ def solve(sc, M, quiet, mip_gap=None, threads=None, label="stage", highs_options
     zero = np.zeros(M.ncol)
     for st in stages:
         t0 = time.perf_counter()
+        if st == "spread" and M.spread_rows is not None:
+            lo, hi, R = M.spread_rows
+            h.addRows(len(lo), lo, hi, R.nnz, R.indptr[:-1].astype(np.int32),
+                      R.indices.astype(np.int32), R.data)
         c = zero.copy()
         for j, v in M.objs[st].items():
             c[j] = v
