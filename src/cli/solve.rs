@@ -114,7 +114,12 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         "  plan: {}{}\n",
         solution.status.as_str(),
         if solution.status == crate::solve::SolveStatus::TimeLimit {
-            format!(" (gap {:.4} %)", solution.mip_gap * 100.0)
+            {
+                // Enough digits to tell a small gap from none; a large one in whole tenths.
+                let percent = solution.mip_gap * 100.0;
+                let digits = if percent >= 1.0 { 1 } else { 4 };
+                format!(" (at most {percent:.digits$} % from the optimum)")
+            }
         } else {
             String::new()
         }

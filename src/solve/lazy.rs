@@ -642,13 +642,38 @@ pub(super) fn solve_stage_lazily(
             trace(|| "  no plan at the bound: the plan one above it is optimal".to_string());
             Ok((above, Some(certificate)))
         }
-        (Err(Error::TimeLimit(_)), Some(above)) => {
-            let gap = (above.objective - lp_bound).max(0.0) / above.objective.abs().max(1.0);
+        (Err(Error::TimeLimit(message)), above) => {
+            // The time ran out before HiGHS found a plan: the plan one above the bound, or
+            // else the plan of the stage before (it keeps every rule and every earlier
+            // stage), with how far from this stage's bound it can be at most.
+            let fallback = above.or_else(|| {
+                let (before, _) = search?;
+                let values = values_of(program, city, std::slice::from_ref(before));
+                settled_if_feasible(
+                    instance, prepared, city, segments, program, objective, values,
+                )
+                .filter(|result| {
+                    overfilled_by(
+                        instance,
+                        prepared,
+                        city,
+                        active,
+                        &result.values,
+                        Take::Every,
+                    )
+                    .is_empty()
+                })
+            });
+            let Some(plan) = fallback else {
+                return Err(Error::TimeLimit(message));
+            };
+            let gap = (plan.objective - lp_bound).max(0.0) / plan.objective.abs().max(1.0);
+            trace(|| format!("  time limit: the plan kept is {gap:.2e} above the bound"));
             Ok((
                 program::StageResult {
                     status: program::StageStatus::TimeLimit,
                     mip_gap: gap,
-                    ..above
+                    ..plan
                 },
                 Some(certificate),
             ))
