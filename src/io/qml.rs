@@ -114,19 +114,6 @@ pub fn districts_qml(max_per_1000: f64) -> String {
 fn marker_symbol(name: &str, colour: &str) -> String {
     format!(
         r#"      <symbol type="marker" name="{name}" alpha="0.9" clip_to_extent="1" force_rhr="0">
-        <data_defined_properties>
-          <Option type="Map">
-            <Option type="QString" name="name" value=""/>
-            <Option name="properties" type="Map">
-              <Option name="size" type="Map">
-                <Option type="bool" name="active" value="true"/>
-                <Option type="QString" name="expression" value="1.6 + 0.55 * sqrt(coalesce(&quot;total&quot;, 0))"/>
-                <Option type="int" name="type" value="3"/>
-              </Option>
-            </Option>
-            <Option type="QString" name="type" value="collection"/>
-          </Option>
-        </data_defined_properties>
         <layer class="SimpleMarker" enabled="1" pass="0" locked="0">
           <Option type="Map">
             <Option type="QString" name="color" value="{colour},255"/>
@@ -136,6 +123,19 @@ fn marker_symbol(name: &str, colour: &str) -> String {
             <Option type="QString" name="size" value="3"/>
             <Option type="QString" name="size_unit" value="MM"/>
           </Option>
+          <data_defined_properties>
+            <Option type="Map">
+              <Option type="QString" name="name" value=""/>
+              <Option name="properties" type="Map">
+                <Option name="size" type="Map">
+                  <Option type="bool" name="active" value="true"/>
+                  <Option type="QString" name="expression" value="1.6 + 0.55 * sqrt(coalesce(&quot;total&quot;, 0))"/>
+                  <Option type="int" name="type" value="3"/>
+                </Option>
+              </Option>
+              <Option type="QString" name="type" value="collection"/>
+            </Option>
+          </data_defined_properties>
         </layer>
       </symbol>
 "#
