@@ -576,7 +576,7 @@ fn parse_demand(raw: &RawDemand) -> Result<(u64, Vec<Level>), String> {
                     })?;
                     if list.len() != places.len() {
                         return Err(format!(
-                            "[demand] weights has {} entries but levels has {}; give one weight per level",
+                            "[demand] weights: {} given for {} levels; give one weight per level",
                             list.len(),
                             places.len()
                         ));

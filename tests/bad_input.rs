@@ -311,3 +311,112 @@ fn output_folder_with_foreign_files_is_not_replaced() {
         "wichtig"
     );
 }
+
+/// The city's scenario with `[demand]` and an optional `[objective]` replaced.
+fn with_demand_and_objective(dir: &Path, demand: &str, objective: &str) {
+    std::fs::write(
+        dir.join("scenario.toml"),
+        format!(
+            "name = \"Testfall\"\n[input]\ndistricts = \"districts.geojson\"\nsites = \"sites.geojson\"\n\n[demand]\n{demand}\n{objective}\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn demand_levels() {
+    let cases = [
+        (
+            "places = 20\nlevels = [10, 20]",
+            "scenario.toml: [demand] has both places and levels",
+        ),
+        (
+            "levels = [20, 10]",
+            "scenario.toml: [demand] levels must increase strictly (each level is the plan of the one before plus new places): level 2 is 10, level 1 is 20",
+        ),
+        (
+            "levels = [10, 10]",
+            "scenario.toml: [demand] levels must increase strictly",
+        ),
+        (
+            "levels = [0, 10]",
+            "scenario.toml: [demand] levels: level 1 must be a positive whole number of places, found 0",
+        ),
+        (
+            "levels = [10, 20.5]",
+            "scenario.toml: [demand] levels: level 2 must be a positive whole number of places, found 20.5",
+        ),
+        (
+            "levels = []",
+            "scenario.toml: [demand] levels must be a list of positive whole numbers",
+        ),
+        (
+            "levels = [10, 20]\nweights = [1]",
+            "scenario.toml: [demand] weights: 1 given for 2 levels; give one weight per level",
+        ),
+        (
+            "levels = [10, 20]\nweights = [0.5, 0]",
+            "scenario.toml: [demand] weights: weight 2 must be a number > 0",
+        ),
+        (
+            "levels = [10, 20]\nweights = [0.5, -1]",
+            "scenario.toml: [demand] weights: weight 2 must be a number > 0",
+        ),
+    ];
+    for (demand, message) in cases {
+        let dir = city();
+        with_demand_and_objective(dir.path(), demand, "");
+        fails_with(dir.path(), &[message]);
+    }
+}
+
+#[test]
+fn objective_stages_spread_and_access() {
+    let cases = [
+        (
+            "stages = [\"evenness\", \"shortfall\"]",
+            "scenario.toml: [objective] stages must begin with \"shortfall\", \"evenness\"",
+        ),
+        (
+            "stages = [\"shortfall\", \"evenness\", \"spread\", \"spread\"]",
+            "scenario.toml: [objective] stages: \"spread\" is listed twice",
+        ),
+        (
+            "stages = [\"shortfall\", \"evenness\", \"nearby\"]",
+            "scenario.toml: [objective] stages: unknown stage \"nearby\"; known stages: shortfall, evenness, worst, spread, access, cost",
+        ),
+        (
+            "stages = [\"shortfall\", \"evenness\", \"spread\"]\nspread_metres = -5",
+            "scenario.toml: [objective] spread_metres must be a positive distance in metres, found -5",
+        ),
+        (
+            "stages = [\"shortfall\", \"evenness\", \"access\"]\naccess_kinds = [\"kita\"]",
+            "scenario.toml: [objective] access_kinds names the facility kind \"kita\", but [input.facilities] has no such layer",
+        ),
+        (
+            "stages = [\"shortfall\", \"evenness\", \"access\"]\naccess_kinds = []",
+            "scenario.toml: [objective] access_kinds is empty",
+        ),
+    ];
+    for (objective, message) in cases {
+        let dir = city();
+        with_demand_and_objective(
+            dir.path(),
+            "places = 20",
+            &format!("[objective]\n{objective}"),
+        );
+        fails_with(dir.path(), &[message]);
+    }
+}
+
+#[test]
+fn a_valid_levels_scenario_passes() {
+    let dir = city();
+    with_demand_and_objective(
+        dir.path(),
+        "levels = [10, 20]\nweights = [0.7, 0.3]",
+        "[objective]\nstages = [\"shortfall\", \"evenness\", \"spread\", \"worst\"]\nspread_metres = 300",
+    );
+    let run = quartier(&["check", "scenario.toml"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

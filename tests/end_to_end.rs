@@ -384,3 +384,101 @@ fn progress_counts_every_feature_and_site_and_stays_off_a_pipe() {
         &root(),
     );
 }
+
+/// The forecast scenario: one nested plan over three levels, its figures, `verify` on an
+/// edited plan that breaks the nesting, and `compare` against the one-shot plan.
+#[test]
+fn forecast_levels_nest_verify_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = root();
+    let out = dir.path().join("forecast");
+    let summary = solve_and_verify(&cwd.join("scenarios/forecast.toml"), &out);
+    let levels = summary["levels"]
+        .as_array()
+        .expect("levels in summary.json");
+    let wanted = [1200, 2300, 3400];
+    assert_eq!(levels.len(), wanted.len());
+    for (level, &places) in levels.iter().zip(&wanted) {
+        assert_eq!(level["places"], places, "{level}");
+        let d = level["dissimilarity"].as_f64().unwrap();
+        let alone = level["dissimilarity_alone"].as_f64().unwrap();
+        let price = level["price_of_nesting"].as_f64().unwrap();
+        assert!(alone <= d + 1e-9, "alone is a bound: {level}");
+        assert!((price - (d - alone)).abs() < 1e-6, "{level}");
+    }
+    assert_eq!(summary["placed"], 3400);
+
+    // Every site: places never fall from one level to the next, `level` is the first
+    // level with places, and the headline `places` is the last level's.
+    let sites = read_json(&out.join("sites.geojson"));
+    let mut opened = [0usize; 3];
+    for feature in sites["features"].as_array().unwrap() {
+        let p = &feature["properties"];
+        let at: Vec<u64> = (1..=3)
+            .map(|k| p[format!("places_{k}")].as_u64().unwrap())
+            .collect();
+        assert!(at[0] <= at[1] && at[1] <= at[2], "nested: {p}");
+        assert_eq!(p["places"].as_u64().unwrap(), at[2], "{p}");
+        if let Some(first) = at.iter().position(|&x| x > 0) {
+            assert_eq!(p["level"].as_u64().unwrap() as usize, first + 1, "{p}");
+            opened[first] += 1;
+        }
+    }
+    assert!(
+        opened.iter().all(|&n| n > 0),
+        "sites open at every level: {opened:?}"
+    );
+    let districts = read_json(&out.join("districts.geojson"));
+    for k in 1..=3 {
+        let new: f64 = districts["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"][format!("new_{k}")].as_f64().unwrap())
+            .sum();
+        assert_eq!(new, wanted[k - 1] as f64, "new_{k} adds up to the level");
+    }
+    let style = std::fs::read_to_string(out.join("sites.qml")).unwrap();
+    assert!(style.contains("attr=\"level\""), "sites.qml by level");
+
+    // A planner moves places at one site so that level 2 has fewer than level 1.
+    let mut edited = sites.clone();
+    let feature = edited["features"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|f| {
+            let p = &f["properties"];
+            p["places_1"].as_u64().unwrap() > 0 && p["places_2"].as_u64().unwrap() > 0
+        })
+        .expect("a site with places at levels 1 and 2");
+    let id = feature["properties"]["id"].as_str().unwrap().to_string();
+    let first = feature["properties"]["places_1"].as_u64().unwrap();
+    feature["properties"]["places_2"] = json!(first - 1);
+    let plan = dir.path().join("edited.geojson");
+    write_json(&plan, &edited);
+    let run = quartier(
+        &["verify", "scenarios/forecast.toml", plan.to_str().unwrap()],
+        &cwd,
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let expected = format!(
+        "site \"{id}\": {} new places at level 2 but {first} at level 1",
+        first - 1
+    );
+    assert!(
+        run.stdout.contains(&expected),
+        "{expected:?} in {}",
+        run.stdout
+    );
+
+    // compare: the forecast plan against the one-shot plan of the same city.
+    let oneshot = dir.path().join("muenster");
+    solve_and_verify(&cwd.join("scenarios/muenster.toml"), &oneshot);
+    let run = quartier(
+        &["compare", out.to_str().unwrap(), oneshot.to_str().unwrap()],
+        &cwd,
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("dissimilarity"), "{}", run.stdout);
+}
