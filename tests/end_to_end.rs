@@ -482,3 +482,43 @@ fn forecast_levels_nest_verify_and_compare() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("dissimilarity"), "{}", run.stdout);
 }
+
+/// `levels = [N]` is the one-shot plan of `places = N`: the same stage optima and the same
+/// places at every site.
+#[test]
+fn one_level_is_the_one_shot_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root().join("data");
+    for file in ["muenster", "spread"] {
+        let text = std::fs::read_to_string(root().join(format!("scenarios/{file}.toml")))
+            .unwrap()
+            .replace("../data", data.to_str().unwrap());
+        let oneshot = dir.path().join(format!("{file}.toml"));
+        std::fs::write(&oneshot, &text).unwrap();
+        let one_level = dir.path().join(format!("{file}_level.toml"));
+        std::fs::write(&one_level, text.replace("places = 2300", "levels = [2300]")).unwrap();
+        let a = solve_and_verify(&oneshot, &dir.path().join(format!("{file}_a")));
+        let b = solve_and_verify(&one_level, &dir.path().join(format!("{file}_b")));
+        assert_eq!(a["stages"], b["stages"], "{file}");
+        assert_eq!(a["dissimilarity"], b["dissimilarity"], "{file}");
+        let places = |out: &str| -> Vec<(String, u64)> {
+            let sites = read_json(&dir.path().join(out).join("sites.geojson"));
+            let mut v: Vec<(String, u64)> = sites["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let p = &f["properties"];
+                    (p["id"].to_string(), p["places"].as_u64().unwrap())
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            places(&format!("{file}_a")),
+            places(&format!("{file}_b")),
+            "{file}"
+        );
+    }
+}
