@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{load_quietly, print, thousands, Progress};
 use crate::error::Error;
 use crate::explain::shortfall_reasons;
-use crate::model::SiteStatus;
+use crate::model::{SiteStatus, Stage};
 use crate::solve::Prepared;
 
 pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
@@ -63,6 +63,26 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
         thousands(instance.demand),
         thousands(existing.round() as u64)
     );
+    if instance.levels.len() > 1 {
+        let levels = instance.demand_levels();
+        let places: Vec<String> = levels.iter().map(|l| thousands(l.places)).collect();
+        let weights: Vec<String> = levels.iter().map(|l| format!("{}", l.weight)).collect();
+        text += &format!(
+            "  demand levels: {} new places (weights {}), one nested plan\n",
+            places.join(" / "),
+            weights.join(", ")
+        );
+    }
+    let stages: Vec<String> = instance
+        .stages
+        .iter()
+        .map(|&stage| match stage {
+            Stage::Spread => format!("spread (within {} m)", instance.spread_metres()),
+            Stage::Access => format!("access ({})", instance.access_kinds().join(", ")),
+            other => other.name().to_string(),
+        })
+        .collect();
+    text += &format!("  objective, stage by stage: {}\n", stages.join(", "));
     let excluded: Vec<String> = prepared
         .exclusion_counts()
         .iter()
