@@ -131,7 +131,8 @@ fn spacing(c: &mut Criterion) {
 
 /// Load and solve of the base scenarios of the realistic cities, seed 7: the Münster-like city
 /// (2,000 address points, no rule that ties sites together) and the mid-size city benchmark
-/// (6,600 sites, row houses, costs, spacing 400 m / 150, access, a share cap of 1.2 %).
+/// (6,600 sites, row houses, costs, spacing 400 m / 150, access, a share cap of 1.2 %), and
+/// the levels and spread/access scenarios written with them.
 fn cities(c: &mut Criterion) {
     let mut group = c.benchmark_group("city");
     group.sample_size(10);
@@ -158,6 +159,24 @@ fn cities(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("solve", preset.name()), |b| {
             b.iter(|| solve(&instance, &prepared).unwrap())
         });
+        // The scenarios of issues 9 and 11 the generator writes next to the base one:
+        // spacing with three demand levels, and spacing with the spread and access stages.
+        for (name, _) in city.scenarios() {
+            let Some(variant) = name
+                .strip_suffix(".toml")
+                .filter(|n| ["spacing_levels", "spread_access"].contains(n))
+            else {
+                continue;
+            };
+            let scenario = read_scenario(&dir.path().join(name)).unwrap();
+            let instance = load_instance(&scenario).unwrap();
+            let geography = Geography::of(&instance);
+            let prepared = Prepared::new(&instance, &geography);
+            group.bench_function(
+                BenchmarkId::new(format!("solve {variant}"), preset.name()),
+                |b| b.iter(|| solve(&instance, &prepared).unwrap()),
+            );
+        }
     }
     group.finish();
 }
