@@ -79,17 +79,33 @@ fn rules_in_words(report: &PlanReport) -> Vec<String> {
             escape(&seats.kind)
         ));
     }
-    let stages: Vec<&str> = report
+    let kinds: Vec<String> = report
+        .instance
+        .access_kinds()
+        .iter()
+        .map(|kind| match kind.as_str() {
+            "school" => "Schulen".to_string(),
+            "kita" => "Kitas".to_string(),
+            "transit" => "Haltestellen".to_string(),
+            other => format!("„{}“", escape(other)),
+        })
+        .collect();
+    let stages: Vec<String> = report
         .instance
         .stages
         .iter()
         .map(|s| match s {
-            Stage::Shortfall => "möglichst viele Plätze unterbringen",
-            Stage::Evenness => "möglichst gleichmäßig nach Einwohnern verteilen",
-            Stage::Worst => "den am stärksten abweichenden Bezirk möglichst gut stellen",
-            Stage::Spread => "auch innerhalb der Bezirke streuen: möglichst wenige neue Plätze im Umkreis jedes Standorts",
-            Stage::Access => "möglichst kurze Wege zu Schulen, Kitas und Haltestellen",
-            Stage::Cost => "unter gleich guten Plänen den günstigsten wählen",
+            Stage::Shortfall => "möglichst viele Plätze unterbringen".to_string(),
+            Stage::Evenness => "möglichst gleichmäßig nach Einwohnern verteilen".to_string(),
+            Stage::Worst => {
+                "den am stärksten abweichenden Bezirk möglichst gut stellen".to_string()
+            }
+            Stage::Spread => format!(
+                "auch innerhalb der Bezirke streuen: möglichst wenige neue Plätze im Umkreis von {} m um jeden Standort",
+                de(report.instance.spread_metres(), 0)
+            ),
+            Stage::Access => format!("möglichst kurze Wege zu {}", and_list(&kinds)),
+            Stage::Cost => "unter gleich guten Plänen den günstigsten wählen".to_string(),
         })
         .collect();
     lines.push(format!(
@@ -97,6 +113,15 @@ fn rules_in_words(report: &PlanReport) -> Vec<String> {
         stages.join("; ")
     ));
     lines
+}
+
+/// "A", "A und B", "A, B und C".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} und {last}", rest.join(", ")),
+    }
 }
 
 /// What a map shows: areas shaded by a value, and circles for sites.
