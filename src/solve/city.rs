@@ -5,8 +5,9 @@
 //!   ball that can bind, no spread stage) are aggregated into one integer column per
 //!   district (and serving school), and split onto the sites afterwards in fill order: by
 //!   key (cheapest or nearest first, as the stages ask), then in file order. Every split
-//!   within the bounds is equally even. The stages with a number per place see the key
-//!   blocks of such a column as continuous segments, which they fill in key order.
+//!   within the bounds is equally even. The stage with a number per place sees the key
+//!   blocks of such a column as continuous segments, which it fills in key order. With two
+//!   such stages (access and cost), sites are aggregated only with sites of the same key.
 //! - Only sites with a minimum get a binary; only sites in a spacing ball that can bind
 //!   (or every usable site, with the spread stage) get a column of their own.
 //! - Each district's deviation gets the chord cut that makes its LP relaxation exact for
@@ -115,7 +116,14 @@ pub(super) fn build(
     let mut program = Program::default();
     let district_count = instance.districts.len();
     let mut units: Vec<Unit> = Vec::new();
-    let mut groups: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+    let mut groups: BTreeMap<(u32, u32, [u64; 2]), usize> = BTreeMap::new();
+    // With two stages with a number per place (access and cost), one stage's bound leaves
+    // the next free to trade places between sites of different keys in the same unit:
+    // continuous segments would let it trade fractions of a place, and a unit's places
+    // would no longer fill in key order. Such sites then get a unit per key. (Tight market:
+    // the segments gave a cost bound of 1,450,000.26 and a plan costing 1,451,035; the
+    // integer optimum is 1,450,171.)
+    let split_by_key = prepared.per_place_stages().len() >= 2;
     let mut room_of_unit: Vec<u64> = Vec::new();
     let mut aggregated_sites = 0;
 
@@ -131,7 +139,12 @@ pub(super) fn build(
         if !own_column {
             aggregated_sites += 1;
             let facility = prepared.seat_facility[index].unwrap_or(u32::MAX);
-            let key = (district, facility);
+            let site_key = if split_by_key {
+                prepared.site_key(instance, index).map(f64::to_bits)
+            } else {
+                [0; 2]
+            };
+            let key = (district, facility, site_key);
             if let Some(&unit) = groups.get(&key) {
                 units[unit].sites.push(index as u32);
                 room_of_unit[unit] += u64::from(room);
