@@ -283,9 +283,10 @@ fn solve_with_spread(
     })
 }
 
-/// Builds and solves the lexicographic program with HiGHS with every spacing ball and every
-/// spread neighbourhood in it from the start, for every level (the reference the lazy,
-/// separable and proof paths are tested against).
+/// Builds and solves the lexicographic program with HiGHS with every site its own column and
+/// every spacing ball and every spread neighbourhood in it from the start, for every level
+/// (the reference the lazy, separable and proof paths and the aggregation are tested
+/// against).
 pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
     let levels: Vec<Prepared> = instance
         .demand_levels()
@@ -298,6 +299,9 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
     };
     let mut active = SpacingRows::lazy(instance, prepared);
     active.add((0..prepared.spacing.len()).collect());
+    // Every site its own column: no aggregation, so the shortcuts of the program builder
+    // are tested too.
+    active.own_columns = true;
     if prepared.stages.contains(&Stage::Spread) {
         let all: Vec<usize> = (0..prepared.spread_balls(instance).len()).collect();
         active.spread_first = vec![all; levels.len()];
