@@ -30,9 +30,12 @@ def main():
     h.check(written["name"] == "Enger Markt – 3000" and written["demand"] == {"places": 3000}
             and written["rules"] == {"max_per_site": 50, "max_share": 0.02,
                                      "access": {"school": 1200, "transit": 600}}
-            and written["objective"] == {"stages": ["shortfall", "evenness", "worst"]}
+            # The stages are the form's; the file's access_kinds stay (unused without access).
+            and written["objective"] == {"stages": ["shortfall", "evenness", "worst"],
+                                         "access_kinds": ["school", "kita"]}
             and written["solver"] == {"time_limit_s": 120},
-            "the form's values win over the file's, the others stay: %s" % written["rules"])
+            "the form's values win over the file's, the others stay: %s, %s"
+            % (written["rules"], written.get("objective")))
     copies = {
         written["input"]["districts"]: "districts.geojson",
         written["input"]["sites"]: "sites.geojson",
