@@ -570,9 +570,8 @@ pub(super) fn solve_stage_lazily(
             _ => before,
         };
         let (plan, most) = spread_within(instance, prepared, start, lp_bound as i64, bounds);
-        let values = values_of(program, city, std::slice::from_ref(&plan));
-        if let Some(result) = settled_if_feasible(
-            instance, prepared, city, segments, program, objective, values,
+        if let Some(result) = plan_result(
+            instance, prepared, city, segments, program, objective, &plan,
         ) {
             if most as f64 <= lp_bound {
                 if let Some(found) = within_gap(
@@ -648,9 +647,8 @@ pub(super) fn solve_stage_lazily(
             // stage), with how far from this stage's bound it can be at most.
             let fallback = above.or_else(|| {
                 let (before, _) = search?;
-                let values = values_of(program, city, std::slice::from_ref(before));
-                settled_if_feasible(
-                    instance, prepared, city, segments, program, objective, values,
+                plan_result(
+                    instance, prepared, city, segments, program, objective, before,
                 )
                 .filter(|result| {
                     overfilled_by(
@@ -683,6 +681,23 @@ pub(super) fn solve_stage_lazily(
     }
 }
 
+/// `plan` as a result of the stage: every column's value, the continuous ones at the least
+/// the rows allow; `None` when the plan breaks a row of the program.
+fn plan_result(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    program: &Program,
+    objective: &[(Col, f64)],
+    plan: &Plan,
+) -> Option<program::StageResult> {
+    let values = values_of(program, city, std::slice::from_ref(plan));
+    settled_if_feasible(
+        instance, prepared, city, segments, program, objective, values,
+    )
+}
+
 /// Most nonzeros the spread rows may add when all neighbourhoods go in at once.
 const ALL_SPREAD_NONZEROS: usize = 2_000_000;
 
@@ -712,12 +727,13 @@ fn put_in_every_spread_neighbourhood(
             );
         }
     }
-    let nonzeros: usize = all
-        .spread
-        .iter()
-        .map(|&(_, c)| balls.around(instance, balls.centre(c) as usize).len())
-        .sum();
-    if all.is_empty() || nonzeros > ALL_SPREAD_NONZEROS {
+    // Counted only up to the budget: on a large grid the count would stop far from the end.
+    let mut nonzeros = 0;
+    let within_budget = all.spread.iter().all(|&(_, c)| {
+        nonzeros += balls.around(instance, balls.centre(c) as usize).len();
+        nonzeros <= ALL_SPREAD_NONZEROS
+    });
+    if all.is_empty() || !within_budget {
         return;
     }
     trace(|| format!("  every spread neighbourhood: {} more", all.len()));
