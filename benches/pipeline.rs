@@ -19,6 +19,7 @@ use quartier::generate::{
     grid_scenario_toml, write_grid_layer, City, CityPreset, CitySpec, GridSpec, LAYER_FILES,
 };
 use quartier::io::output::{summary, write_plan, write_summary};
+use quartier::io::plan_report::shown_sites;
 use quartier::io::{load_instance, read_scenario, OutputFolder, PlanReport};
 use quartier::metrics::figures;
 use quartier::solve::{solve, Prepared};
@@ -96,6 +97,7 @@ fn pipeline(c: &mut Criterion) {
             distances: &[],
             fair_share_key: scenario.fair_share_key(),
             extra: Map::new(),
+            shown_sites: shown_sites(&instance, &solution.plan).unwrap(),
         };
         let out = dir.path().join("out");
         group.bench_with_input(BenchmarkId::new("write", sites), &report, |b, r| {

@@ -26,7 +26,7 @@
 //! #     area_lonlat: MultiPolygon(vec![]), rule: None,
 //! # };
 //! # let site = |x: f64, id: &str| Site {
-//! #     id: id.into(), position: [x, 50.0], lonlat: [0.0, 0.0], capacity: 40,
+//! #     id: id.into(), position: [x, 50.0], capacity: 40,
 //! #     status: SiteStatus::Candidate, occupied: 0, min_places: 0, cost: None,
 //! # };
 //! // Two districts of 3,000 and 1,000 residents, one site in each, 40 new places.
@@ -35,6 +35,7 @@
 //!     districts: vec![square(0.0, "A", 3000.0), square(100.0, "B", 1000.0)],
 //!     sites: vec![site(50.0, "S1"), site(150.0, "S2")],
 //!     facilities: vec![],
+//!     metric_crs: "EPSG:25832".into(),
 //!     demand: 40,
 //!     rules: Rules::default(),
 //!     levels: Vec::new(),

@@ -309,6 +309,7 @@ mod tests {
             districts,
             sites: Vec::new(),
             facilities: Vec::new(),
+            metric_crs: "EPSG:25832".into(),
             demand,
             rules: Rules::default(),
             levels: Vec::new(),

@@ -60,10 +60,9 @@ impl SiteStatus {
 #[derive(Debug, Clone)]
 pub struct Site {
     pub id: String,
-    /// Position in the metric CRS (interior point for footprints).
+    /// Position in the metric CRS (interior point for footprints). Output reprojects the
+    /// sites it shows to WGS84 (`io::plan_report::shown_sites`).
     pub position: [f64; 2],
-    /// Position in WGS84 longitude/latitude.
-    pub lonlat: [f64; 2],
     /// Places the building can hold in total (occupied included).
     pub capacity: u32,
     pub status: SiteStatus,
@@ -271,6 +270,9 @@ pub struct Instance {
     pub districts: Vec<District>,
     pub sites: Vec<Site>,
     pub facilities: Vec<FacilityLayer>,
+    /// The CRS of every position, in metres (such as EPSG:25832); output is reprojected
+    /// from it to WGS84.
+    pub metric_crs: String,
     /// New places to allocate (N); with levels, the last level's.
     pub demand: u64,
     /// Demand levels of an uncertain forecast, increasing, the last one `demand`; empty for

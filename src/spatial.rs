@@ -364,7 +364,6 @@ mod tests {
         Site {
             id: format!("{x}/{y}"),
             position: [x, y],
-            lonlat: [0.0, 0.0],
             capacity: 10,
             status: crate::model::SiteStatus::Candidate,
             occupied: 0,

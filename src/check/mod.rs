@@ -329,6 +329,7 @@ pub(crate) mod tests {
             districts,
             sites,
             facilities: Vec::new(),
+            metric_crs: "EPSG:25832".into(),
             demand,
             rules: Rules::default(),
             levels: Vec::new(),
@@ -342,7 +343,6 @@ pub(crate) mod tests {
         Site {
             id: id.into(),
             position: [x, y],
-            lonlat: [0.0, 0.0],
             capacity,
             status: SiteStatus::Candidate,
             occupied: 0,

@@ -9,6 +9,7 @@ use super::{load, print, thousands, Progress};
 use crate::error::Error;
 use crate::explain::{limited_by, shortfall_reasons};
 use crate::io::output::{summary, write_plan, write_summary};
+use crate::io::plan_report::shown_sites;
 use crate::io::{OutputFolder, PlanReport};
 use crate::metrics::{figures, level_figures, mean_distances, most_new_within};
 use crate::model::Stage;
@@ -96,6 +97,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         distances: &distances,
         fair_share_key: scenario.fair_share_key(),
         extra,
+        shown_sites: shown_sites(instance, &solution.plan)?,
     };
     write_plan(&folder, &report)?;
     let timings = [

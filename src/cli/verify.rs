@@ -210,7 +210,11 @@ fn moved(
     lonlat: Option<[f64; 2]>,
 ) -> Option<String> {
     let at = lonlat?;
-    let original = instance.sites[site].lonlat;
+    let original =
+        crate::io::crs::to_lonlat(&instance.metric_crs, &[instance.sites[site].position])
+            .ok()?
+            .first()
+            .copied()?;
     let metres_per_degree = 111_320.0;
     let dx = (at[0] - original[0]) * metres_per_degree * original[1].to_radians().cos();
     let dy = (at[1] - original[1]) * metres_per_degree;

@@ -39,12 +39,23 @@ pub fn is_lonlat(crs: &str) -> bool {
 
 /// A WKT definition (from a Shapefile's .prj or a GeoPackage) of a geographic CRS.
 fn is_geographic_wkt(crs: &str) -> bool {
-    let upper = crs.trim_start().to_ascii_uppercase();
-    upper.starts_with("GEOGCS[") || upper.starts_with("GEOGCRS[") || upper.starts_with("GEODCRS[")
+    // Without an upper-case copy: this runs for every site.
+    let text = crs.trim_start();
+    ["GEOGCS[", "GEOGCRS[", "GEODCRS["].iter().any(|prefix| {
+        text.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    })
 }
 
 /// The longitude/latitude CRS of all output (RFC 7946).
 pub const LONLAT: &str = "OGC:CRS84";
+
+/// Positions in the CRS `from` as WGS84 longitude/latitude (for output).
+pub fn to_lonlat(from: &str, positions: &[[f64; 2]]) -> Result<Vec<[f64; 2]>, String> {
+    let mut points: Vec<(f64, f64)> = positions.iter().map(|p| (p[0], p[1])).collect();
+    Transform::new(from, LONLAT)?.apply(&mut points)?;
+    Ok(points.into_iter().map(|(x, y)| [x, y]).collect())
+}
 
 /// The UTM zone CRS for a position: ETRS89 / UTM (EPSG:258zz) in Europe's zones, WGS 84 / UTM
 /// elsewhere. In Germany this is EPSG:25832 or EPSG:25833, as in municipal data.

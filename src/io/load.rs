@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::crs::{self, Transform, LONLAT};
 use super::geojson_in::{
-    first_error, format_number, parse_layer_with, Feature, Geom, Layer, PolygonRings,
+    first_error, format_number, parse_layer_map, Feature, Geom, Layer, PolygonRings,
 };
 use super::statistics::Table;
 use super::validate::{is_flat, ring_crossing};
@@ -131,24 +131,56 @@ pub fn read_layer_with(
     progress: &dyn Progress,
     wanted: Option<&[String]>,
 ) -> Result<Layer, InputError> {
+    let (layer, _, features) = read_layer_map(path, progress, wanted, &|_| Ok(()), &|_, f| Ok(f))?;
+    Ok(Layer { features, ..layer })
+}
+
+/// As `read_layer_with`, turning each feature into an item with `map` as soon as it is read
+/// (see `geojson_in::parse_layer_map`): the returned layer has no features of its own; the
+/// context `prepare` made for `map` comes with the items.
+pub fn read_layer_map<C: Sync, T: Send>(
+    path: &Path,
+    progress: &dyn Progress,
+    wanted: Option<&[String]>,
+    prepare: &dyn Fn(&Layer) -> Result<C, InputError>,
+    map: &(dyn Fn(&C, Feature) -> Result<T, InputError> + Sync),
+) -> Result<(Layer, C, Vec<T>), InputError> {
     let name = path.file_name().unwrap_or(path.as_os_str());
     progress.start(&format!("reading {}", name.to_string_lossy()), None);
-    let layer = match super::gpkg::split_layer(path) {
-        Some((file, layer_name)) => super::gpkg::read(&file, layer_name.as_deref(), wanted)?,
-        None if has_extension(path, "shp") => super::shp::read(path, wanted)?,
+    let whole = |mut layer: Layer| -> Result<(Layer, C, Vec<T>), InputError> {
+        let context = prepare(&layer)?;
+        let features = std::mem::take(&mut layer.features);
+        let items = features
+            .into_iter()
+            .map(|feature| map(&context, feature))
+            .collect::<Result<Vec<T>, InputError>>()?;
+        Ok((layer, context, items))
+    };
+    let (layer, context, items) = match super::gpkg::split_layer(path) {
+        Some((file, layer_name)) => {
+            whole(super::gpkg::read(&file, layer_name.as_deref(), wanted)?)?
+        }
+        None if has_extension(path, "shp") => whole(super::shp::read(path, wanted)?)?,
         None => {
             let bytes = MappedFile::open(path)?;
             let text = utf8(&bytes, path)?;
-            parse_layer_with(text, &path.display().to_string(), progress, wanted)?
+            parse_layer_map(
+                text,
+                &path.display().to_string(),
+                progress,
+                wanted,
+                prepare,
+                map,
+            )?
         }
     };
-    if layer.features.is_empty() {
+    if items.is_empty() {
         return Err(InputError::new(
             &layer.file,
             "the layer has no features; expected at least one",
         ));
     }
-    Ok(layer)
+    Ok((layer, context, items))
 }
 
 pub(crate) fn has_extension(path: &Path, extension: &str) -> bool {
@@ -194,7 +226,8 @@ pub fn load_instance_warned(
         &f.cost,
     ]
     .map(|k| k.to_string());
-    let site_layer = read_layer_with(&scenario.sites, progress, Some(&site_keys))?;
+    // A million sites are read straight into sites, feature by feature on every core.
+    let sites_raw = read_sites(scenario, &default_crs, progress, &site_keys, &mut warnings)?;
     let facility_keys = [
         scenario.facility_fields.id.clone(),
         scenario.facility_fields.seats.clone(),
@@ -214,19 +247,7 @@ pub fn load_instance_warned(
         None => None,
     };
 
-    let layer_crs = |layer: &Layer| -> Result<String, InputError> {
-        let name = layer.crs.clone().unwrap_or_else(|| default_crs.clone());
-        if layer.crs.is_some() {
-            crs::check_known(&name).map_err(|e| {
-                InputError::new(
-                    &layer.file,
-                    format!("unknown CRS \"{}\" of the layer: {e}", short(&name)),
-                )
-            })?;
-        }
-        Ok(name)
-    };
-
+    let layer_crs = |layer: &Layer| layer_crs(layer, &default_crs);
     let districts_raw = read_districts(
         &district_layer,
         table.as_ref(),
@@ -234,18 +255,11 @@ pub fn load_instance_warned(
         &layer_crs(&district_layer)?,
         &mut warnings,
     )?;
-    let sites_raw = read_sites(
-        &site_layer,
-        scenario,
-        &layer_crs(&site_layer)?,
-        &mut warnings,
-    )?;
-    drop(site_layer);
     let mut facilities_raw = Vec::new();
     for (kind, layer) in &facility_layers {
         facilities_raw.push((
             kind.clone(),
-            read_facilities(layer, scenario, &layer_crs(layer)?)?,
+            read_facilities(layer, scenario, &default_crs)?,
         ));
     }
 
@@ -305,6 +319,7 @@ pub fn load_instance_warned(
             districts,
             sites,
             facilities,
+            metric_crs: metric,
             demand: scenario.demand,
             levels: scenario.levels.clone(),
             rules: scenario.rules.clone(),
@@ -314,6 +329,20 @@ pub fn load_instance_warned(
         },
         warnings,
     ))
+}
+
+/// The CRS of a layer: its own, checked, or the scenario's `default`.
+fn layer_crs(layer: &Layer, default: &str) -> Result<String, InputError> {
+    let name = layer.crs.clone().unwrap_or_else(|| default.to_string());
+    if layer.crs.is_some() {
+        crs::check_known(&name).map_err(|e| {
+            InputError::new(
+                &layer.file,
+                format!("unknown CRS \"{}\" of the layer: {e}", short(&name)),
+            )
+        })?;
+    }
+    Ok(name)
 }
 
 /// A CRS name for messages (WKT from a .prj is long).
@@ -338,15 +367,108 @@ struct RawDistrict {
     polygons: Vec<PolygonRings>,
 }
 
-struct RawPoint<T> {
-    item: T,
-    /// Point, or polygons whose interior point is used.
-    shape: Shape,
+/// Point features (sites, facilities) of a layer in its own CRS, with the properties
+/// already checked. Each item's `position` holds its point; features given as footprints
+/// (polygons) are kept aside, and their interior point is taken after reprojection. A
+/// million sites are read straight into this, on every core.
+struct RawPoints<T> {
+    file: String,
+    crs: String,
+    items: Vec<T>,
+    /// Index of the item and its polygons, in file order.
+    footprints: Vec<(usize, Vec<PolygonRings>)>,
+}
+
+/// Items with a position, replaced when the layer is reprojected.
+trait Positioned {
+    fn position(&self) -> [f64; 2];
+    fn set_position(&mut self, position: [f64; 2]);
+}
+
+impl Positioned for Site {
+    fn position(&self) -> [f64; 2] {
+        self.position
+    }
+    fn set_position(&mut self, position: [f64; 2]) {
+        self.position = position;
+    }
+}
+
+impl Positioned for Facility {
+    fn position(&self) -> [f64; 2] {
+        self.position
+    }
+    fn set_position(&mut self, position: [f64; 2]) {
+        self.position = position;
+    }
 }
 
 enum Shape {
     Point([f64; 2]),
     Polygons(Vec<PolygonRings>),
+}
+
+/// What the features of a point layer are read with: the layer (for messages), its CRS, and
+/// what the cores find on the side (rare: footprints and warnings), by feature index.
+struct PointContext {
+    layer: Layer,
+    crs: String,
+    footprints: std::sync::Mutex<Vec<(usize, Vec<PolygonRings>)>>,
+    warnings: std::sync::Mutex<Vec<(usize, Warning)>>,
+}
+
+impl PointContext {
+    fn of(layer: &Layer, default_crs: &str) -> Result<PointContext, InputError> {
+        Ok(PointContext {
+            crs: layer_crs(layer, default_crs)?,
+            layer: Layer {
+                file: layer.file.clone(),
+                crs: layer.crs.clone(),
+                features: Vec::new(),
+            },
+            footprints: Default::default(),
+            warnings: Default::default(),
+        })
+    }
+
+    /// The point of the feature's shape; a footprint is kept aside (the point returned is
+    /// a corner of it, replaced by its interior point after reprojection).
+    fn point_of(&self, feature: &Feature, shape: Shape) -> [f64; 2] {
+        match shape {
+            Shape::Point(p) => p,
+            Shape::Polygons(polygons) => {
+                let corner = Shape::corner(&polygons);
+                lock(&self.footprints).push((feature.index, polygons));
+                corner
+            }
+        }
+    }
+
+    /// The items read, in file order, with what was found on the side.
+    fn finish<T>(self, items: Vec<T>) -> (RawPoints<T>, Vec<Warning>) {
+        let mut footprints = self
+            .footprints
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        footprints.sort_unstable_by_key(|(index, _)| *index);
+        let mut warnings = self
+            .warnings
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        warnings.sort_by_key(|(index, _)| *index);
+        let raw = RawPoints {
+            file: self.layer.file,
+            crs: self.crs,
+            items,
+            footprints,
+        };
+        (raw, warnings.into_iter().map(|(_, w)| w).collect())
+    }
+}
+
+/// The list behind a mutex, also when another core panicked while holding it.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn feature_error(
@@ -364,30 +486,66 @@ fn unique_ids(layer: &Layer, key: &str) -> Result<Vec<String>, InputError> {
     layer
         .features
         .par_iter()
-        .map(|f| {
-            f.id_text(key).ok_or_else(|| {
-                feature_error(
-                    layer,
-                    f,
-                    None,
-                    format!(
-                        "property \"{key}\" is missing; every feature needs an id (text or number)"
-                    ),
-                )
-            })
-        })
+        .map(|f| feature_id(layer, f, key))
         .collect_into_vec(&mut ids);
     let ids = first_error(ids)?;
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(ids.len());
-    for (index, id) in ids.iter().enumerate() {
-        if let Some(first) = seen.insert(id.as_str(), index) {
-            return Err(InputError::new(
-                &layer.file,
-                format!("duplicate id \"{id}\" (features {first} and {index})"),
-            ));
+    check_unique(&layer.file, ids.len(), |i| ids[i].as_str())?;
+    Ok(ids)
+}
+
+/// The feature's id (property `key`), which must be there.
+fn feature_id(layer: &Layer, feature: &Feature, key: &str) -> Result<String, InputError> {
+    feature.id_text(key).ok_or_else(|| {
+        feature_error(
+            layer,
+            feature,
+            None,
+            format!("property \"{key}\" is missing; every feature needs an id (text or number)"),
+        )
+    })
+}
+
+/// The first id that comes twice, with the features of both: the same pair a walk through
+/// the features in file order finds, but sorted on every core (a walk with a hash map took
+/// 0.2 s for a million sites).
+fn check_unique<'a>(
+    file: &str,
+    count: usize,
+    id: impl Fn(usize) -> &'a str + Sync,
+) -> Result<(), InputError> {
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    let mut keyed: Vec<(u64, usize)> = (0..count)
+        .into_par_iter()
+        .map(|i| (hasher.hash_one(id(i)), i))
+        .collect();
+    keyed.par_sort_unstable();
+    // Within a run of equal hashes (in file order), the first feature whose id came before.
+    let mut repeat: Option<(usize, usize)> = None;
+    for run in keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        for (k, &(_, second)) in run.iter().enumerate().skip(1) {
+            let same = run[..k].iter().find(|(_, first)| id(*first) == id(second));
+            if let Some(&(_, first)) = same {
+                if repeat.is_none_or(|(_, known)| second < known) {
+                    repeat = Some((first, second));
+                }
+                break;
+            }
         }
     }
-    Ok(ids)
+    match repeat {
+        Some((first, second)) => Err(InputError::new(
+            file,
+            format!(
+                "duplicate id \"{}\" (features {first} and {second})",
+                id(first)
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Where a district property comes from.
@@ -971,53 +1129,59 @@ impl Shape {
     fn place(&self) -> [f64; 2] {
         match self {
             Shape::Point(p) => *p,
-            Shape::Polygons(polygons) => polygons
-                .first()
-                .and_then(|p| p.first())
-                .and_then(|r| r.first())
-                .copied()
-                .unwrap_or([0.0, 0.0]),
+            Shape::Polygons(polygons) => Shape::corner(polygons),
         }
     }
-}
 
-fn read_sites(
-    layer: &Layer,
-    scenario: &Scenario,
-    crs: &str,
-    warnings: &mut Vec<Warning>,
-) -> Result<RawLayerData<RawPoint<Site>>, InputError> {
-    let fields = &scenario.site_fields;
-    let ids = unique_ids(layer, &fields.id)?;
-    let mut read = Vec::with_capacity(ids.len());
-    layer
-        .features
-        .par_iter()
-        .zip(ids)
-        .with_min_len(1024)
-        .map(|(feature, id)| read_site(layer, feature, id, fields, crs))
-        .collect_into_vec(&mut read);
-    let read = first_error(read)?;
-    let mut items = Vec::with_capacity(read.len());
-    for (item, warning) in read {
-        items.push(item);
-        warnings.extend(warning);
+    /// The first corner of a footprint.
+    fn corner(polygons: &[PolygonRings]) -> [f64; 2] {
+        polygons
+            .first()
+            .and_then(|p| p.first())
+            .and_then(|r| r.first())
+            .copied()
+            .unwrap_or([0.0, 0.0])
     }
-    Ok(RawLayerData {
-        file: layer.file.clone(),
-        crs: crs.to_string(),
-        items,
-    })
 }
 
-/// One site, and a warning when its data contradict themselves.
+/// The site layer, read feature by feature straight into sites (a million sites never exist
+/// as generic features), with the warnings about sites whose data contradict themselves.
+fn read_sites(
+    scenario: &Scenario,
+    default_crs: &str,
+    progress: &dyn Progress,
+    keys: &[String],
+    warnings: &mut Vec<Warning>,
+) -> Result<RawPoints<Site>, InputError> {
+    let fields = &scenario.site_fields;
+    let (_, context, sites) = read_layer_map(
+        &scenario.sites,
+        progress,
+        Some(keys),
+        &|layer| PointContext::of(layer, default_crs),
+        &|context, mut feature| {
+            let id = match feature.take_id_text(&fields.id) {
+                Some(id) => id,
+                None => feature_id(&context.layer, &feature, &fields.id)?,
+            };
+            read_site(context, &feature, id, fields)
+        },
+    )?;
+    check_unique(&context.layer.file, sites.len(), |i| sites[i].id.as_str())?;
+    let (raw, said) = context.finish(sites);
+    warnings.extend(said);
+    Ok(raw)
+}
+
+/// One site (its position still in the layer's CRS); a warning when its data contradict
+/// themselves goes to the context.
 fn read_site(
-    layer: &Layer,
+    context: &PointContext,
     feature: &Feature,
     id: String,
     fields: &crate::scenario::SiteFields,
-    crs: &str,
-) -> Result<(RawPoint<Site>, Option<Warning>), InputError> {
+) -> Result<Site, InputError> {
+    let (layer, crs) = (&context.layer, context.crs.as_str());
     let fail = |m: String| feature_error(layer, feature, Some(&id), m);
     let capacity = feature
         .count(&fields.capacity)
@@ -1077,35 +1241,32 @@ fn read_site(
     } else {
         None
     };
-    Ok((
-        RawPoint {
-            item: Site {
-                id,
-                position: [0.0; 2],
-                lonlat: [0.0; 2],
-                capacity,
-                status,
-                // Occupied places belong to accommodation in use.
-                occupied: if status == SiteStatus::Existing {
-                    occupied
-                } else {
-                    0
-                },
-                min_places,
-                cost,
-            },
-            shape,
+    if let Some(warning) = warning {
+        lock(&context.warnings).push((feature.index, warning));
+    }
+    Ok(Site {
+        id,
+        position: context.point_of(feature, shape),
+        capacity,
+        status,
+        // Occupied places belong to accommodation in use.
+        occupied: if status == SiteStatus::Existing {
+            occupied
+        } else {
+            0
         },
-        warning,
-    ))
+        min_places,
+        cost,
+    })
 }
 
 fn read_facilities(
     layer: &Layer,
     scenario: &Scenario,
-    crs: &str,
-) -> Result<RawLayerData<RawPoint<Facility>>, InputError> {
+    default_crs: &str,
+) -> Result<RawPoints<Facility>, InputError> {
     let fields = &scenario.facility_fields;
+    let context = PointContext::of(layer, default_crs)?;
     let mut items = Vec::with_capacity(layer.features.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for feature in &layer.features {
@@ -1125,21 +1286,14 @@ fn read_facilities(
         let seats = feature
             .non_negative(&fields.seats)
             .map_err(|m| feature_error(layer, feature, Some(&id), m))?;
-        let shape = point_shape(layer, feature, &id, crs)?;
-        items.push(RawPoint {
-            item: Facility {
-                id,
-                position: [0.0; 2],
-                seats,
-            },
-            shape,
+        let shape = point_shape(layer, feature, &id, &context.crs)?;
+        items.push(Facility {
+            id,
+            position: context.point_of(feature, shape),
+            seats,
         });
     }
-    Ok(RawLayerData {
-        file: layer.file.clone(),
-        crs: crs.to_string(),
-        items,
-    })
+    Ok(context.finish(items).0)
 }
 
 fn transform(from: &str, to: &str, file: &str) -> Result<Transform, InputError> {
@@ -1275,75 +1429,48 @@ fn project_districts(
         .collect())
 }
 
-/// Positions in the metric CRS and in WGS84 longitude/latitude.
-type MetricAndLonLat = (Vec<[f64; 2]>, Vec<[f64; 2]>);
-
-/// Metric and lon/lat positions of point features (polygons by their interior point, taken
-/// in the metric CRS so that it lies inside the footprint as built).
-fn project_points<T>(
-    raw: &RawLayerData<RawPoint<T>>,
+/// Reprojects the items' positions into the metric CRS, in place; footprints get their
+/// interior point, taken in the metric CRS so that it lies inside the footprint as built.
+/// Returns the metric positions.
+fn project_points<T: Positioned + Send>(
+    raw: &mut RawPoints<T>,
     metric: &str,
-    with_lonlat: bool,
-) -> Result<MetricAndLonLat, InputError> {
-    let mut points: Vec<(f64, f64)> = vec![(0.0, 0.0); raw.items.len()];
-    let mut plain: Vec<usize> = Vec::with_capacity(raw.items.len());
-    let mut plain_points: Vec<(f64, f64)> = Vec::with_capacity(raw.items.len());
-    for (index, item) in raw.items.iter().enumerate() {
-        if let Shape::Point(p) = &item.shape {
-            plain.push(index);
-            plain_points.push((p[0], p[1]));
-        }
-    }
-    reproject(&mut plain_points, &raw.crs, metric, &raw.file)?;
-    for (&index, &point) in plain.iter().zip(&plain_points) {
-        points[index] = point;
-    }
-    for (index, item) in raw.items.iter().enumerate() {
-        let Shape::Polygons(list) = &item.shape else {
-            continue;
-        };
+) -> Result<Vec<(f64, f64)>, InputError> {
+    let mut points: Vec<(f64, f64)> = raw
+        .items
+        .iter()
+        .map(|item| {
+            let [x, y] = item.position();
+            (x, y)
+        })
+        .collect();
+    reproject(&mut points, &raw.crs, metric, &raw.file)?;
+    for (index, list) in &raw.footprints {
         let mut flat = flatten(list);
         reproject(&mut flat, &raw.crs, metric, &raw.file)?;
         let interior = rebuild(list, &flat).interior_point().ok_or_else(|| {
             InputError::new(&raw.file, format!("feature {index}: the polygon is empty"))
         })?;
-        points[index] = (interior.x(), interior.y());
+        points[*index] = (interior.x(), interior.y());
     }
-    let metric_points: Vec<[f64; 2]> = points.iter().map(|&(x, y)| [x, y]).collect();
-    if !with_lonlat {
-        return Ok((metric_points, Vec::new()));
-    }
-    reproject(&mut points, metric, LONLAT, &raw.file)?;
-    let lonlat: Vec<[f64; 2]> = points.iter().map(|&(x, y)| [x, y]).collect();
-    Ok((metric_points, lonlat))
+    raw.items
+        .par_iter_mut()
+        .zip(&points)
+        .for_each(|(item, &(x, y))| item.set_position([x, y]));
+    Ok(points)
 }
 
-fn project_sites(raw: RawLayerData<RawPoint<Site>>, metric: &str) -> Result<Vec<Site>, InputError> {
-    let (positions, lonlats) = project_points(&raw, metric, true)?;
-    Ok(raw
-        .items
-        .into_iter()
-        .zip(positions.into_iter().zip(lonlats))
-        .map(|(raw, (position, lonlat))| Site {
-            position,
-            lonlat,
-            ..raw.item
-        })
-        .collect())
+/// Sites with their metric positions (WGS84 is left to the output, which shows a few
+/// thousand of a million).
+fn project_sites(mut raw: RawPoints<Site>, metric: &str) -> Result<Vec<Site>, InputError> {
+    project_points(&mut raw, metric)?;
+    Ok(raw.items)
 }
 
 fn project_facilities(
-    raw: RawLayerData<RawPoint<Facility>>,
+    mut raw: RawPoints<Facility>,
     metric: &str,
 ) -> Result<Vec<Facility>, InputError> {
-    let (positions, _) = project_points(&raw, metric, false)?;
-    Ok(raw
-        .items
-        .into_iter()
-        .zip(positions)
-        .map(|(raw, position)| Facility {
-            position,
-            ..raw.item
-        })
-        .collect())
+    project_points(&mut raw, metric)?;
+    Ok(raw.items)
 }

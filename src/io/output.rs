@@ -209,47 +209,43 @@ pub fn write_summary(folder: &OutputFolder, summary: &Value) -> Result<(), Error
 
 fn write_sites<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()> {
     let instance = report.instance;
-    let features = instance
-        .sites
-        .iter()
-        .enumerate()
-        .filter(|(s, site)| report.plan.places[*s] > 0 || site.occupied > 0)
-        .map(|(s, site)| {
-            let places = report.plan.places[s];
-            let mut p = Map::new();
-            p.insert("id".into(), json!(site.id));
+    let features = report.shown_sites.iter().map(|&(s, lonlat)| {
+        let site = &instance.sites[s];
+        let places = report.plan.places[s];
+        let mut p = Map::new();
+        p.insert("id".into(), json!(site.id));
+        p.insert(
+            "district".into(),
+            report.geography.site_district[s]
+                .map_or(Value::Null, |d| json!(instance.districts[d as usize].id)),
+        );
+        p.insert("places".into(), json!(places));
+        p.insert("occupied".into(), json!(site.occupied));
+        p.insert("total".into(), json!(site.occupied + places));
+        p.insert("capacity".into(), json!(site.capacity));
+        p.insert("status".into(), json!(site.status.as_str()));
+        if !report.levels.is_empty() {
+            // The first level (from 1) at which the site gets new places.
+            let first = report
+                .levels
+                .iter()
+                .position(|level| level.plan.places[s] > 0)
+                .map_or(Value::Null, |l| json!(l + 1));
+            p.insert("level".into(), first);
+            for (l, level) in report.levels.iter().enumerate() {
+                p.insert(format!("places_{}", l + 1), json!(level.plan.places[s]));
+            }
+        }
+        // For the map: new accommodation, existing, or existing and extended.
+        p.insert("kind".into(), json!(site_kind(site.occupied, places)));
+        for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
             p.insert(
-                "district".into(),
-                report.geography.site_district[s]
-                    .map_or(Value::Null, |d| json!(instance.districts[d as usize].id)),
+                format!("dist_{}_m", layer.kind),
+                nearest[s].map_or(Value::Null, |n| json!(n.metres.round() as u64)),
             );
-            p.insert("places".into(), json!(places));
-            p.insert("occupied".into(), json!(site.occupied));
-            p.insert("total".into(), json!(site.occupied + places));
-            p.insert("capacity".into(), json!(site.capacity));
-            p.insert("status".into(), json!(site.status.as_str()));
-            if !report.levels.is_empty() {
-                // The first level (from 1) at which the site gets new places.
-                let first = report
-                    .levels
-                    .iter()
-                    .position(|level| level.plan.places[s] > 0)
-                    .map_or(Value::Null, |l| json!(l + 1));
-                p.insert("level".into(), first);
-                for (l, level) in report.levels.iter().enumerate() {
-                    p.insert(format!("places_{}", l + 1), json!(level.plan.places[s]));
-                }
-            }
-            // For the map: new accommodation, existing, or existing and extended.
-            p.insert("kind".into(), json!(site_kind(site.occupied, places)));
-            for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
-                p.insert(
-                    format!("dist_{}_m", layer.kind),
-                    nearest[s].map_or(Value::Null, |n| json!(n.metres.round() as u64)),
-                );
-            }
-            (Shape::Point(site.lonlat), p)
-        });
+        }
+        (Shape::Point(lonlat), p)
+    });
     write_collection(out, features)
 }
 

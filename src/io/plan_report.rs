@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::error::InputError;
 use crate::metrics::{Figures, LevelFigures, MostNewWithin};
 use crate::model::{Instance, Plan, Stage};
 use crate::spatial::Geography;
@@ -32,6 +33,25 @@ pub struct PlanReport<'a> {
     pub fair_share_key: Option<&'a str>,
     /// Extra figures for `summary.json` (model size, …).
     pub extra: Map<String, Value>,
+    /// The sites shown (new places or occupied ones) with their WGS84 positions, from
+    /// `shown_sites`.
+    pub shown_sites: Vec<(usize, [f64; 2])>,
+}
+
+/// The sites the output shows, those with new or occupied places, and their WGS84
+/// positions: only these are reprojected, not every candidate of a million.
+pub fn shown_sites(instance: &Instance, plan: &Plan) -> Result<Vec<(usize, [f64; 2])>, InputError> {
+    let shown: Vec<usize> = (0..instance.sites.len())
+        .filter(|&s| plan.places[s] > 0 || instance.sites[s].occupied > 0)
+        .collect();
+    let positions: Vec<[f64; 2]> = shown.iter().map(|&s| instance.sites[s].position).collect();
+    let lonlat = crate::io::crs::to_lonlat(&instance.metric_crs, &positions).map_err(|e| {
+        InputError::new(
+            &instance.metric_crs,
+            format!("cannot reproject the sites to longitude/latitude: {e}"),
+        )
+    })?;
+    Ok(shown.into_iter().zip(lonlat).collect())
 }
 
 /// New accommodation, existing, or existing and extended.

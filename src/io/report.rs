@@ -153,13 +153,14 @@ impl<'a> MapData<'a> {
                 )
             })
             .collect();
-        let sites = (0..instance.sites.len())
-            .filter(|&s| report.plan.places[s] > 0 || instance.sites[s].occupied > 0)
-            .map(|s| {
+        let sites = report
+            .shown_sites
+            .iter()
+            .map(|&(s, lonlat)| {
                 let site = &instance.sites[s];
                 let new = report.plan.places[s];
                 (
-                    site.lonlat,
+                    lonlat,
                     new + site.occupied,
                     site_kind(site.occupied, new),
                     format!("{}: {} neu, {} belegt", site.id, new, site.occupied),

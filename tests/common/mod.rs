@@ -34,7 +34,6 @@ pub fn site(id: &str, x: f64, y: f64, capacity: u32) -> Site {
     Site {
         id: id.into(),
         position: [x, y],
-        lonlat: [0.0, 0.0],
         capacity,
         status: SiteStatus::Candidate,
         occupied: 0,
@@ -49,6 +48,7 @@ pub fn instance(districts: Vec<District>, sites: Vec<Site>, demand: u64) -> Inst
         districts,
         sites,
         facilities: Vec::new(),
+        metric_crs: "EPSG:25832".into(),
         demand,
         rules: Rules::default(),
         levels: Vec::new(),
