@@ -89,6 +89,46 @@ fn check_reports_without_writing() {
     );
 }
 
+/// `spread_metres` or `access_kinds` without their stage: a warning on stderr and in
+/// `check`, and the plan is made without that stage.
+#[test]
+fn objective_keys_without_their_stage_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = root().join("data");
+    for (name, stages, said) in [
+        (
+            "spread",
+            "stages = [\"shortfall\", \"evenness\", \"worst\"]",
+            "[objective] spread_metres = 500 has no effect: \"spread\" is not in [objective] stages",
+        ),
+        (
+            "tight_market",
+            "stages = [\"shortfall\", \"evenness\", \"worst\", \"cost\"]",
+            "[objective] access_kinds = [\"school\", \"kita\"] has no effect: \"access\" is not in [objective] stages",
+        ),
+    ] {
+        let text = std::fs::read_to_string(root().join(format!("scenarios/{name}.toml")))
+            .unwrap()
+            .replace("\"../data/", &format!("\"{}/", data.display()));
+        let old = text.lines().find(|l| l.starts_with("stages = ")).unwrap();
+        let scenario = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&scenario, text.replace(old, stages)).unwrap();
+        let out = dir.path().join(name);
+        let run = quartier(
+            &["solve", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+            &root(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("warning: {}: {said}", scenario.display())), "{}", run.stderr);
+        assert_verifies(scenario.to_str().unwrap(), out.to_str().unwrap(), &root());
+        let summary = read_json(&out.join("summary.json"));
+        assert!(summary["stages"].get("spread").is_none(), "{summary}");
+        assert!(summary["stages"].get("access").is_none(), "{summary}");
+        let check = quartier(&["check", scenario.to_str().unwrap()], &root());
+        assert!(check.stdout.contains(said), "{}", check.stdout);
+    }
+}
+
 /// Districts in EPSG:4326 without a crs member, sites in EPSG:25832 with one.
 fn mixed_crs_city(dir: &std::path::Path) {
     let districts = vec![

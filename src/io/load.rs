@@ -19,7 +19,7 @@ use super::statistics::Table;
 use super::validate::{is_flat, ring_crossing};
 use crate::error::{Error, InputError, Warning};
 use crate::expr::Expression;
-use crate::model::{District, Facility, FacilityLayer, Instance, Site, SiteStatus};
+use crate::model::{District, Facility, FacilityLayer, Instance, Site, SiteStatus, Stage};
 use crate::progress::{Progress, Silent};
 use crate::scenario::{suggestion, Scenario};
 
@@ -204,7 +204,7 @@ pub fn load_instance_warned(
     scenario: &Scenario,
     progress: &dyn Progress,
 ) -> Result<(Instance, Vec<Warning>), Error> {
-    let mut warnings = Vec::new();
+    let mut warnings = unused_objective_keys(scenario);
     let default_crs = crs::normalise_crs_name(&scenario.crs);
     crs::check_known(&default_crs).map_err(|e| {
         InputError::new(
@@ -329,6 +329,35 @@ pub fn load_instance_warned(
         },
         warnings,
     ))
+}
+
+/// `[objective]` keys that serve a stage the scenario does not run: said, since the planner
+/// surely meant that stage to run.
+fn unused_objective_keys(scenario: &Scenario) -> Vec<Warning> {
+    let file = scenario.file.display();
+    let mut said = Vec::new();
+    if let Some(metres) = scenario.objective.spread_metres {
+        if !scenario.stages.contains(&Stage::Spread) {
+            said.push(Warning::new(
+                &file,
+                format!(
+                    "[objective] spread_metres = {} has no effect: \"spread\" is not in [objective] stages; add it (for example after \"evenness\") to spread the new places out",
+                    format_number(metres)
+                ),
+            ));
+        }
+    }
+    if let Some(kinds) = &scenario.objective.access_kinds {
+        if !scenario.stages.contains(&Stage::Access) {
+            said.push(Warning::new(
+                &file,
+                format!(
+                    "[objective] access_kinds = {kinds:?} has no effect: \"access\" is not in [objective] stages; add it (for example after \"evenness\") to bring the new places close to these facilities"
+                ),
+            ));
+        }
+    }
+    said
 }
 
 /// The CRS of a layer: its own, checked, or the scenario's `default`.
