@@ -72,6 +72,8 @@ fn every_scenario_solves_optimally_and_verifies() {
             .map(|v| v.as_u64().unwrap())
             .sum();
         assert_eq!(reasons, shortfall, "shortfall reasons add up");
+        assert!(summary["mean_distance_m"].is_object(), "{summary}");
+        assert!(summary["max_new_within_m"]["places"].is_u64(), "{summary}");
         count += 1;
     }
     assert!(count >= 3, "at least three scenarios, found {count}");
@@ -124,6 +126,10 @@ fn objective_keys_without_their_stage_are_said() {
         let summary = read_json(&out.join("summary.json"));
         assert!(summary["stages"].get("spread").is_none(), "{summary}");
         assert!(summary["stages"].get("access").is_none(), "{summary}");
+        if name == "spread" {
+            // Musterstadt's spread scenario has no facility layers.
+            assert_eq!(summary["mean_distance_m"], json!({}), "{summary}");
+        }
         let check = quartier(&["check", scenario.to_str().unwrap()], &root());
         assert!(check.stdout.contains(said), "{}", check.stdout);
     }

@@ -364,23 +364,22 @@ pub fn summary(report: &PlanReport, timings: &[(&str, f64)]) -> Value {
             json!({"places": spread.places, "metres": spread.metres}),
         );
     }
-    if !report.distances.is_empty() {
-        s.insert(
-            "mean_distance_m".into(),
-            Value::Object(
-                report
-                    .distances
-                    .iter()
-                    .map(|(kind, metres)| {
-                        (
-                            kind.clone(),
-                            metres.map_or(Value::Null, |m| json!(m.round() as u64)),
-                        )
-                    })
-                    .collect(),
-            ),
-        );
-    }
+    // Always there, empty without facility layers, so that scripts need not test for it.
+    s.insert(
+        "mean_distance_m".into(),
+        Value::Object(
+            report
+                .distances
+                .iter()
+                .map(|(kind, metres)| {
+                    (
+                        kind.clone(),
+                        metres.map_or(Value::Null, |m| json!(m.round() as u64)),
+                    )
+                })
+                .collect(),
+        ),
+    );
     if !report.levels.is_empty() {
         s.insert(
             "levels".into(),
