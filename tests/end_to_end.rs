@@ -527,6 +527,33 @@ fn forecast_levels_nest_verify_and_compare() {
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("dissimilarity"), "{}", run.stdout);
+    // The levels' figures, each stage's optimum and the spread figure, with "–" where only
+    // one plan has them.
+    let row = |label: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no row {label}: {}", run.stdout))
+            .split_whitespace()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("level 1: places"), ["–", "–", "1200"]);
+    assert_eq!(row("level 3: D"), ["–", "–", "0.0178"]);
+    let forecast = read_json(&out.join("summary.json"));
+    let muenster = read_json(&oneshot.join("summary.json"));
+    let within = |s: &Value| {
+        s["max_new_within_m"]["places"]
+            .as_u64()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        row("most new places within 500 m")[1..],
+        [within(&muenster), within(&forecast)]
+    );
+    assert_eq!(row("stage optimum: evenness").len(), 3);
 }
 
 /// `levels = [N]` is the one-shot plan of `places = N`: the same stage optima and the same

@@ -31,6 +31,67 @@ fn figure(summary: &Value, key: &str) -> Option<f64> {
     summary.get(key).and_then(Value::as_f64)
 }
 
+/// The figures of the stages and levels, in either folder: the most new places near any
+/// site, the mean distance to each kind of facility, each stage's optimum, and per demand
+/// level the places and D. A figure only one folder has shows "–" in the other.
+fn stage_figures(a: &Value, b: &Value) -> Vec<(String, Option<f64>, Option<f64>)> {
+    let mut rows = Vec::new();
+    let within = |s: &Value, key: &str| s["max_new_within_m"][key].as_f64();
+    if within(a, "places").is_some() || within(b, "places").is_some() {
+        let metres = match (within(a, "metres"), within(b, "metres")) {
+            (Some(x), Some(y)) if x != y => {
+                format!("{} m / {} m", format_value(Some(x)), format_value(Some(y)))
+            }
+            (Some(m), _) | (_, Some(m)) => format!("{} m", format_value(Some(m))),
+            (None, None) => "the radius".into(),
+        };
+        rows.push((
+            format!("most new places within {metres}"),
+            within(a, "places"),
+            within(b, "places"),
+        ));
+    }
+    // Keys in the order of the first folder that has them.
+    let keys = |member: &str| -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for summary in [a, b] {
+            if let Some(map) = summary[member].as_object() {
+                for key in map.keys() {
+                    if !keys.contains(key) {
+                        keys.push(key.clone());
+                    }
+                }
+            }
+        }
+        keys
+    };
+    for kind in keys("mean_distance_m") {
+        rows.push((
+            format!("mean distance to {kind} (m)"),
+            a["mean_distance_m"][&kind].as_f64(),
+            b["mean_distance_m"][&kind].as_f64(),
+        ));
+    }
+    for stage in keys("stages") {
+        rows.push((
+            format!("stage optimum: {stage}"),
+            a["stages"][&stage].as_f64(),
+            b["stages"][&stage].as_f64(),
+        ));
+    }
+    let levels = |s: &Value| s["levels"].as_array().map_or(0, Vec::len);
+    for level in 0..levels(a).max(levels(b)) {
+        for (key, label) in [("places", "places"), ("dissimilarity", "D")] {
+            rows.push((
+                format!("level {}: {label}", level + 1),
+                a["levels"][level][key].as_f64(),
+                b["levels"][level][key].as_f64(),
+            ));
+        }
+    }
+    rows
+}
+
 fn format_value(value: Option<f64>) -> String {
     match value {
         None => "–".into(),
@@ -64,8 +125,19 @@ pub fn run(a: &Path, b: &Path, html: Option<&Path>, progress: &Progress) -> Resu
         "  {:<38} {:>14} {:>14} {:>14}",
         "figure", "A", "B", "B − A"
     );
-    for (key, label) in FIGURES {
-        let (x, y) = (figure(&left.summary, key), figure(&right.summary, key));
+    let mut rows: Vec<(String, Option<f64>, Option<f64>)> = FIGURES
+        .iter()
+        .map(|(key, label)| {
+            (
+                label.to_string(),
+                figure(&left.summary, key),
+                figure(&right.summary, key),
+            )
+        })
+        .collect();
+    rows.extend(stage_figures(&left.summary, &right.summary));
+    for (label, x, y) in &rows {
+        let (x, y) = (*x, *y);
         let change = match (x, y) {
             (Some(x), Some(y)) => format_value(Some(y - x)),
             _ => "–".into(),
