@@ -179,8 +179,23 @@ impl Drop for OutputFolder {
 
 /// Writes the layers of a plan and their QGIS styles into the folder.
 pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Error> {
-    folder.write("sites.geojson", |out| write_sites(out, report))?;
-    folder.write("districts.geojson", |out| write_districts(out, report))?;
+    // The three large files are written at the same time (the districts of a 200 × 200
+    // grid are 16 MB of GeoJSON, and as many again in the report's map).
+    let (layers, page) = rayon::join(
+        || -> Result<(), Error> {
+            let (sites, districts) = rayon::join(
+                || folder.write("sites.geojson", |out| write_sites(out, report)),
+                || folder.write("districts.geojson", |out| write_districts(out, report)),
+            );
+            sites.and(districts)
+        },
+        || {
+            folder.write("report.html", |out| {
+                out.write_all(super::report::report_html(report).as_bytes())
+            })
+        },
+    );
+    layers.and(page)?;
     // QGIS loads a .qml with the layer's name as its default style.
     folder.write("sites.qml", |out| {
         let style = if report.levels.is_empty() {
@@ -192,9 +207,6 @@ pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Erro
     })?;
     folder.write("districts.qml", |out| {
         out.write_all(qml::districts_qml(report.figures.per_1000_max).as_bytes())
-    })?;
-    folder.write("report.html", |out| {
-        out.write_all(super::report::report_html(report).as_bytes())
     })?;
     Ok(())
 }
