@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::model::{Instance, Plan, SiteStatus};
-use crate::spatial::PointIndex;
+use crate::spatial::sums_around;
 
 /// Figures of one district.
 #[derive(Debug, Clone, Serialize)]
@@ -241,7 +241,7 @@ pub fn most_new_within(
         .filter(|&s| counted(s) && plan.places.get(s).is_some_and(|&x| x > 0))
         .map(|s| (instance.sites[s].position, f64::from(plan.places[s])))
         .collect();
-    let sums = PointIndex::new(&positions).sums_within(centres.len(), &placed, metres);
+    let sums = sums_around(&positions, &placed, metres);
     let mut best = MostNewWithin {
         places: 0,
         metres,
