@@ -452,6 +452,7 @@ impl Scenario {
                 g => g.unwrap_or(DEFAULT_MIP_GAP),
             },
             threads: raw.solver.threads.unwrap_or(0),
+            ..SolverOptions::default()
         };
 
         Ok(Scenario {

@@ -225,6 +225,29 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// The spread stage's route without the LP (a bound by ascent on the neighbourhoods'
+    /// weights, places moved down to it), which only large cities take by default, forced on
+    /// small ones: the same optima as the full model, and the checker accepts the plan.
+    #[test]
+    fn spread_without_the_lp_matches_the_full_model(mut instance in arb_city(12)) {
+        instance.levels.clear();
+        if !instance.stages.contains(&Stage::Spread) {
+            instance.stages.push(Stage::Spread);
+        }
+        instance.solver.quick_spread_from_sites = 0;
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let fast = solve(&instance, &prepared).unwrap();
+        let full = solve_mip(&instance, &prepared).unwrap();
+        assert_valid(&instance, &geography, &fast)?;
+        assert_valid(&instance, &geography, &full)?;
+        assert_same_optima(&fast, &full)?;
+    }
+}
+
 /// Uncoupled cities (no minimum, no spacing, no seats, no spread) with levels.
 fn arb_uncoupled_levels() -> impl Strategy<Value = Instance> {
     (arb_city(12), prop::collection::vec(1u64..40, 1..=3)).prop_map(|(mut inst, cuts)| {

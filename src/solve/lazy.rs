@@ -18,7 +18,7 @@
 //! assumption and falls back otherwise).
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::city::{read_plan, CityProgram, Segments};
 use super::greedy;
@@ -26,6 +26,7 @@ use super::prepare::Prepared;
 use super::program::{self, infeasible, Col, Program, Settings};
 use super::separable;
 use super::separable_city::separable_districts;
+use super::spread_bound::spread_lower_bound;
 use super::spread_search::{spread_within, Bounds};
 use super::stages::solve_program;
 use super::{trace, Solution, SolveStatus};
@@ -510,28 +511,73 @@ pub(super) fn solve_stage_lazily(
             "the time limit ended the solve before its plan kept every spacing neighbourhood; raise [solver] time_limit_s".into(),
         ));
     }
+    // The spread stage: first a bound without the LP and a plan by moving places toward it.
+    // When they meet, the plan is optimal and the LP is not needed; otherwise the plan is
+    // what a time limit leaves, with its proven distance from the bound.
+    let mut quick: Option<program::StageResult> = None;
+    if let (Bound::RoundsUp, Some((before, bounds))) = (bound, search) {
+        match quick_spread(
+            instance, prepared, city, segments, program, active, objective, settings, before,
+            bounds,
+        ) {
+            Quick::Optimal(found) => return Ok((found, None)),
+            Quick::Plan(result) => quick = Some(result),
+            Quick::Nothing => {}
+        }
+    }
+    // When the time runs out before the LP settles, the plan of the quick route, else the
+    // plan of the stage before when it keeps every rule, from the spread stage on (its
+    // distance from the optimum unknown: up to its whole value). Before spread, the caller
+    // falls back to the plan that proved the first stages.
+    let give_up = |error: Error, program: &Program, active: &SpacingRows| {
+        let fallback = quick.clone().or_else(|| {
+            let (before, _) = search.filter(|_| active.spread_on)?;
+            let result = plan_result(
+                instance, prepared, city, segments, program, objective, before,
+            )?;
+            overfilled_by(
+                instance,
+                prepared,
+                city,
+                active,
+                &result.values,
+                Take::Every,
+            )
+            .is_empty()
+            .then_some(program::StageResult {
+                status: program::StageStatus::TimeLimit,
+                mip_gap: 1.0,
+                ..result
+            })
+        });
+        match fallback {
+            Some(result) => Ok((result, None)),
+            None => Err(error),
+        }
+    };
     if session.is_none() {
         *session = Some(program::LpSession::new(program, settings)?);
     }
     let session = session.as_mut().expect("just made");
     let (lp, column_duals) = loop {
-        let optimum = session
-            .minimise(
-                program,
-                objective,
-                Settings {
-                    time_limit_s: time_left(),
-                    ..settings
-                },
-            )?
-            .ok_or_else(infeasible)?;
+        let optimum = match session.minimise(
+            program,
+            objective,
+            Settings {
+                time_limit_s: time_left(),
+                ..settings
+            },
+        ) {
+            Err(error @ Error::TimeLimit(_)) => return give_up(error, program, active),
+            other => other?.ok_or_else(infeasible)?,
+        };
         let lp = optimum.result;
         let violated = overfilled_by(instance, prepared, city, active, &lp.values, Take::Thinned);
         if violated.is_empty() {
             break (lp, optimum.column_duals);
         }
         if time_left().is_some_and(|t| t <= 0.0) {
-            return Err(out_of_time(violated.len()));
+            return give_up(out_of_time(violated.len()), program, active);
         }
         trace(|| {
             format!(
@@ -569,7 +615,10 @@ pub(super) fn solve_stage_lazily(
             Some(plan) if balls.most_new(instance, plan) < balls.most_new(instance, before) => plan,
             _ => before,
         };
-        let (plan, most) = spread_within(instance, prepared, start, lp_bound as i64, bounds);
+        let deadline =
+            time_left().map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0) / 2.0));
+        let (plan, most) =
+            spread_within(instance, prepared, start, lp_bound as i64, bounds, deadline);
         if let Some(result) = plan_result(
             instance, prepared, city, segments, program, objective, &plan,
         ) {
@@ -645,7 +694,7 @@ pub(super) fn solve_stage_lazily(
             // The time ran out before HiGHS found a plan: the plan one above the bound, or
             // else the plan of the stage before (it keeps every rule and every earlier
             // stage), with how far from this stage's bound it can be at most.
-            let fallback = above.or_else(|| {
+            let fallback = above.or(quick).or_else(|| {
                 let (before, _) = search?;
                 plan_result(
                     instance, prepared, city, segments, program, objective, before,
@@ -1317,4 +1366,107 @@ fn whole_columns_fixed(
         result,
         "LP's whole columns fixed",
     ))
+}
+
+/// What the spread stage's quick route found (see `quick_spread`).
+enum Quick {
+    /// A plan at the bound without the LP: the stage's optimum.
+    Optimal(program::StageResult),
+    /// A plan above the bound, kept for a time limit, its gap to the bound set.
+    Plan(program::StageResult),
+    Nothing,
+}
+
+/// The spread stage without the LP: a lower bound by ascent on the neighbourhoods' weights
+/// (`spread_bound`), then places moved out of the most loaded neighbourhoods of the plan
+/// of the stage before, down to the bound if they can (`spread_search`). The plan then
+/// enters the program's terms, with every neighbourhood it fills to its largest load.
+#[allow(clippy::too_many_arguments)]
+fn quick_spread(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    program: &mut Program,
+    active: &mut SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    before: &Plan,
+    bounds: &Bounds,
+) -> Quick {
+    let usable = prepared.site_room.iter().filter(|&&room| room > 0).count();
+    if usable < instance.solver.quick_spread_from_sites {
+        return Quick::Nothing;
+    }
+    let balls = prepared.spread_balls(instance);
+    let before_most = balls.most_new(instance, before);
+    // A quarter of the time left (at most 20 s) for the bound, as much for the moves: the LP
+    // may still need the rest.
+    let began = Instant::now();
+    let share = |most: f64| {
+        let seconds = settings
+            .time_limit_s
+            .map_or(most, |t| (t.max(0.0) / 4.0).min(most));
+        Some(Instant::now() + Duration::from_secs_f64(seconds))
+    };
+    let Some(bound) =
+        spread_lower_bound(instance, prepared, bounds, before_most as f64, share(20.0))
+    else {
+        return Quick::Nothing;
+    };
+    let (plan, most) = if before_most as f64 <= bound {
+        (before.clone(), before_most as i64)
+    } else {
+        let moving = began.elapsed().as_secs_f64();
+        spread_within(
+            instance,
+            prepared,
+            before,
+            bound as i64,
+            bounds,
+            share(20.0f64.max(moving)),
+        )
+    };
+    trace(|| format!("  places moved without the LP: {most} against the bound {bound}"));
+    // The plan's loads enter as rows until none is above the program's spread column.
+    let result = loop {
+        let Some(result) = plan_result(
+            instance, prepared, city, segments, program, objective, &plan,
+        ) else {
+            return Quick::Nothing;
+        };
+        let over = overfilled_by(
+            instance,
+            prepared,
+            city,
+            active,
+            &result.values,
+            Take::Every,
+        );
+        if over.is_empty() {
+            break result;
+        }
+        add_rows(instance, prepared, city, program, active, over);
+    };
+    if (result.objective - most as f64).abs() > 1e-6 {
+        return Quick::Nothing; // the program reads the plan differently: leave it to the LP
+    }
+    if let Some(found) = within_gap(
+        instance,
+        prepared,
+        city,
+        active,
+        settings,
+        bound,
+        result.clone(),
+        "places moved without the LP",
+    ) {
+        return Quick::Optimal(found);
+    }
+    let gap = (result.objective - bound).max(0.0) / result.objective.abs().max(1.0);
+    Quick::Plan(program::StageResult {
+        status: program::StageStatus::TimeLimit,
+        mip_gap: gap,
+        ..result
+    })
 }

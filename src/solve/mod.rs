@@ -32,6 +32,7 @@ mod proof;
 mod separable;
 mod separable_city;
 mod spread;
+mod spread_bound;
 mod spread_search;
 mod stages;
 

@@ -9,6 +9,8 @@
 //! and every earlier stage's bound still holds. When the largest load reaches the bound, the plan is
 //! optimal for the stage; the caller checks it against the program's rows once more.
 
+use std::time::Instant;
+
 use super::prepare::Prepared;
 use crate::model::{Instance, Plan, Stage};
 
@@ -253,12 +255,25 @@ pub(super) fn spread_within(
     start: &Plan,
     target: i64,
     bounds: &Bounds,
+    deadline: Option<Instant>,
 ) -> (Plan, i64) {
     let balls = prepared.spread_balls(instance);
     let mut state = State::new(instance, prepared, start, bounds);
     let first = state.load.iter().copied().max().unwrap_or(0);
     let mut sideways_left = SIDEWAYS;
     let mut left_recently: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
+    // Each site's neighbourhoods (ascending), looked up once: moves look at the same sites
+    // again and again.
+    let cache: Vec<std::sync::OnceLock<Vec<usize>>> = (0..instance.sites.len())
+        .map(|_| std::sync::OnceLock::new())
+        .collect();
+    let around = |s: usize| -> &[usize] {
+        cache[s].get_or_init(|| {
+            let mut list = balls.around(instance, s);
+            list.sort_unstable();
+            list
+        })
+    };
     for moves in 0..MOST_MOVES {
         // The most loaded neighbourhood.
         let Some((centre, &most)) = state
@@ -270,6 +285,14 @@ pub(super) fn spread_within(
             return (state.plan, 0);
         };
         if most <= target {
+            return (state.plan, most);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            super::trace(|| {
+                format!(
+                    "  moving places: the time set for it ran out at {most} after {moves} moves"
+                )
+            });
             return (state.plan, most);
         }
         // Sites in it with places, the fullest first.
@@ -290,7 +313,7 @@ pub(super) fn spread_within(
                 break;
             }
             for &a in &sources {
-                let around_a = balls.around(instance, a);
+                let around_a = around(a);
                 let xa = state.plan.places[a];
                 // One place, or the whole site where a part cannot go (all or nothing).
                 let mut sizes = vec![1];
@@ -313,15 +336,15 @@ pub(super) fn spread_within(
                         if !state.allowed(a, b, k) {
                             continue;
                         }
-                        let around_b = balls.around(instance, b);
+                        let around_b = around(b);
                         let fits = around_b.iter().all(|&c| {
-                            let inside_a = around_a.contains(&c);
+                            let inside_a = around_a.binary_search(&c).is_ok();
                             let after = state.load[c] + i64::from(k)
                                 - if inside_a { i64::from(k) } else { 0 };
                             after < most || (sideways && after == most)
                         });
                         if fits {
-                            state.apply(a, b, k, &around_a, &around_b);
+                            state.apply(a, b, k, around_a, around_b);
                             if sideways {
                                 sideways_left -= 1;
                                 left_recently.push_back(a);
