@@ -19,7 +19,7 @@ mod city;
 mod demo;
 mod geometry;
 mod grid;
-mod rng;
+pub(crate) mod rng;
 
 pub use city::{validate_city, City, CityFacts, CityPreset, CitySpec};
 pub use demo::{write_demo_layer, write_demo_statistics, DemoSpec};

@@ -27,7 +27,7 @@ use super::program::{self, infeasible, Col, Program, Settings};
 use super::separable;
 use super::separable_city::separable_districts;
 use super::spread_bound::spread_lower_bound;
-use super::spread_search::{spread_within, Bounds};
+use super::spread_search::{spread_breakout, spread_within, Bounds};
 use super::stages::solve_program;
 use super::{trace, Solution, SolveStatus};
 use crate::error::Error;
@@ -1400,31 +1400,34 @@ fn quick_spread(
     }
     let balls = prepared.spread_balls(instance);
     let before_most = balls.most_new(instance, before);
-    // A quarter of the time left (at most 20 s) for the bound, as much for the moves: the LP
-    // may still need the rest.
+    // A fifth of the time left (at most 20 s) for the bound, then up to three quarters in
+    // all (at most 20 s more) for the search; the LP has the rest.
     let began = Instant::now();
-    let share = |most: f64| {
-        let seconds = settings
-            .time_limit_s
-            .map_or(most, |t| (t.max(0.0) / 4.0).min(most));
-        Some(Instant::now() + Duration::from_secs_f64(seconds))
-    };
-    let Some(bound) =
-        spread_lower_bound(instance, prepared, bounds, before_most as f64, share(20.0))
-    else {
+    let after = |seconds: f64| Some(began + Duration::from_secs_f64(seconds.max(0.0)));
+    let Some(bound) = spread_lower_bound(
+        instance,
+        prepared,
+        bounds,
+        before_most as f64,
+        after(settings.time_limit_s.map_or(20.0, |t| (t / 5.0).min(20.0))),
+    ) else {
         return Quick::Nothing;
     };
     let (plan, most) = if before_most as f64 <= bound {
         (before.clone(), before_most as i64)
     } else {
-        let moving = began.elapsed().as_secs_f64();
-        spread_within(
+        let searched = began.elapsed().as_secs_f64() + 20.0;
+        spread_breakout(
             instance,
             prepared,
             before,
             bound as i64,
             bounds,
-            share(20.0f64.max(moving)),
+            after(
+                settings
+                    .time_limit_s
+                    .map_or(searched, |t| (0.75 * t).min(searched)),
+            ),
         )
     };
     trace(|| format!("  places moved without the LP: {most} against the bound {bound}"));

@@ -162,7 +162,7 @@ impl<'a> State<'a> {
         }
         // Spacing balls that hold b but not a gain k places.
         for &ball in &self.balls_of[b] {
-            if !self.balls_of[a].contains(&ball)
+            if self.balls_of[a].binary_search(&ball).is_err()
                 && self.ball_load[ball as usize] + u64::from(k) > p.spacing[ball as usize].room
             {
                 return false;
@@ -371,4 +371,207 @@ pub(super) fn spread_within(
     }
     let most = state.load.iter().copied().max().unwrap_or(0);
     (state.plan, most)
+}
+
+/// Candidate destinations the penalty search looks at per move.
+const BREAKOUT_CANDIDATES: usize = 48;
+/// Moves per usable site after which the penalty search gives a level up.
+const BREAKOUT_MOVES_PER_SITE: usize = 200;
+/// Moves in a row without progress after which the overfilled neighbourhoods gain weight.
+const BREAKOUT_PATIENCE: usize = 200;
+
+/// A plan whose largest spread load is at most `target`, by a penalty search
+/// ("breakout"), from `start` (which keeps every rule and `bounds`). Every rule and bound
+/// stays hard, as in `spread_within`; only the neighbourhoods above a level L are allowed,
+/// at a penalty: their weight times their places above L. A move takes one place (or a
+/// whole site where a part cannot go) from a random site of a random neighbourhood above L
+/// to the candidate that adds the least penalty: sites near it and sites anywhere. Moves
+/// that lower the penalty are made, and some that keep it; when moves stall, the
+/// neighbourhoods still above L gain weight, so the search leaves the spot it is stuck
+/// in. When none is above L, the plan is kept and L falls by one. Returns the least loaded
+/// plan kept and its largest load.
+pub(super) fn spread_breakout(
+    instance: &Instance,
+    prepared: &Prepared,
+    start: &Plan,
+    target: i64,
+    bounds: &Bounds,
+    deadline: Option<Instant>,
+) -> (Plan, i64) {
+    use crate::generate::rng::Rng;
+    use std::sync::OnceLock;
+
+    let balls = prepared.spread_balls(instance);
+    let mut state = State::new(instance, prepared, start, bounds);
+    let first = state.load.iter().copied().max().unwrap_or(0);
+    let usable: Vec<usize> = (0..instance.sites.len())
+        .filter(|&s| prepared.site_room[s] > 0 && prepared.site_district[s].is_some())
+        .collect();
+    if usable.is_empty() || first <= target {
+        return (start.clone(), first);
+    }
+    let around_cache: Vec<OnceLock<Vec<usize>>> =
+        (0..instance.sites.len()).map(|_| OnceLock::new()).collect();
+    let around = |s: usize| -> &[usize] {
+        around_cache[s].get_or_init(|| {
+            let mut list = balls.around(instance, s);
+            list.sort_unstable();
+            list
+        })
+    };
+    let members_cache: Vec<OnceLock<Vec<u32>>> =
+        (0..balls.len()).map(|_| OnceLock::new()).collect();
+    let members = |c: usize| -> &[u32] {
+        members_cache[c].get_or_init(|| balls.members(instance, prepared, c))
+    };
+    let mut rng = Rng::new(0x5EED_5B2E);
+    let pick = |rng: &mut Rng, n: usize| rng.int(0, n as u64 - 1) as usize;
+    let count = state.load.len();
+    let mut weight = vec![1i64; count];
+    let mut mark = vec![0u64; count];
+    let mut epoch = 0u64;
+    let mut position = vec![usize::MAX; count];
+    let mut best = (start.clone(), first);
+    let mut moves = 0u64;
+    let mut level = first - 1;
+    // A level not reached after this many moves is given up (small cities end at once).
+    let most_level_moves = (BREAKOUT_MOVES_PER_SITE * usable.len()).max(20_000);
+    'levels: while level >= target {
+        let mut over: Vec<usize> = (0..count).filter(|&c| state.load[c] > level).collect();
+        position.iter_mut().for_each(|p| *p = usize::MAX);
+        for (i, &c) in over.iter().enumerate() {
+            position[c] = i;
+        }
+        weight.iter_mut().for_each(|w| *w = 1);
+        let mut stalled = 0usize;
+        let mut level_moves = 0usize;
+        while !over.is_empty() {
+            moves += 1;
+            level_moves += 1;
+            if level_moves > most_level_moves
+                || (moves % 64 == 0 && deadline.is_some_and(|d| Instant::now() >= d))
+            {
+                break 'levels;
+            }
+            let c = over[pick(&mut rng, over.len())];
+            let list = members(c);
+            let offset = pick(&mut rng, list.len().max(1));
+            let Some(a) = (0..list.len())
+                .map(|i| list[(offset + i) % list.len()] as usize)
+                .find(|&s| state.plan.places[s] > 0)
+            else {
+                continue;
+            };
+            let xa = state.plan.places[a];
+            let k = if xa == 1 || xa > instance.sites[a].min_places {
+                1
+            } else {
+                xa
+            };
+            let around_a = around(a);
+            epoch += 1;
+            for &b in around_a {
+                mark[b] = epoch;
+            }
+            let excess = |l: i64| (l - level).max(0);
+            let k64 = i64::from(k);
+            let relief: i64 = around_a
+                .iter()
+                .map(|&b| weight[b] * (excess(state.load[b] - k64) - excess(state.load[b])))
+                .sum();
+            let mut chosen: Option<(usize, i64)> = None;
+            let mut ties = 0u64;
+            for q in 0..BREAKOUT_CANDIDATES {
+                let j = if q % 2 == 1 {
+                    usable[pick(&mut rng, usable.len())]
+                } else {
+                    // A site of a neighbourhood around a, or one step further.
+                    let mut from = a;
+                    let mut j = a;
+                    for _ in 0..(1 + usize::from(q % 4 == 2)) {
+                        let near = around(from);
+                        if near.is_empty() {
+                            break;
+                        }
+                        let ball = near[pick(&mut rng, near.len())];
+                        let list = members(ball);
+                        if list.is_empty() {
+                            break;
+                        }
+                        j = list[pick(&mut rng, list.len())] as usize;
+                        from = j;
+                    }
+                    j
+                };
+                if j == a {
+                    continue;
+                }
+                let mut added = 0i64;
+                for &b in around(j) {
+                    let l = state.load[b] - if mark[b] == epoch { k64 } else { 0 };
+                    added += weight[b] * (excess(l + k64) - excess(l));
+                    if chosen.is_some_and(|(_, d)| added + relief > d) {
+                        break;
+                    }
+                }
+                let delta = added + relief;
+                // The rules are checked only for a candidate that would be chosen.
+                if chosen.is_some_and(|(_, d)| delta > d) || !state.allowed(a, j, k) {
+                    continue;
+                }
+                match chosen {
+                    Some((_, d)) if delta > d => {}
+                    Some((_, d)) if delta == d => {
+                        ties += 1;
+                        if pick(&mut rng, ties as usize + 1) == 0 {
+                            chosen = Some((j, delta));
+                        }
+                    }
+                    _ => {
+                        ties = 0;
+                        chosen = Some((j, delta));
+                    }
+                }
+            }
+            let accept = chosen.filter(|&(_, d)| d < 0 || (d == 0 && rng.unit() < 0.3));
+            match accept {
+                Some((j, delta)) => {
+                    state.apply(a, j, k, around_a, around(j));
+                    for &b in around_a.iter().chain(around(j)) {
+                        let is_over = state.load[b] > level;
+                        if is_over && position[b] == usize::MAX {
+                            position[b] = over.len();
+                            over.push(b);
+                        } else if !is_over && position[b] != usize::MAX {
+                            let i = position[b];
+                            let last = *over.last().expect("b is in it");
+                            over.swap_remove(i);
+                            if last != b {
+                                position[last] = i;
+                            }
+                            position[b] = usize::MAX;
+                        }
+                    }
+                    stalled = if delta < 0 { 0 } else { stalled + 1 };
+                }
+                None => stalled += 1,
+            }
+            if stalled >= BREAKOUT_PATIENCE {
+                for &b in &over {
+                    weight[b] += 1;
+                }
+                stalled = 0;
+            }
+        }
+        let most = state.load.iter().copied().max().unwrap_or(0);
+        best = (state.plan.clone(), most);
+        level = most - 1;
+    }
+    super::trace(|| {
+        format!(
+            "  penalty search: the largest load went from {first} to {} in {moves} moves, the bound is {target}",
+            best.1
+        )
+    });
+    best
 }
