@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod crs;
+mod districts;
 pub mod geojson_in;
 pub mod geojson_out;
 pub mod gpkg;
@@ -11,6 +12,7 @@ pub mod load;
 pub mod output;
 pub mod plan_in;
 pub mod plan_report;
+mod points;
 pub mod qml;
 mod quick_feature;
 pub mod report;
