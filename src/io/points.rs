@@ -121,12 +121,7 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn point_shape(
-    layer: &Layer,
-    feature: &Feature,
-    id: &str,
-    crs: &str,
-) -> Result<Shape, InputError> {
+fn point_shape(layer: &Layer, feature: &Feature, id: &str, crs: &str) -> Result<Shape, InputError> {
     let shape = match &feature.geometry {
         Some(Geom::Point(p)) => {
             check_position(layer, feature, id, *p, crs)?;

@@ -1378,9 +1378,9 @@ enum Quick {
 }
 
 /// The spread stage without the LP: a lower bound by ascent on the neighbourhoods' weights
-/// (`spread_bound`), then places moved out of the most loaded neighbourhoods of the plan
-/// of the stage before, down to the bound if they can (`spread_search`). The plan then
-/// enters the program's terms, with every neighbourhood it fills to its largest load.
+/// (`spread_bound`), then a penalty search from the plan of the stage before, down to the
+/// bound if it can (`spread_search::spread_breakout`). The plan then enters the program's
+/// terms, with every neighbourhood it fills to its largest load.
 #[allow(clippy::too_many_arguments)]
 fn quick_spread(
     instance: &Instance,
