@@ -26,8 +26,8 @@ use super::prepare::Prepared;
 use super::program::{self, infeasible, Col, Program, Settings};
 use super::separable;
 use super::separable_city::separable_districts;
-use super::spread_bound::spread_lower_bound;
-use super::spread_search::{spread_breakout, spread_within, Bounds};
+use super::spread_quick::{quick_spread, Quick};
+use super::spread_search::{spread_within, Bounds};
 use super::stages::solve_program;
 use super::{trace, Solution, SolveStatus};
 use crate::error::Error;
@@ -732,7 +732,7 @@ pub(super) fn solve_stage_lazily(
 
 /// `plan` as a result of the stage: every column's value, the continuous ones at the least
 /// the rows allow; `None` when the plan breaks a row of the program.
-fn plan_result(
+pub(super) fn plan_result(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
@@ -1295,7 +1295,7 @@ fn settled_if_feasible(
 /// and its value lies within the MIP gap of `bound` (the LP optimum that keeps every
 /// neighbourhood), with that gap; otherwise `None`.
 #[allow(clippy::too_many_arguments)]
-fn within_gap(
+pub(super) fn within_gap(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
@@ -1366,110 +1366,4 @@ fn whole_columns_fixed(
         result,
         "LP's whole columns fixed",
     ))
-}
-
-/// What the spread stage's quick route found (see `quick_spread`).
-enum Quick {
-    /// A plan at the bound without the LP: the stage's optimum.
-    Optimal(program::StageResult),
-    /// A plan above the bound, kept for a time limit, its gap to the bound set.
-    Plan(program::StageResult),
-    Nothing,
-}
-
-/// The spread stage without the LP: a lower bound by ascent on the neighbourhoods' weights
-/// (`spread_bound`), then a penalty search from the plan of the stage before, down to the
-/// bound if it can (`spread_search::spread_breakout`). The plan then enters the program's
-/// terms, with every neighbourhood it fills to its largest load.
-#[allow(clippy::too_many_arguments)]
-fn quick_spread(
-    instance: &Instance,
-    prepared: &Prepared,
-    city: &CityProgram,
-    segments: &Segments,
-    program: &mut Program,
-    active: &mut SpacingRows,
-    objective: &[(Col, f64)],
-    settings: Settings,
-    before: &Plan,
-    bounds: &Bounds,
-) -> Quick {
-    let usable = prepared.site_room.iter().filter(|&&room| room > 0).count();
-    if usable < instance.solver.quick_spread_from_sites {
-        return Quick::Nothing;
-    }
-    let balls = prepared.spread_balls(instance);
-    let before_most = balls.most_new(instance, before);
-    // A fifth of the time left (at most 20 s) for the bound, then up to three quarters in
-    // all (at most 20 s more) for the search; the LP has the rest.
-    let began = Instant::now();
-    let after = |seconds: f64| Some(began + Duration::from_secs_f64(seconds.max(0.0)));
-    let Some(bound) = spread_lower_bound(
-        instance,
-        prepared,
-        bounds,
-        before_most as f64,
-        after(settings.time_limit_s.map_or(20.0, |t| (t / 5.0).min(20.0))),
-    ) else {
-        return Quick::Nothing;
-    };
-    let (plan, most) = if before_most as f64 <= bound {
-        (before.clone(), before_most as i64)
-    } else {
-        let searched = began.elapsed().as_secs_f64() + 20.0;
-        spread_breakout(
-            instance,
-            prepared,
-            before,
-            bound as i64,
-            bounds,
-            after(
-                settings
-                    .time_limit_s
-                    .map_or(searched, |t| (0.75 * t).min(searched)),
-            ),
-        )
-    };
-    trace(|| format!("  places moved without the LP: {most} against the bound {bound}"));
-    // The plan's loads enter as rows until none is above the program's spread column.
-    let result = loop {
-        let Some(result) = plan_result(
-            instance, prepared, city, segments, program, objective, &plan,
-        ) else {
-            return Quick::Nothing;
-        };
-        let over = overfilled_by(
-            instance,
-            prepared,
-            city,
-            active,
-            &result.values,
-            Take::Every,
-        );
-        if over.is_empty() {
-            break result;
-        }
-        add_rows(instance, prepared, city, program, active, over);
-    };
-    if (result.objective - most as f64).abs() > 1e-6 {
-        return Quick::Nothing; // the program reads the plan differently: leave it to the LP
-    }
-    if let Some(found) = within_gap(
-        instance,
-        prepared,
-        city,
-        active,
-        settings,
-        bound,
-        result.clone(),
-        "places moved without the LP",
-    ) {
-        return Quick::Optimal(found);
-    }
-    let gap = (result.objective - bound).max(0.0) / result.objective.abs().max(1.0);
-    Quick::Plan(program::StageResult {
-        status: program::StageStatus::TimeLimit,
-        mip_gap: gap,
-        ..result
-    })
 }

@@ -33,6 +33,7 @@ mod separable;
 mod separable_city;
 mod spread;
 mod spread_bound;
+mod spread_quick;
 mod spread_search;
 mod stages;
 

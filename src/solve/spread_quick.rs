@@ -1,0 +1,121 @@
+//! The spread stage on large cities without the LP: a lower bound by ascent on the
+//! neighbourhoods' weights (`spread_bound`) and a penalty search towards it
+//! (`spread_search::spread_breakout`). A plan at the bound is the stage's optimum; otherwise
+//! the lazy LP (`lazy`) carries on, and the searched plan is what a time limit leaves.
+
+use std::time::{Duration, Instant};
+
+use super::city::{CityProgram, Segments};
+use super::lazy::{add_rows, overfilled_by, plan_result, within_gap, SpacingRows, Take};
+use super::prepare::Prepared;
+use super::program::{self, Col, Program, Settings};
+use super::spread_bound::spread_lower_bound;
+use super::spread_search::{spread_breakout, Bounds};
+use super::trace;
+use crate::model::{Instance, Plan};
+
+/// What the spread stage's quick route found (see `quick_spread`).
+pub(super) enum Quick {
+    /// A plan at the bound without the LP: the stage's optimum.
+    Optimal(program::StageResult),
+    /// A plan above the bound, kept for a time limit, its gap to the bound set.
+    Plan(program::StageResult),
+    Nothing,
+}
+
+/// The spread stage without the LP: a lower bound by ascent on the neighbourhoods' weights
+/// (`spread_bound`), then a penalty search from the plan of the stage before, down to the
+/// bound if it can (`spread_search::spread_breakout`). The plan then enters the program's
+/// terms, with every neighbourhood it fills to its largest load.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn quick_spread(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    segments: &Segments,
+    program: &mut Program,
+    active: &mut SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    before: &Plan,
+    bounds: &Bounds,
+) -> Quick {
+    let usable = prepared.site_room.iter().filter(|&&room| room > 0).count();
+    if usable < instance.solver.quick_spread_from_sites {
+        return Quick::Nothing;
+    }
+    let balls = prepared.spread_balls(instance);
+    let before_most = balls.most_new(instance, before);
+    // A fifth of the time left (at most 20 s) for the bound, then up to three quarters in
+    // all (at most 20 s more) for the search; the LP has the rest.
+    let began = Instant::now();
+    let after = |seconds: f64| Some(began + Duration::from_secs_f64(seconds.max(0.0)));
+    let Some(bound) = spread_lower_bound(
+        instance,
+        prepared,
+        bounds,
+        before_most as f64,
+        after(settings.time_limit_s.map_or(20.0, |t| (t / 5.0).min(20.0))),
+    ) else {
+        return Quick::Nothing;
+    };
+    let (plan, most) = if before_most as f64 <= bound {
+        (before.clone(), before_most as i64)
+    } else {
+        let searched = began.elapsed().as_secs_f64() + 20.0;
+        spread_breakout(
+            instance,
+            prepared,
+            before,
+            bound as i64,
+            bounds,
+            after(
+                settings
+                    .time_limit_s
+                    .map_or(searched, |t| (0.75 * t).min(searched)),
+            ),
+        )
+    };
+    trace(|| format!("  places moved without the LP: {most} against the bound {bound}"));
+    // The plan's loads enter as rows until none is above the program's spread column.
+    let result = loop {
+        let Some(result) = plan_result(
+            instance, prepared, city, segments, program, objective, &plan,
+        ) else {
+            return Quick::Nothing;
+        };
+        let over = overfilled_by(
+            instance,
+            prepared,
+            city,
+            active,
+            &result.values,
+            Take::Every,
+        );
+        if over.is_empty() {
+            break result;
+        }
+        add_rows(instance, prepared, city, program, active, over);
+    };
+    if (result.objective - most as f64).abs() > 1e-6 {
+        return Quick::Nothing; // the program reads the plan differently: leave it to the LP
+    }
+    if let Some(found) = within_gap(
+        instance,
+        prepared,
+        city,
+        active,
+        settings,
+        bound,
+        result.clone(),
+        "places moved without the LP",
+    ) {
+        return Quick::Optimal(found);
+    }
+    let gap = (result.objective - bound).max(0.0) / result.objective.abs().max(1.0);
+    Quick::Plan(program::StageResult {
+        status: program::StageStatus::TimeLimit,
+        mip_gap: gap,
+        ..result
+    })
+}
