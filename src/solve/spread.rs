@@ -22,12 +22,21 @@ pub struct SpreadBalls {
 
 impl SpreadBalls {
     pub(super) fn new(instance: &Instance, site_district: &[Option<u32>]) -> SpreadBalls {
-        let centres: Vec<u32> = (0..instance.sites.len() as u32)
+        let mut centres: Vec<u32> = (0..instance.sites.len() as u32)
             .filter(|&s| {
                 instance.sites[s as usize].status != SiteStatus::Excluded
                     && site_district[s as usize].is_some()
             })
             .collect();
+        // Numbered in rows of squares as wide as the radius, so that the neighbourhoods
+        // around a site have numbers close together: the searches that walk their loads
+        // (`spread_search`, `spread_bound`) then read memory in a few runs, not at random.
+        let metres = instance.spread_metres().max(1.0);
+        let square = |s: u32| {
+            let [x, y] = instance.sites[s as usize].position;
+            ((y / metres).floor() as i64, (x / metres).floor() as i64)
+        };
+        centres.sort_by_key(|&s| (square(s), s));
         let mut centre_of = vec![u32::MAX; instance.sites.len()];
         for (position, &s) in centres.iter().enumerate() {
             centre_of[s as usize] = position as u32;
