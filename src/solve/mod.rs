@@ -35,6 +35,7 @@ mod spread;
 mod spread_bound;
 mod spread_quick;
 mod spread_search;
+mod spread_start;
 mod stages;
 
 use std::time::Instant;

@@ -4,9 +4,14 @@
 //! never all listed. Their loads under a plan are summed from the sites that hold places,
 //! and a neighbourhood's sites are looked up only when it enters the program.
 
+use std::sync::OnceLock;
+
 use super::prepare::Prepared;
 use crate::model::{Instance, Plan, SiteStatus};
 use crate::spatial::PointIndex;
+
+/// Most entries (4 bytes each) of the neighbourhood lists `Lookups` looks up ahead.
+const MOST_LOOKED_UP: usize = 150_000_000;
 
 /// The centres of the spread neighbourhoods, indexed.
 #[derive(Debug, Clone)]
@@ -132,5 +137,82 @@ impl SpreadBalls {
         });
         members.sort_unstable();
         members
+    }
+}
+
+/// Each site's neighbourhoods and each neighbourhood's sites, looked up once: the searches
+/// come back to the same sites again and again.
+pub(super) struct Lookups<'a> {
+    pub(super) instance: &'a Instance,
+    pub(super) prepared: &'a Prepared,
+    pub(super) balls: &'a SpreadBalls,
+    around: Vec<OnceLock<Vec<u32>>>,
+    members: Vec<OnceLock<Vec<u32>>>,
+}
+
+impl<'a> Lookups<'a> {
+    pub(super) fn new(instance: &'a Instance, prepared: &'a Prepared) -> Lookups<'a> {
+        let balls = prepared.spread_balls(instance);
+        Lookups {
+            instance,
+            prepared,
+            balls,
+            around: (0..instance.sites.len()).map(|_| OnceLock::new()).collect(),
+            members: (0..balls.len()).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The neighbourhoods site s counts in (ascending).
+    pub(super) fn around(&self, s: usize) -> &[u32] {
+        self.around[s].get_or_init(|| {
+            let mut list: Vec<u32> = self
+                .balls
+                .around(self.instance, s)
+                .into_iter()
+                .map(|c| c as u32)
+                .collect();
+            list.sort_unstable();
+            list
+        })
+    }
+
+    /// Looks up the neighbourhoods of every site that may take places, on all cores, unless
+    /// they would take more than `MOST_LOOKED_UP` entries (then they are looked up when
+    /// first needed, and the answer is false).
+    pub(super) fn look_up_all(&self) -> bool {
+        use rayon::prelude::*;
+        let usable: Vec<usize> = (0..self.instance.sites.len())
+            .filter(|&s| self.prepared.site_room[s] > 0)
+            .collect();
+        let step = (usable.len() / 256).max(1);
+        let sampled: Vec<usize> = usable
+            .iter()
+            .step_by(step)
+            .map(|&s| self.around(s).len())
+            .collect();
+        let mean = sampled.iter().sum::<usize>() as f64 / sampled.len().max(1) as f64;
+        let all = mean * usable.len() as f64 <= MOST_LOOKED_UP as f64;
+        if all {
+            usable.par_iter().for_each(|&s| {
+                self.around(s);
+            });
+        }
+        all
+    }
+
+    /// The sites of neighbourhood c that may take new places (ascending).
+    pub(super) fn members(&self, c: usize) -> &[u32] {
+        // The sites within the radius of the centre are the centres of the neighbourhoods
+        // the centre counts in; a site that may take places is a centre.
+        self.members[c].get_or_init(|| {
+            let mut list: Vec<u32> = self
+                .around(self.balls.centre(c) as usize)
+                .iter()
+                .map(|&b| self.balls.centre(b as usize))
+                .filter(|&s| self.prepared.site_room[s as usize] > 0)
+                .collect();
+            list.sort_unstable();
+            list
+        })
     }
 }

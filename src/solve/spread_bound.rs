@@ -24,11 +24,10 @@ use rayon::prelude::*;
 use super::prepare::Prepared;
 use super::separable::{self, SeparableDistrict};
 use super::separable_city::separable_districts;
+use super::spread::Lookups;
 use super::spread_search::Bounds;
 use crate::model::{Instance, Stage};
 
-/// Most entries of the site-to-neighbourhood lists (4 bytes each) the bound may build.
-const MOST_ENTRIES: usize = 150_000_000;
 /// Most rounds of the ascent.
 const MOST_ROUNDS: usize = 3_000;
 /// The ascent stops when the bound has not risen by a thousandth of a place for this many rounds.
@@ -94,8 +93,8 @@ fn relaxed_evenness(districts: &[SeparableDistrict], demand: u64, caps: &[u64]) 
 }
 
 impl Sites {
-    fn new(instance: &Instance, prepared: &Prepared, districts: usize) -> Option<Sites> {
-        let balls = prepared.spread_balls(instance);
+    fn new(lookups: &Lookups, districts: usize) -> Option<Sites> {
+        let prepared = lookups.prepared;
         let mut by_district: Vec<Vec<u32>> = vec![Vec::new(); districts];
         for (s, &room) in prepared.site_room.iter().enumerate() {
             if let (Some(d), true) = (prepared.site_district[s], room > 0) {
@@ -108,43 +107,19 @@ impl Sites {
             site.extend(list);
             start.push(site.len());
         }
-        // A guess of the lists' size from a sample, before they are built.
-        let step = (site.len() / 256).max(1);
-        let sampled: Vec<usize> = site
-            .iter()
-            .step_by(step)
-            .map(|&s| balls.around(instance, s as usize).len())
-            .collect();
-        let mean = sampled.iter().sum::<usize>() as f64 / sampled.len().max(1) as f64;
-        if mean * site.len() as f64 > MOST_ENTRIES as f64 {
-            super::trace(|| {
-                format!(
-                    "  spread bound without the LP: about {:.0} neighbourhood entries, too many",
-                    mean * site.len() as f64
-                )
-            });
+        if !lookups.look_up_all() {
+            super::trace(|| "  spread bound without the LP: too many neighbourhood entries".into());
             return None;
         }
-        let lists: Vec<Vec<u32>> = site
-            .par_iter()
-            .map(|&s| {
-                let mut list: Vec<u32> = balls
-                    .around(instance, s as usize)
-                    .into_iter()
-                    .map(|b| b as u32)
-                    .collect();
-                list.shrink_to_fit();
-                list
-            })
-            .collect();
+        let lists: Vec<&[u32]> = site.iter().map(|&s| lookups.around(s as usize)).collect();
         // Compact numbers for the neighbourhoods some site counts in.
-        let mut compact = vec![u32::MAX; balls.len()];
+        let mut compact = vec![u32::MAX; lookups.balls.len()];
         let mut ball_count = 0usize;
         let mut offset = Vec::with_capacity(site.len() + 1);
         offset.push(0);
-        let mut entries = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        let mut entries = Vec::with_capacity(lists.iter().map(|list| list.len()).sum());
         for list in &lists {
-            for &b in list {
+            for &b in list.iter() {
                 let b = b as usize;
                 if compact[b] == u32::MAX {
                     compact[b] = ball_count as u32;
@@ -255,14 +230,13 @@ fn cheapest(
 /// plan is then optimal), when it stalls, or at `deadline`. `None` when the bound cannot be
 /// built (the neighbourhood lists would be too large, or a stage the bound cannot read).
 pub(super) fn spread_lower_bound(
-    instance: &Instance,
-    prepared: &Prepared,
+    lookups: &Lookups,
     bounds: &Bounds,
     enough: f64,
     deadline: Option<Instant>,
 ) -> Option<f64> {
-    let (ranges, placed) = district_ranges(instance, prepared, bounds)?;
-    let sites = Sites::new(instance, prepared, ranges.len())?;
+    let (ranges, placed) = district_ranges(lookups.instance, lookups.prepared, bounds)?;
+    let sites = Sites::new(lookups, ranges.len())?;
     let rounded = |bound: f64| (bound - 1e-6).ceil().max(0.0);
     let mut weight = vec![1.0 / sites.ball_count.max(1) as f64; sites.ball_count];
     let mut load = vec![0.0f64; sites.ball_count];

@@ -9,6 +9,7 @@ use super::city::{CityProgram, Segments};
 use super::lazy::{add_rows, overfilled_by, plan_result, within_gap, SpacingRows, Take};
 use super::prepare::Prepared;
 use super::program::{self, Col, Program, Settings};
+use super::spread::Lookups;
 use super::spread_bound::spread_lower_bound;
 use super::spread_search::{spread_breakout, Bounds};
 use super::trace;
@@ -44,15 +45,14 @@ pub(super) fn quick_spread(
     if usable < instance.solver.quick_spread_from_sites {
         return Quick::Nothing;
     }
-    let balls = prepared.spread_balls(instance);
-    let before_most = balls.most_new(instance, before);
+    let lookups = Lookups::new(instance, prepared);
+    let before_most = lookups.balls.most_new(instance, before);
     // A fifth of the time left (at most 20 s) for the bound, then up to three quarters in
     // all (at most 20 s more) for the search; the LP has the rest.
     let began = Instant::now();
     let after = |seconds: f64| Some(began + Duration::from_secs_f64(seconds.max(0.0)));
     let Some(bound) = spread_lower_bound(
-        instance,
-        prepared,
+        &lookups,
         bounds,
         before_most as f64,
         after(settings.time_limit_s.map_or(20.0, |t| (t / 5.0).min(20.0))),
@@ -64,8 +64,7 @@ pub(super) fn quick_spread(
     } else {
         let searched = began.elapsed().as_secs_f64() + 20.0;
         spread_breakout(
-            instance,
-            prepared,
+            &lookups,
             before,
             bound as i64,
             bounds,

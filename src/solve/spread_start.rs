@@ -1,0 +1,418 @@
+//! Starts for the spread stage's penalty search (`spread_search::spread_breakout`) that are
+//! already spread out: the plan of the stage before fills sites in file order inside each
+//! district and can crowd 98 new places within 200 m of a site on a 200k-site grid; built
+//! afresh, the same places reach 25 before the search begins.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::prepare::Prepared;
+use super::spread::Lookups;
+use super::spread_search::Bounds;
+use crate::generate::rng::Rng;
+use crate::model::{Instance, Plan, Stage};
+
+/// Sweeps of `spread_out` over the districts.
+const SPREAD_OUT_SWEEPS: usize = 3;
+
+/// A plan being filled place by place, with the loads the rules between sites count: the
+/// spacing balls, the facilities' seats and the spread neighbourhoods.
+struct Fill<'a> {
+    instance: &'a Instance,
+    prepared: &'a Prepared,
+    lookups: &'a Lookups<'a>,
+    plan: Plan,
+    /// Spacing balls containing each site.
+    balls_of: Vec<Vec<u32>>,
+    ball_load: Vec<u64>,
+    seat_load: Vec<u64>,
+    /// Spread load of each neighbourhood.
+    load: Vec<i64>,
+}
+
+impl<'a> Fill<'a> {
+    fn new(lookups: &'a Lookups<'a>, plan: Plan) -> Fill<'a> {
+        let (instance, prepared) = (lookups.instance, lookups.prepared);
+        let mut balls_of = vec![Vec::new(); instance.sites.len()];
+        let mut ball_load = vec![0u64; prepared.spacing.len()];
+        for (b, ball) in prepared.spacing.iter().enumerate() {
+            for &m in &ball.members {
+                balls_of[m as usize].push(b as u32);
+                ball_load[b] += u64::from(plan.places[m as usize]);
+            }
+        }
+        let mut seat_load = vec![0u64; prepared.seat_room.len()];
+        for (s, &x) in plan.places.iter().enumerate() {
+            if let Some(load) = Self::seat_of(prepared, s).and_then(|f| seat_load.get_mut(f)) {
+                *load += u64::from(x);
+            }
+        }
+        let load = lookups
+            .balls
+            .plan_loads(instance, &plan)
+            .into_iter()
+            .map(|l| l.round() as i64)
+            .collect();
+        Fill {
+            instance,
+            prepared,
+            lookups,
+            plan,
+            balls_of,
+            ball_load,
+            seat_load,
+            load,
+        }
+    }
+
+    fn seat_of(prepared: &Prepared, s: usize) -> Option<usize> {
+        prepared.seat_facility[s].map(|f| f as usize)
+    }
+
+    /// The places site s takes next: one, or a whole site's minimum where it takes all or
+    /// nothing and has none yet.
+    fn step(&self, s: usize) -> u32 {
+        if self.plan.places[s] == 0 {
+            self.instance.sites[s].min_places.max(1)
+        } else {
+            1
+        }
+    }
+
+    /// Whether site s can take k more places under its room, the spacing balls around it
+    /// and its facility's seats.
+    fn fits(&self, s: usize, k: u32) -> bool {
+        let p = self.prepared;
+        let k64 = u64::from(k);
+        self.plan.places[s] + k <= p.site_room[s]
+            && self.balls_of[s]
+                .iter()
+                .all(|&b| self.ball_load[b as usize] + k64 <= p.spacing[b as usize].room)
+            && Self::seat_of(p, s).is_none_or(|f| match p.seat_room.get(f) {
+                Some(Some(room)) => self.seat_load[f] + k64 <= *room,
+                _ => true,
+            })
+    }
+
+    /// (Largest, sum of) the loads of the neighbourhoods around s after k more places
+    /// there; the scan stops once the largest exceeds `above` (the score is then a lower
+    /// bound, and the flag is set).
+    fn score(&self, s: usize, k: u32, above: Option<i64>) -> ((i64, i64), bool) {
+        let mut score = (0i64, 0i64);
+        for &c in self.lookups.around(s) {
+            let l = self.load[c as usize] + i64::from(k);
+            score = (score.0.max(l), score.1 + l);
+            if above.is_some_and(|most| score.0 > most) {
+                return (score, true);
+            }
+        }
+        (score, false)
+    }
+
+    /// Adds k places at site s (k < 0 takes them away).
+    fn add(&mut self, s: usize, k: i64) {
+        let shift = |value: &mut u64| *value = value.wrapping_add_signed(k);
+        self.plan.places[s] = (i64::from(self.plan.places[s]) + k) as u32;
+        for &b in &self.balls_of[s] {
+            shift(&mut self.ball_load[b as usize]);
+        }
+        if let Some(seat) = Self::seat_of(self.prepared, s).and_then(|f| self.seat_load.get_mut(f))
+        {
+            shift(seat);
+        }
+        for &c in self.lookups.around(s) {
+            self.load[c as usize] += k;
+        }
+    }
+
+    fn most(&self) -> i64 {
+        self.load.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Whether the plan keeps the earlier stages' bounds that depend on which sites hold
+    /// the places (the worst district only when `worst` is given its districts' places).
+    fn keeps(&self, bounds: &Bounds, deviations: Option<&[f64]>) -> bool {
+        let total = |per_place: &dyn Fn(usize) -> f64| -> f64 {
+            let places = self.plan.places.iter().enumerate();
+            places.map(|(s, &x)| f64::from(x) * per_place(s)).sum()
+        };
+        bounds.iter().all(|&(stage, upper)| match stage {
+            Stage::Worst => deviations.is_none_or(|d| d.iter().all(|&d| d <= upper)),
+            Stage::Access => total(&|s| self.prepared.access_distance[s]) <= upper,
+            Stage::Cost => total(&|s| self.instance.sites[s].cost.unwrap_or(0.0)) <= upper,
+            Stage::Shortfall | Stage::Evenness | Stage::Spread => true,
+        })
+    }
+}
+
+/// The start for the penalty search: the plan built afresh (`spread_anew`), or where that
+/// fails, `start` with each district's places spread out again (`spread_out`); `None`
+/// when neither keeps every bound or is less crowded than `start`. With its largest load.
+pub(super) fn spread_start(
+    lookups: &Lookups,
+    start: &Plan,
+    bounds: &Bounds,
+) -> Option<(Plan, i64)> {
+    let before = lookups.balls.most_new(lookups.instance, start) as i64;
+    let (plan, most) =
+        spread_anew(lookups, start, bounds).or_else(|| spread_out(lookups, start, bounds))?;
+    (most < before).then_some((plan, most))
+}
+
+/// A spread-out plan built afresh: the places of `start` that lie in districts are taken
+/// away and placed again, one at a time (a whole site's minimum where it takes all or
+/// nothing), each at the site in the whole city whose neighbourhoods are least loaded after
+/// it (the largest load, then their sum), as long as every rule holds and the earlier
+/// stages' bounds still can. Loads only grow, so a site's last score is a lower bound of
+/// its next: a heap of scores looked at again only when they come to the top gives the same
+/// choices as looking at every site each time.
+///
+/// Evenness is kept as a budget: placing a place in a district below its target lowers the
+/// evenness sum by one, anything else lowers it less; the sum after every place is placed
+/// must stay within the stage's bound, so the places may "waste" at most the bound minus
+/// (the sum without new places − the places). The worst district, access and cost are
+/// checked at the end. `None` when a place finds no site or a bound breaks.
+fn spread_anew(lookups: &Lookups, start: &Plan, bounds: &Bounds) -> Option<(Plan, i64)> {
+    let (instance, prepared) = (lookups.instance, lookups.prepared);
+    let mut plan = start.clone();
+    let mut left = 0u64;
+    for (s, x) in plan.places.iter_mut().enumerate() {
+        if prepared.site_district[s].is_some() {
+            left += u64::from(*x);
+            *x = 0;
+        }
+    }
+    let mut fill = Fill::new(lookups, plan);
+    let mut new = vec![0u64; instance.districts.len()];
+    let deviation =
+        |d: usize, n: u64| (prepared.district_existing[d] + n as f64 - prepared.target[d]).abs();
+    let mut budget = match bounds.iter().find(|(s, _)| *s == Stage::Evenness) {
+        Some(&(_, evenness)) => {
+            let without: f64 = (0..new.len()).map(|d| deviation(d, 0)).sum();
+            evenness - (without - left as f64)
+        }
+        None => f64::INFINITY,
+    };
+    let mut heap: BinaryHeap<Reverse<(i64, i64, u32)>> = (0..instance.sites.len())
+        .filter(|&s| prepared.site_room[s] > 0 && prepared.site_district[s].is_some())
+        .map(|s| Reverse((0, 0, s as u32)))
+        .collect();
+    while left > 0 {
+        let Reverse((_, _, s)) = heap.pop()?;
+        let s = s as usize;
+        let d = prepared.site_district[s]? as usize;
+        let k = fill.step(s);
+        let waste = deviation(d, new[d] + u64::from(k)) - deviation(d, new[d]) + f64::from(k);
+        let fits = u64::from(k) <= left
+            && waste <= budget + 1e-9
+            && prepared.share_room[d].is_none_or(|room| new[d] + u64::from(k) <= room)
+            && fill.fits(s, k);
+        if !fits {
+            // What stops a site only grows (loads, the waste of its district, the places
+            // left to place), so it leaves the heap for good.
+            continue;
+        }
+        let top = heap.peek().map(|&Reverse((most, sum, _))| (most, sum));
+        let (score, behind) = fill.score(s, k, top.map(|(most, _)| most));
+        if behind || top.is_some_and(|top| top < score) {
+            let sum = if behind { 0 } else { score.1 };
+            heap.push(Reverse((score.0, sum, s as u32)));
+            continue;
+        }
+        fill.add(s, i64::from(k));
+        new[d] += u64::from(k);
+        left -= u64::from(k);
+        budget -= waste;
+        heap.push(Reverse((score.0 + 1, score.1, s as u32)));
+    }
+    let deviations: Vec<f64> = (0..new.len()).map(|d| deviation(d, new[d])).collect();
+    let keeps = fill.keeps(bounds, Some(&deviations));
+    super::trace(|| {
+        format!(
+            "  spread afresh: largest load {}, keeps the bounds: {keeps}",
+            fill.most()
+        )
+    });
+    keeps
+        .then(|| (fill.most(), fill.plan))
+        .map(|(most, plan)| (plan, most))
+}
+
+/// `start` spread out inside each district. Each district in turn (in a new order each
+/// sweep) takes its new places away and places them again, one at a time, each at the site
+/// of the district whose neighbourhoods are least loaded after it (the largest load, then
+/// their sum), keeping every rule; where they no longer all fit, the district keeps the
+/// sites it had. The districts' numbers of new places do not change, so the earlier
+/// stages' bounds on evenness and the worst district hold; those on access and cost are
+/// checked at the end (`None` when one breaks).
+fn spread_out(lookups: &Lookups, start: &Plan, bounds: &Bounds) -> Option<(Plan, i64)> {
+    let (instance, prepared) = (lookups.instance, lookups.prepared);
+    let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); instance.districts.len()];
+    for (s, &room) in prepared.site_room.iter().enumerate() {
+        if let (Some(d), true) = (prepared.site_district[s], room > 0) {
+            sites_of[d as usize].push(s as u32);
+        }
+    }
+    let mut fill = Fill::new(lookups, start.clone());
+    let mut rng = Rng::new(0x5EED_0A7);
+    let mut order: Vec<usize> = (0..sites_of.len())
+        .filter(|&d| sites_of[d].iter().any(|&s| start.places[s as usize] > 0))
+        .collect();
+    for _ in 0..SPREAD_OUT_SWEEPS {
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.int(0, i as u64) as usize);
+        }
+        for &d in &order {
+            let had: Vec<(usize, u32)> = sites_of[d]
+                .iter()
+                .map(|&s| (s as usize, fill.plan.places[s as usize]))
+                .filter(|&(_, x)| x > 0)
+                .collect();
+            let mut left: u32 = had.iter().map(|&(_, x)| x).sum();
+            for &(s, x) in &had {
+                fill.add(s, -i64::from(x));
+            }
+            while left > 0 {
+                let mut chosen: Option<(usize, u32, (i64, i64))> = None;
+                for &s in &sites_of[d] {
+                    let s = s as usize;
+                    let k = fill.step(s);
+                    if k > left || !fill.fits(s, k) {
+                        continue;
+                    }
+                    let (score, _) = fill.score(s, k, chosen.map(|(_, _, best)| best.0));
+                    if chosen.is_none_or(|(_, _, best)| score < best) {
+                        chosen = Some((s, k, score));
+                    }
+                }
+                let Some((s, k, _)) = chosen else {
+                    break;
+                };
+                fill.add(s, i64::from(k));
+                left -= k;
+            }
+            if left > 0 {
+                // They no longer all fit: the district keeps the sites it had.
+                for &s in &sites_of[d] {
+                    let x = fill.plan.places[s as usize];
+                    fill.add(s as usize, -i64::from(x));
+                }
+                for &(s, x) in &had {
+                    fill.add(s, i64::from(x));
+                }
+            }
+        }
+    }
+    let keeps = fill.keeps(bounds, None);
+    super::trace(|| {
+        format!(
+            "  spread out in the districts: largest load {}, keeps the bounds: {keeps}",
+            fill.most()
+        )
+    });
+    keeps
+        .then(|| (fill.most(), fill.plan))
+        .map(|(most, plan)| (plan, most))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::tests::{city, site};
+    use crate::model::{SiteStatus, Spacing};
+    use crate::spatial::Geography;
+
+    /// Random cities of three districts, their sites crowded into one corner of each,
+    /// with spacing, existing sites, sites that take all or nothing and a share cap: both
+    /// starts keep every rule (by the independent checker), place as many places as the
+    /// plan they start from and keep the evenness bound; and mostly they are less crowded
+    /// than the evenness plan, which fills sites in file order.
+    #[test]
+    fn spread_starts_keep_every_rule_and_the_evenness_bound() {
+        type Start = fn(&Lookups, &Plan, &Bounds) -> Option<(Plan, i64)>;
+        for (name, start) in [
+            ("afresh", spread_anew as Start),
+            ("out", spread_out as Start),
+        ] {
+            let (mut built, mut better) = (0, 0);
+            for seed in 0..40u64 {
+                let mut rng = Rng::new(seed);
+                let mut sites = Vec::new();
+                for i in 0..60 {
+                    let district = rng.int(0, 2) as f64;
+                    let (x, y) = (rng.unit() * 600.0, rng.unit() * 600.0);
+                    let capacity = rng.int(1, 12) as u32;
+                    let mut s = site(&format!("S{i}"), district * 1000.0 + x, y, capacity);
+                    if rng.unit() < 0.15 {
+                        s.min_places = s.capacity.min(rng.int(2, 6) as u32);
+                    }
+                    if rng.unit() < 0.1 {
+                        s.status = SiteStatus::Existing;
+                        s.occupied = rng.int(0, 30) as u32;
+                        s.capacity += s.occupied;
+                    }
+                    sites.push(s);
+                }
+                let demand = rng.int(20, 120);
+                let mut instance = city(&[1000.0, 2500.0, 4000.0], sites, demand);
+                instance.rules.spacing = Some(Spacing {
+                    metres: 200.0,
+                    max_places: rng.int(30, 80) as u32,
+                });
+                if rng.unit() < 0.5 {
+                    instance.rules.max_share = Some(0.012);
+                }
+                instance.objective.spread_metres = Some(150.0);
+                instance.stages = vec![Stage::Shortfall, Stage::Evenness];
+                let geography = Geography::of(&instance);
+                let prepared = Prepared::new(&instance, &geography);
+                let Ok(solution) = crate::solve::solve(&instance, &prepared) else {
+                    continue;
+                };
+                let bounds: Bounds = solution
+                    .stages
+                    .iter()
+                    .map(|&(stage, value)| (stage, value + 1e-6 * value.abs().max(1.0)))
+                    .collect();
+                let lookups = Lookups::new(&instance, &prepared);
+                let Some((plan, most)) = start(&lookups, &solution.plan, &bounds) else {
+                    continue;
+                };
+                let report = crate::check::check_plan(&instance, &geography, &plan);
+                let tag = format!("{name}, seed {seed}");
+                assert!(
+                    report.violations.is_empty(),
+                    "{tag}: {:?}",
+                    report.violations
+                );
+                let placed = |p: &Plan| p.places.iter().map(|&x| u64::from(x)).sum::<u64>();
+                assert_eq!(placed(&plan), placed(&solution.plan), "{tag}");
+                let evenness: f64 = (0..instance.districts.len())
+                    .map(|d| {
+                        let new: u32 = (0..plan.places.len())
+                            .filter(|&s| prepared.site_district[s] == Some(d as u32))
+                            .map(|s| plan.places[s])
+                            .sum();
+                        (prepared.district_existing[d] + f64::from(new) - prepared.target[d]).abs()
+                    })
+                    .sum();
+                assert!(
+                    evenness <= bounds[1].1,
+                    "{tag}: evenness {evenness} > {:?}",
+                    bounds[1]
+                );
+                let balls = prepared.spread_balls(&instance);
+                assert_eq!(balls.most_new(&instance, &plan) as i64, most, "{tag}");
+                built += 1;
+                if most < balls.most_new(&instance, &solution.plan) as i64 {
+                    better += 1;
+                }
+            }
+            assert!(built >= 30, "{name}: only {built} of 40 cities gave a plan");
+            assert!(
+                better * 2 >= built,
+                "{name}: only {better} of {built} plans less crowded"
+            );
+        }
+    }
+}
