@@ -29,6 +29,7 @@ mod levels;
 mod prepare;
 mod program;
 mod proof;
+mod rounding;
 mod separable;
 mod separable_city;
 mod spread;

@@ -6,9 +6,10 @@
 use std::time::{Duration, Instant};
 
 use super::city::{CityProgram, Segments};
-use super::lazy::{add_rows, overfilled_by, plan_result, within_gap, SpacingRows, Take};
+use super::lazy::{add_rows, overfilled_by, plan_result, SpacingRows, Take};
 use super::prepare::Prepared;
 use super::program::{self, Col, Program, Settings};
+use super::rounding::within_gap;
 use super::spread::Lookups;
 use super::spread_bound::spread_lower_bound;
 use super::spread_search::{spread_breakout, Bounds};

@@ -254,7 +254,7 @@ fn spread_out(lookups: &Lookups, start: &Plan, bounds: &Bounds) -> Option<(Plan,
         }
     }
     let mut fill = Fill::new(lookups, start.clone());
-    let mut rng = Rng::new(0x5EED_0A7);
+    let mut rng = Rng::new(0x05EE_D0A7);
     let mut order: Vec<usize> = (0..sites_of.len())
         .filter(|&d| sites_of[d].iter().any(|&s| start.places[s as usize] > 0))
         .collect();
