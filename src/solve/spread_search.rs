@@ -392,7 +392,7 @@ pub(super) fn spread_breakout(
     let (instance, prepared) = (lookups.instance, lookups.prepared);
     let (around, members) = (|s: usize| lookups.around(s), |c: usize| lookups.members(c));
     let began = Instant::now();
-    let spread = spread_start(lookups, start, bounds);
+    let spread = spread_start(lookups, start, bounds, deadline);
     super::trace(|| match &spread {
         Some((_, most)) => format!(
             "  penalty search: starts at {most} from a plan spread out ({:.2} s)",
