@@ -4,6 +4,7 @@
 //! never all listed. Their loads under a plan are summed from the sites that hold places,
 //! and a neighbourhood's sites are looked up only when it enters the program.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::OnceLock;
 
 use super::prepare::Prepared;
@@ -214,5 +215,42 @@ impl<'a> Lookups<'a> {
             list.sort_unstable();
             list
         })
+    }
+}
+
+/// What the spread bound and the penalty search, running side by side, tell each other:
+/// the bound so far (rounded up) and the largest load of the best plan so far. When they
+/// meet, the plan is optimal and both stop.
+pub(super) struct Meeting {
+    bound: AtomicI64,
+    plan: AtomicI64,
+}
+
+impl Meeting {
+    pub(super) fn new(plan: i64) -> Meeting {
+        Meeting {
+            bound: AtomicI64::new(0),
+            plan: AtomicI64::new(plan),
+        }
+    }
+
+    pub(super) fn bound(&self) -> i64 {
+        self.bound.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn plan(&self) -> i64 {
+        self.plan.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn raise_bound(&self, bound: i64) {
+        self.bound.fetch_max(bound, Ordering::Relaxed);
+    }
+
+    pub(super) fn lower_plan(&self, most: i64) {
+        self.plan.fetch_min(most, Ordering::Relaxed);
+    }
+
+    pub(super) fn met(&self) -> bool {
+        self.plan() <= self.bound()
     }
 }

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use super::prepare::Prepared;
 use super::separable::{self, SeparableDistrict};
 use super::separable_city::separable_districts;
-use super::spread::Lookups;
+use super::spread::{Lookups, Meeting};
 use super::spread_search::Bounds;
 use crate::model::{Instance, Stage};
 
@@ -226,13 +226,14 @@ fn cheapest(
 }
 
 /// A lower bound for the spread stage's optimum (whole, so rounded up), by the ascent in
-/// the module comment. Stops as soon as the bound reaches `enough` (a plan's value: the
-/// plan is then optimal), when it stalls, or at `deadline`. `None` when the bound cannot be
-/// built (the neighbourhood lists would be too large, or a stage the bound cannot read).
+/// the module comment, told to `meeting` as it rises. Stops as soon as it meets the plan
+/// of `meeting` (the plan is then optimal), when it stalls, or at `deadline`. `None` when
+/// the bound cannot be built (the neighbourhood lists would be too large, or a stage the
+/// bound cannot read).
 pub(super) fn spread_lower_bound(
     lookups: &Lookups,
     bounds: &Bounds,
-    enough: f64,
+    meeting: &Meeting,
     deadline: Option<Instant>,
 ) -> Option<f64> {
     let (ranges, placed) = district_ranges(lookups.instance, lookups.prepared, bounds)?;
@@ -260,7 +261,8 @@ pub(super) fn spread_lower_bound(
             since_better += 1;
         }
         best = best.max(bound);
-        if rounded(best) >= enough
+        meeting.raise_bound(rounded(best) as i64);
+        if meeting.met()
             || since_better >= PATIENCE
             || deadline.is_some_and(|d| Instant::now() >= d)
         {

@@ -10,7 +10,7 @@ use super::lazy::{add_rows, overfilled_by, plan_result, SpacingRows, Take};
 use super::prepare::Prepared;
 use super::program::{self, Col, Program, Settings};
 use super::rounding::within_gap;
-use super::spread::Lookups;
+use super::spread::{Lookups, Meeting};
 use super::spread_bound::spread_lower_bound;
 use super::spread_search::{spread_breakout, Bounds};
 use super::trace;
@@ -47,34 +47,40 @@ pub(super) fn quick_spread(
         return Quick::Nothing;
     }
     let lookups = Lookups::new(instance, prepared);
-    let before_most = lookups.balls.most_new(instance, before);
-    // A fifth of the time left (at most 20 s) for the bound, then up to three quarters in
-    // all (at most 20 s more) for the search; the LP has the rest.
+    if !lookups.look_up_all() {
+        trace(|| "  spread without the LP: too many neighbourhood entries".into());
+        return Quick::Nothing;
+    }
+    let before_most = lookups.balls.most_new(instance, before) as i64;
+    // The bound and the search run side by side (the bound on all cores but one) until
+    // they meet: the bound for a fifth of the time limit at most (20 s without one), the
+    // search for three quarters of it (40 s without one); the LP has the rest.
     let began = Instant::now();
     let after = |seconds: f64| Some(began + Duration::from_secs_f64(seconds.max(0.0)));
-    let Some(bound) = spread_lower_bound(
-        &lookups,
-        bounds,
-        before_most as f64,
-        after(settings.time_limit_s.map_or(20.0, |t| (t / 5.0).min(20.0))),
-    ) else {
-        return Quick::Nothing;
-    };
-    let (plan, most) = if before_most as f64 <= bound {
-        (before.clone(), before_most as i64)
-    } else {
-        let searched = began.elapsed().as_secs_f64() + 20.0;
-        spread_breakout(
-            &lookups,
-            before,
-            bound as i64,
-            bounds,
-            after(
-                settings
-                    .time_limit_s
-                    .map_or(searched, |t| (0.75 * t).min(searched)),
-            ),
+    let limit = |share: f64, most: f64| {
+        after(
+            settings
+                .time_limit_s
+                .map_or(most, |t| (share * t).min(most)),
         )
+    };
+    let meeting = Meeting::new(before_most);
+    let (bound, (plan, most)) = std::thread::scope(|scope| {
+        let search =
+            scope.spawn(|| spread_breakout(&lookups, before, &meeting, bounds, limit(0.75, 40.0)));
+        let cores = rayon::current_num_threads().saturating_sub(1).max(1);
+        let bound = || spread_lower_bound(&lookups, bounds, &meeting, limit(0.2, 20.0));
+        let bound = match rayon::ThreadPoolBuilder::new().num_threads(cores).build() {
+            Ok(pool) => pool.install(bound),
+            Err(_) => bound(),
+        };
+        let searched = search
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (bound, searched)
+    });
+    let Some(bound) = bound else {
+        return Quick::Nothing;
     };
     trace(|| format!("  places moved without the LP: {most} against the bound {bound}"));
     // The plan's loads enter as rows until none is above the program's spread column.

@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use super::prepare::Prepared;
-use super::spread::Lookups;
+use super::spread::{Lookups, Meeting};
 use super::spread_start::spread_start;
 use crate::generate::rng::Rng;
 use crate::model::{Instance, Plan, Stage};
@@ -372,7 +372,7 @@ const BREAKOUT_MOVES_PER_SITE: usize = 200;
 /// Moves in a row without progress after which the overfilled neighbourhoods gain weight.
 const BREAKOUT_PATIENCE: usize = 200;
 
-/// A plan whose largest spread load is at most `target`, by a penalty search
+/// A plan whose largest spread load is as low as the bound `meeting` knows, by a penalty search
 /// ("breakout"), from `start` (which keeps every rule and `bounds`). Every rule and bound
 /// stays hard, as in `spread_within`; only the neighbourhoods above a level L are allowed,
 /// at a penalty: their weight times their places above L. A move takes one place (or a
@@ -380,12 +380,13 @@ const BREAKOUT_PATIENCE: usize = 200;
 /// to the candidate that adds the least penalty: sites near it and sites anywhere. Moves
 /// that lower the penalty are made, and some that keep it; when moves stall, the
 /// neighbourhoods still above L gain weight, so the search leaves the spot it is stuck
-/// in. When none is above L, the plan is kept and L falls by one. Returns the least loaded
-/// plan kept and its largest load.
+/// in. When none is above L, the plan is kept (and told to `meeting`) and L falls by one,
+/// down to the bound `meeting` knows. Returns the least loaded plan kept and its largest
+/// load.
 pub(super) fn spread_breakout(
     lookups: &Lookups,
     start: &Plan,
-    target: i64,
+    meeting: &Meeting,
     bounds: &Bounds,
     deadline: Option<Instant>,
 ) -> (Plan, i64) {
@@ -403,10 +404,11 @@ pub(super) fn spread_breakout(
     let start = spread.as_ref().map_or(start, |(plan, _)| plan);
     let mut state = State::new(instance, prepared, start, bounds);
     let first = state.load.iter().copied().max().unwrap_or(0);
+    meeting.lower_plan(first);
     let usable: Vec<usize> = (0..instance.sites.len())
         .filter(|&s| prepared.site_room[s] > 0 && prepared.site_district[s].is_some())
         .collect();
-    if usable.is_empty() || first <= target {
+    if usable.is_empty() || meeting.met() {
         return (start.clone(), first);
     }
     let mut rng = Rng::new(0x5EED_5B2E);
@@ -421,7 +423,7 @@ pub(super) fn spread_breakout(
     let mut level = first - 1;
     // A level not reached after this many moves is given up (small cities end at once).
     let most_level_moves = (BREAKOUT_MOVES_PER_SITE * usable.len()).max(20_000);
-    'levels: while level >= target {
+    'levels: while level >= meeting.bound() {
         let mut over: Vec<usize> = (0..count).filter(|&c| state.load[c] > level).collect();
         position.iter_mut().for_each(|p| *p = usize::MAX);
         for (i, &c) in over.iter().enumerate() {
@@ -434,7 +436,8 @@ pub(super) fn spread_breakout(
             moves += 1;
             level_moves += 1;
             if level_moves > most_level_moves
-                || (moves % 64 == 0 && deadline.is_some_and(|d| Instant::now() >= d))
+                || (moves % 64 == 0
+                    && (deadline.is_some_and(|d| Instant::now() >= d) || level < meeting.bound()))
             {
                 break 'levels;
             }
@@ -561,12 +564,14 @@ pub(super) fn spread_breakout(
             )
         });
         best = (state.plan.clone(), most);
+        meeting.lower_plan(most);
         level = most - 1;
     }
     super::trace(|| {
         format!(
-            "  penalty search: the largest load went from {first} to {} in {moves} moves, the bound is {target}",
-            best.1
+            "  penalty search: the largest load went from {first} to {} in {moves} moves, the bound is {}",
+            best.1,
+            meeting.bound()
         )
     });
     best
