@@ -53,8 +53,8 @@ pub(super) fn quick_spread(
     }
     let before_most = lookups.balls.most_new(instance, before) as i64;
     // The bound and the search run side by side (the bound on all cores but one) until
-    // they meet: the bound for a fifth of the time limit at most (20 s without one), the
-    // search for three quarters of it (40 s without one); the LP has the rest.
+    // they meet: the bound for a fifth of the time limit at most (20 s at most), the
+    // search for three quarters of it (40 s at most); the LP has the rest.
     let began = Instant::now();
     let after = |seconds: f64| Some(began + Duration::from_secs_f64(seconds.max(0.0)));
     let limit = |share: f64, most: f64| {
