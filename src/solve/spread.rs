@@ -149,6 +149,8 @@ pub(super) struct Lookups<'a> {
     pub(super) balls: &'a SpreadBalls,
     around: Vec<OnceLock<Vec<u32>>>,
     members: Vec<OnceLock<Vec<u32>>>,
+    /// The spacing balls containing each site (ascending), built when first needed.
+    spacing: OnceLock<Vec<Vec<u32>>>,
 }
 
 impl<'a> Lookups<'a> {
@@ -160,7 +162,22 @@ impl<'a> Lookups<'a> {
             balls,
             around: (0..instance.sites.len()).map(|_| OnceLock::new()).collect(),
             members: (0..balls.len()).map(|_| OnceLock::new()).collect(),
+            spacing: OnceLock::new(),
         }
+    }
+
+    /// The spacing balls (`Prepared::spacing`) containing site s, ascending.
+    pub(super) fn spacing_of(&self, s: usize) -> &[u32] {
+        let of = self.spacing.get_or_init(|| {
+            let mut of = vec![Vec::new(); self.instance.sites.len()];
+            for (b, ball) in self.prepared.spacing.iter().enumerate() {
+                for &m in &ball.members {
+                    of[m as usize].push(b as u32);
+                }
+            }
+            of
+        });
+        &of[s]
     }
 
     /// The neighbourhoods site s counts in (ascending).

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use super::prepare::Prepared;
 use super::spread::{Lookups, Meeting};
-use super::spread_start::spread_start;
+use super::spread_start::{spread_start, Fill};
 use crate::generate::rng::Rng;
 use crate::model::{Instance, Plan, Stage};
 
@@ -29,18 +29,10 @@ const SIDEWAYS: usize = 2_000;
 
 /// The plan state the moves change, with everything they must keep.
 struct State<'a> {
-    instance: &'a Instance,
-    prepared: &'a Prepared,
-    plan: Plan,
+    /// The plan and the loads of spacing balls, seats and spread neighbourhoods.
+    fill: Fill<'a>,
     /// New places per district.
     new: Vec<f64>,
-    /// Places in each spacing ball (its limit is `room`).
-    ball_load: Vec<u64>,
-    /// Spacing balls containing each site.
-    balls_of: Vec<Vec<u32>>,
-    seat_load: Vec<u64>,
-    /// Spread load of each neighbourhood.
-    load: Vec<i64>,
     bounds: &'a Bounds,
     access: f64,
     cost: f64,
@@ -49,38 +41,14 @@ struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    fn new(
-        instance: &'a Instance,
-        prepared: &'a Prepared,
-        plan: &Plan,
-        bounds: &'a Bounds,
-    ) -> State<'a> {
-        let balls = prepared.spread_balls(instance);
+    fn new(lookups: &'a Lookups<'a>, plan: &Plan, bounds: &'a Bounds) -> State<'a> {
+        let (instance, prepared) = (lookups.instance, lookups.prepared);
         let mut new = vec![0.0; instance.districts.len()];
-        let mut seat_load = vec![0u64; prepared.seat_room.len()];
         for (s, &x) in plan.places.iter().enumerate() {
             if let Some(d) = prepared.site_district[s] {
                 new[d as usize] += f64::from(x);
             }
-            if let Some(f) = prepared.seat_facility[s] {
-                if let Some(load) = seat_load.get_mut(f as usize) {
-                    *load += u64::from(x);
-                }
-            }
         }
-        let mut balls_of = vec![Vec::new(); instance.sites.len()];
-        let mut ball_load = vec![0u64; prepared.spacing.len()];
-        for (b, ball) in prepared.spacing.iter().enumerate() {
-            for &m in &ball.members {
-                balls_of[m as usize].push(b as u32);
-                ball_load[b] += u64::from(plan.places[m as usize]);
-            }
-        }
-        let load = balls
-            .plan_loads(instance, plan)
-            .into_iter()
-            .map(|l| l.round() as i64)
-            .collect();
         let access = plan
             .places
             .iter()
@@ -99,23 +67,17 @@ impl<'a> State<'a> {
             .map(|(d, &n)| (prepared.district_existing[d] + n - prepared.target[d]).abs())
             .sum();
         State {
-            evenness,
-            instance,
-            prepared,
-            plan: plan.clone(),
+            fill: Fill::new(lookups, plan.clone()),
             new,
-            ball_load,
-            balls_of,
-            seat_load,
-            load,
             bounds,
             access,
             cost,
+            evenness,
         }
     }
 
     fn deviation(&self, d: usize, new: f64) -> f64 {
-        let p = self.prepared;
+        let p = self.fill.prepared;
         (p.district_existing[d] + new - p.target[d]).abs()
     }
 
@@ -140,8 +102,8 @@ impl<'a> State<'a> {
     /// Whether moving `k` places from site a to site b keeps every rule and bound (the
     /// spread loads aside).
     fn allowed(&self, a: usize, b: usize, k: u32) -> bool {
-        let (p, inst) = (self.prepared, self.instance);
-        let (xa, xb) = (self.plan.places[a], self.plan.places[b]);
+        let (p, inst) = (self.fill.prepared, self.fill.instance);
+        let (xa, xb) = (self.fill.plan.places[a], self.fill.plan.places[b]);
         if a == b || xa < k || u64::from(xb) + u64::from(k) > u64::from(p.site_room[b]) {
             return false;
         }
@@ -164,9 +126,10 @@ impl<'a> State<'a> {
             }
         }
         // Spacing balls that hold b but not a gain k places.
-        for &ball in &self.balls_of[b] {
-            if self.ball_load[ball as usize] + u64::from(k) > p.spacing[ball as usize].room
-                && self.balls_of[a].binary_search(&ball).is_err()
+        let spacing_of = |s: usize| self.fill.lookups.spacing_of(s);
+        for &ball in spacing_of(b) {
+            if self.fill.ball_load[ball as usize] + u64::from(k) > p.spacing[ball as usize].room
+                && spacing_of(a).binary_search(&ball).is_err()
             {
                 return false;
             }
@@ -174,7 +137,7 @@ impl<'a> State<'a> {
         if let (Some(fb), fa) = (p.seat_facility[b], p.seat_facility[a]) {
             if fa != Some(fb) {
                 if let Some(Some(room)) = p.seat_room.get(fb as usize) {
-                    if self.seat_load[fb as usize] + u64::from(k) > *room {
+                    if self.fill.seat_load[fb as usize] + u64::from(k) > *room {
                         return false;
                     }
                 }
@@ -205,10 +168,8 @@ impl<'a> State<'a> {
         })
     }
 
-    fn apply(&mut self, a: usize, b: usize, k: u32, around_a: &[u32], around_b: &[u32]) {
-        let p = self.prepared;
-        self.plan.places[a] -= k;
-        self.plan.places[b] += k;
+    fn apply(&mut self, a: usize, b: usize, k: u32) {
+        let p = self.fill.prepared;
         if let (Some(da), Some(db)) = (p.site_district[a], p.site_district[b]) {
             let (da, db) = (da as usize, db as usize);
             if da != db {
@@ -218,33 +179,13 @@ impl<'a> State<'a> {
             self.new[da] -= f64::from(k);
             self.new[db] += f64::from(k);
         }
-        for &ball in &self.balls_of[a] {
-            self.ball_load[ball as usize] -= u64::from(k);
-        }
-        for &ball in &self.balls_of[b] {
-            self.ball_load[ball as usize] += u64::from(k);
-        }
-        if let Some(f) = p.seat_facility[a] {
-            if let Some(load) = self.seat_load.get_mut(f as usize) {
-                *load -= u64::from(k);
-            }
-        }
-        if let Some(f) = p.seat_facility[b] {
-            if let Some(load) = self.seat_load.get_mut(f as usize) {
-                *load += u64::from(k);
-            }
-        }
-        for &c in around_a {
-            self.load[c as usize] -= i64::from(k);
-        }
-        for &c in around_b {
-            self.load[c as usize] += i64::from(k);
-        }
+        self.fill.add(a, -i64::from(k));
+        self.fill.add(b, i64::from(k));
         let kf = f64::from(k);
         if let Some(d) = p.access_distance.get(a) {
             self.access += kf * (p.access_distance[b] - d);
         }
-        let cost = |s: usize| self.instance.sites[s].cost.unwrap_or(0.0);
+        let cost = |s: usize| self.fill.instance.sites[s].cost.unwrap_or(0.0);
         self.cost += kf * (cost(b) - cost(a));
     }
 }
@@ -262,22 +203,23 @@ pub(super) fn spread_within(
 ) -> (Plan, i64) {
     let lookups = Lookups::new(instance, prepared);
     let (balls, around) = (lookups.balls, |s: usize| lookups.around(s));
-    let mut state = State::new(instance, prepared, start, bounds);
-    let first = state.load.iter().copied().max().unwrap_or(0);
+    let mut state = State::new(&lookups, start, bounds);
+    let first = state.fill.load.iter().copied().max().unwrap_or(0);
     let mut sideways_left = SIDEWAYS;
     let mut left_recently: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
     for moves in 0..MOST_MOVES {
         // The most loaded neighbourhood.
         let Some((centre, &most)) = state
+            .fill
             .load
             .iter()
             .enumerate()
             .max_by_key(|&(c, &l)| (l, std::cmp::Reverse(c)))
         else {
-            return (state.plan, 0);
+            return (state.fill.plan, 0);
         };
         if most <= target {
-            return (state.plan, most);
+            return (state.fill.plan, most);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             super::trace(|| {
@@ -285,7 +227,7 @@ pub(super) fn spread_within(
                     "  moving places: the time set for it ran out at {most} after {moves} moves"
                 )
             });
-            return (state.plan, most);
+            return (state.fill.plan, most);
         }
         // Sites in it with places, the fullest first.
         let centre_site = balls.centre(centre) as usize;
@@ -293,9 +235,9 @@ pub(super) fn spread_within(
             .members(instance, prepared, centre)
             .into_iter()
             .map(|s| s as usize)
-            .filter(|&s| state.plan.places[s] > 0)
+            .filter(|&s| state.fill.plan.places[s] > 0)
             .collect();
-        sources.sort_by_key(|&s| std::cmp::Reverse(state.plan.places[s]));
+        sources.sort_by_key(|&s| std::cmp::Reverse(state.fill.plan.places[s]));
         let mut moved = false;
         // First moves that keep every load below the largest; failing that, moves that let
         // others reach it (the largest stays, but one neighbourhood less is at it), never
@@ -306,7 +248,7 @@ pub(super) fn spread_within(
             }
             for &a in &sources {
                 let around_a = around(a);
-                let xa = state.plan.places[a];
+                let xa = state.fill.plan.places[a];
                 // One place, or the whole site where a part cannot go (all or nothing).
                 let mut sizes = vec![1];
                 if xa > 1 {
@@ -331,12 +273,12 @@ pub(super) fn spread_within(
                         let around_b = around(b);
                         let fits = around_b.iter().all(|&c| {
                             let inside_a = around_a.binary_search(&c).is_ok();
-                            let after = state.load[c as usize] + i64::from(k)
+                            let after = state.fill.load[c as usize] + i64::from(k)
                                 - if inside_a { i64::from(k) } else { 0 };
                             after < most || (sideways && after == most)
                         });
                         if fits {
-                            state.apply(a, b, k, around_a, around_b);
+                            state.apply(a, b, k);
                             if sideways {
                                 sideways_left -= 1;
                                 left_recently.push_back(a);
@@ -358,11 +300,11 @@ pub(super) fn spread_within(
                     "  moving places: the largest load went from {first} to {most} in {moves} moves, the bound is {target}"
                 )
             });
-            return (state.plan, most);
+            return (state.fill.plan, most);
         }
     }
-    let most = state.load.iter().copied().max().unwrap_or(0);
-    (state.plan, most)
+    let most = state.fill.load.iter().copied().max().unwrap_or(0);
+    (state.fill.plan, most)
 }
 
 /// Candidate destinations the penalty search looks at per move.
@@ -402,8 +344,8 @@ pub(super) fn spread_breakout(
         None => "  penalty search: starts at the plan of the stage before".to_string(),
     });
     let start = spread.as_ref().map_or(start, |(plan, _)| plan);
-    let mut state = State::new(instance, prepared, start, bounds);
-    let first = state.load.iter().copied().max().unwrap_or(0);
+    let mut state = State::new(lookups, start, bounds);
+    let first = state.fill.load.iter().copied().max().unwrap_or(0);
     meeting.lower_plan(first);
     let usable: Vec<usize> = (0..instance.sites.len())
         .filter(|&s| prepared.site_room[s] > 0 && prepared.site_district[s].is_some())
@@ -413,7 +355,7 @@ pub(super) fn spread_breakout(
     }
     let mut rng = Rng::new(0x5EED_5B2E);
     let pick = |rng: &mut Rng, n: usize| rng.int(0, n as u64 - 1) as usize;
-    let count = state.load.len();
+    let count = state.fill.load.len();
     let mut weight = vec![1i64; count];
     let mut mark = vec![0u64; count];
     let mut epoch = 0u64;
@@ -424,7 +366,7 @@ pub(super) fn spread_breakout(
     // A level not reached after this many moves is given up (small cities end at once).
     let most_level_moves = (BREAKOUT_MOVES_PER_SITE * usable.len()).max(20_000);
     'levels: while level >= meeting.bound() {
-        let mut over: Vec<usize> = (0..count).filter(|&c| state.load[c] > level).collect();
+        let mut over: Vec<usize> = (0..count).filter(|&c| state.fill.load[c] > level).collect();
         position.iter_mut().for_each(|p| *p = usize::MAX);
         for (i, &c) in over.iter().enumerate() {
             position[c] = i;
@@ -446,11 +388,11 @@ pub(super) fn spread_breakout(
             let offset = pick(&mut rng, list.len().max(1));
             let Some(a) = (0..list.len())
                 .map(|i| list[(offset + i) % list.len()] as usize)
-                .find(|&s| state.plan.places[s] > 0)
+                .find(|&s| state.fill.plan.places[s] > 0)
             else {
                 continue;
             };
-            let xa = state.plan.places[a];
+            let xa = state.fill.plan.places[a];
             let k = if xa == 1 || xa > instance.sites[a].min_places {
                 1
             } else {
@@ -467,7 +409,7 @@ pub(super) fn spread_breakout(
                 .iter()
                 .map(|&b| {
                     let b = b as usize;
-                    weight[b] * (excess(state.load[b] - k64) - excess(state.load[b]))
+                    weight[b] * (excess(state.fill.load[b] - k64) - excess(state.fill.load[b]))
                 })
                 .sum();
             let mut chosen: Option<(usize, i64)> = None;
@@ -500,7 +442,7 @@ pub(super) fn spread_breakout(
                 let mut added = 0i64;
                 for &b in around(j) {
                     let b = b as usize;
-                    let l = state.load[b] - if mark[b] == epoch { k64 } else { 0 };
+                    let l = state.fill.load[b] - if mark[b] == epoch { k64 } else { 0 };
                     added += weight[b] * (excess(l + k64) - excess(l));
                     if chosen.is_some_and(|(_, d)| added + relief > d) {
                         break;
@@ -528,10 +470,10 @@ pub(super) fn spread_breakout(
             let accept = chosen.filter(|&(_, d)| d < 0 || (d == 0 && rng.unit() < 0.3));
             match accept {
                 Some((j, delta)) => {
-                    state.apply(a, j, k, around_a, around(j));
+                    state.apply(a, j, k);
                     for &b in around_a.iter().chain(around(j)) {
                         let b = b as usize;
-                        let is_over = state.load[b] > level;
+                        let is_over = state.fill.load[b] > level;
                         if is_over && position[b] == usize::MAX {
                             position[b] = over.len();
                             over.push(b);
@@ -556,14 +498,14 @@ pub(super) fn spread_breakout(
                 stalled = 0;
             }
         }
-        let most = state.load.iter().copied().max().unwrap_or(0);
+        let most = state.fill.load.iter().copied().max().unwrap_or(0);
         super::trace(|| {
             format!(
                 "  penalty search: {most} after {moves} moves ({:.2} s)",
                 began.elapsed().as_secs_f64()
             )
         });
-        best = (state.plan.clone(), most);
+        best = (state.fill.plan.clone(), most);
         meeting.lower_plan(most);
         level = most - 1;
     }

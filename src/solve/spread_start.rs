@@ -16,29 +16,27 @@ use crate::model::{Instance, Plan, Stage};
 /// Sweeps of `spread_out` over the districts.
 const SPREAD_OUT_SWEEPS: usize = 3;
 
-/// A plan being filled place by place, with the loads the rules between sites count: the
-/// spacing balls, the facilities' seats and the spread neighbourhoods.
-struct Fill<'a> {
-    instance: &'a Instance,
-    prepared: &'a Prepared,
-    lookups: &'a Lookups<'a>,
-    plan: Plan,
-    /// Spacing balls containing each site.
-    balls_of: Vec<Vec<u32>>,
-    ball_load: Vec<u64>,
-    seat_load: Vec<u64>,
+/// A plan with the loads the rules between sites count: the spacing balls, the facilities'
+/// seats and the spread neighbourhoods. The starts fill it place by place; the searches
+/// (`spread_search::State`) move places within it.
+pub(super) struct Fill<'a> {
+    pub(super) instance: &'a Instance,
+    pub(super) prepared: &'a Prepared,
+    pub(super) lookups: &'a Lookups<'a>,
+    pub(super) plan: Plan,
+    /// Places in each spacing ball (its limit is `room`).
+    pub(super) ball_load: Vec<u64>,
+    pub(super) seat_load: Vec<u64>,
     /// Spread load of each neighbourhood.
-    load: Vec<i64>,
+    pub(super) load: Vec<i64>,
 }
 
 impl<'a> Fill<'a> {
-    fn new(lookups: &'a Lookups<'a>, plan: Plan) -> Fill<'a> {
+    pub(super) fn new(lookups: &'a Lookups<'a>, plan: Plan) -> Fill<'a> {
         let (instance, prepared) = (lookups.instance, lookups.prepared);
-        let mut balls_of = vec![Vec::new(); instance.sites.len()];
         let mut ball_load = vec![0u64; prepared.spacing.len()];
         for (b, ball) in prepared.spacing.iter().enumerate() {
             for &m in &ball.members {
-                balls_of[m as usize].push(b as u32);
                 ball_load[b] += u64::from(plan.places[m as usize]);
             }
         }
@@ -59,14 +57,13 @@ impl<'a> Fill<'a> {
             prepared,
             lookups,
             plan,
-            balls_of,
             ball_load,
             seat_load,
             load,
         }
     }
 
-    fn seat_of(prepared: &Prepared, s: usize) -> Option<usize> {
+    pub(super) fn seat_of(prepared: &Prepared, s: usize) -> Option<usize> {
         prepared.seat_facility[s].map(|f| f as usize)
     }
 
@@ -86,7 +83,9 @@ impl<'a> Fill<'a> {
         let p = self.prepared;
         let k64 = u64::from(k);
         self.plan.places[s] + k <= p.site_room[s]
-            && self.balls_of[s]
+            && self
+                .lookups
+                .spacing_of(s)
                 .iter()
                 .all(|&b| self.ball_load[b as usize] + k64 <= p.spacing[b as usize].room)
             && Self::seat_of(p, s).is_none_or(|f| match p.seat_room.get(f) {
@@ -111,10 +110,10 @@ impl<'a> Fill<'a> {
     }
 
     /// Adds k places at site s (k < 0 takes them away).
-    fn add(&mut self, s: usize, k: i64) {
+    pub(super) fn add(&mut self, s: usize, k: i64) {
         let shift = |value: &mut u64| *value = value.wrapping_add_signed(k);
         self.plan.places[s] = (i64::from(self.plan.places[s]) + k) as u32;
-        for &b in &self.balls_of[s] {
+        for &b in self.lookups.spacing_of(s) {
             shift(&mut self.ball_load[b as usize]);
         }
         if let Some(seat) = Self::seat_of(self.prepared, s).and_then(|f| self.seat_load.get_mut(f))
@@ -126,7 +125,7 @@ impl<'a> Fill<'a> {
         }
     }
 
-    fn most(&self) -> i64 {
+    pub(super) fn most(&self) -> i64 {
         self.load.iter().copied().max().unwrap_or(0)
     }
 }
