@@ -29,8 +29,9 @@ use super::rounding::{
 };
 use super::separable;
 use super::separable_city::separable_districts;
+use super::spread::{Lookups, Meeting};
 use super::spread_quick::{quick_spread, Quick};
-use super::spread_search::{spread_within, Bounds};
+use super::spread_search::{spread_breakout, spread_within, Bounds};
 use super::stages::solve_program;
 use super::{trace, Solution, SolveStatus};
 use crate::error::Error;
@@ -325,6 +326,10 @@ impl Overfilled {
     }
 }
 
+/// Most seconds the penalty search may spend on the spread stage after the LP
+/// (`breakout_to_bound`) before the MIP decides.
+const BREAKOUT_SECONDS: f64 = 3.0;
+
 /// Most spread neighbourhoods added in one round.
 const SPREAD_PER_ROUND: usize = 4_000;
 
@@ -613,6 +618,11 @@ pub(super) fn solve_stage_lazily(
             time_left().map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0) / 2.0));
         let (plan, most) =
             spread_within(instance, prepared, start, lp_bound as i64, bounds, deadline);
+        let (plan, most) = if most as f64 > lp_bound {
+            breakout_to_bound(instance, prepared, plan, most, lp_bound, bounds, &time_left)
+        } else {
+            (plan, most)
+        };
         if let Some(result) = plan_result(
             instance, prepared, city, segments, program, objective, &plan,
         ) {
@@ -757,6 +767,35 @@ fn kept_plan(
 
 /// Most nonzeros the spread rows may add when all neighbourhoods go in at once.
 const ALL_SPREAD_NONZEROS: usize = 2_000_000;
+
+/// The penalty search (`spread_search::spread_breakout`) from the plan the greedy moves
+/// left, down to the LP's bound if it can: on cities of a few thousand sites with
+/// all-or-nothing sites it reaches the bound in a second or two, where the MIP that would
+/// otherwise decide it takes up to minutes. It runs for at most `BREAKOUT_SECONDS` (or half
+/// the time left); returns the less loaded of the two plans.
+fn breakout_to_bound(
+    instance: &Instance,
+    prepared: &Prepared,
+    plan: Plan,
+    most: i64,
+    lp_bound: f64,
+    bounds: &Bounds,
+    time_left: &dyn Fn() -> Option<f64>,
+) -> (Plan, i64) {
+    let seconds = time_left().map_or(BREAKOUT_SECONDS, |t| {
+        (t.max(0.0) / 2.0).min(BREAKOUT_SECONDS)
+    });
+    let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
+    let lookups = Lookups::new(instance, prepared);
+    let meeting = Meeting::new(most);
+    meeting.raise_bound(lp_bound as i64);
+    let (found, found_most) = spread_breakout(&lookups, &plan, &meeting, bounds, deadline);
+    if found_most < most {
+        (found, found_most)
+    } else {
+        (plan, most)
+    }
+}
 
 /// Puts every spread neighbourhood into the program before the MIP, when they are few
 /// enough. Added lazily, each round is a whole MIP whose plan overfills a few

@@ -341,7 +341,7 @@ pub(super) fn spread_breakout(
             "  penalty search: starts at {most} from a plan spread out ({:.2} s)",
             began.elapsed().as_secs_f64()
         ),
-        None => "  penalty search: starts at the plan of the stage before".to_string(),
+        None => "  penalty search: starts at the plan it was given".to_string(),
     });
     let start = spread.as_ref().map_or(start, |(plan, _)| plan);
     let mut state = State::new(lookups, start, bounds);
