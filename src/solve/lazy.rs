@@ -158,6 +158,9 @@ pub(super) struct SpacingRows {
     pub(super) spread_on: bool,
     /// `spread_first` holds every spread neighbourhood (the full model).
     pub(super) spread_complete: bool,
+    /// The spread stage's LP optimum was fractional: its neighbourhoods are tight, and
+    /// every MIP from then on gets all of them at once (`put_in_every_spread_neighbourhood`).
+    pub(super) spread_tight: bool,
 }
 
 impl SpacingRows {
@@ -173,6 +176,7 @@ impl SpacingRows {
             spread_first: Vec::new(),
             spread_on: false,
             spread_complete: false,
+            spread_tight: false,
         }
     }
 
@@ -609,6 +613,7 @@ pub(super) fn solve_stage_lazily(
     // bound itself can be met.
     let mut one_above = None;
     if let (Bound::RoundsUp, Some((before, bounds))) = (bound, search) {
+        active.spread_tight = true;
         let balls = prepared.spread_balls(instance);
         let start = match &rounded {
             Some(plan) if balls.most_new(instance, plan) < balls.most_new(instance, before) => plan,
@@ -659,7 +664,13 @@ pub(super) fn solve_stage_lazily(
     )? {
         return Ok((polished, Some(certificate)));
     }
+    // A MIP with the neighbourhoods found so far overfills a few more each round; where
+    // the spread stage was tight, all go in at once, for the stages after it as well
+    // (mid-size city, access after spread: one MIP of 245 s instead of rounds of 100 s).
     if bound == Bound::RoundsUp {
+        active.spread_tight = true;
+    }
+    if active.spread_tight {
         put_in_every_spread_neighbourhood(instance, prepared, city, program, active);
     }
     // With a plan one above the bound, the MIP looks for a plan at the bound; when there is
