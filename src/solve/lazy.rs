@@ -21,6 +21,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use super::city::{CityProgram, Segments};
+use super::descent::cheaper_by_moves;
 use super::greedy;
 use super::prepare::Prepared;
 use super::program::{self, infeasible, Col, Program, Settings};
@@ -499,7 +500,7 @@ pub(super) fn solve_stage_lazily(
     active: &mut SpacingRows,
     objective: &[(Col, f64)],
     settings: Settings,
-    bound: Bound,
+    (stage, bound): (Stage, Bound),
     search: Option<(&Plan, &Bounds)>,
     started: Instant,
 ) -> Result<(program::StageResult, Option<LpCertificate>), Error> {
@@ -659,6 +660,37 @@ pub(super) fn solve_stage_lazily(
             }
         }
     }
+    // Access or cost after a tight spread stage: a plan by moving places to cheaper sites,
+    // optimal when within the gap of the LP bound, else what a time limit leaves (HiGHS may
+    // take minutes to its first plan there).
+    let mut descended = None;
+    if let (true, Some((before, bounds))) = (active.spread_tight, search) {
+        let seconds =
+            time_left().map_or(DESCENT_SECONDS, |t| (t.max(0.0) / 4.0).min(DESCENT_SECONDS));
+        let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
+        let lookups = Lookups::new(instance, prepared);
+        if let Some(result) =
+            cheaper_by_moves(&lookups, before, bounds, stage, deadline).and_then(|(plan, _)| {
+                kept_plan(
+                    instance, prepared, city, segments, program, active, objective, &plan,
+                )
+            })
+        {
+            if let Some(found) = within_gap(
+                instance,
+                prepared,
+                city,
+                active,
+                settings,
+                lp_bound,
+                result.clone(),
+                "places moved to cheaper sites",
+            ) {
+                return Ok((found, Some(certificate)));
+            }
+            descended = Some(result);
+        }
+    }
     if let Some(polished) = whole_columns_fixed(
         instance, prepared, city, program, active, objective, settings, &lp, lp_bound,
     )? {
@@ -699,7 +731,26 @@ pub(super) fn solve_stage_lazily(
     if let Some((z, upper)) = restore {
         program.columns[z].upper = upper;
     }
+    // The plan a time limit leaves, with how far from this stage's bound it can be at most.
+    let kept = |plan: program::StageResult| {
+        let gap = (plan.objective - lp_bound).max(0.0) / plan.objective.abs().max(1.0);
+        trace(|| format!("  time limit: the plan kept is {gap:.2e} above the bound"));
+        program::StageResult {
+            status: program::StageStatus::TimeLimit,
+            mip_gap: gap,
+            ..plan
+        }
+    };
     match (result, one_above) {
+        // HiGHS's plan when the time ran out, unless the descent's is better.
+        (Ok(Some(found)), _)
+            if found.status == program::StageStatus::TimeLimit
+                && descended
+                    .as_ref()
+                    .is_some_and(|plan| plan.objective < found.objective) =>
+        {
+            Ok((kept(descended.expect("checked")), Some(certificate)))
+        }
         (Ok(Some(result)), _) => Ok((result, Some(certificate))),
         (Ok(None), Some(above)) => {
             trace(|| "  no plan at the bound: the plan one above it is optimal".to_string());
@@ -709,7 +760,7 @@ pub(super) fn solve_stage_lazily(
             // The time ran out before HiGHS found a plan: the plan one above the bound, or
             // else the plan of the stage before (it keeps every rule and every earlier
             // stage), with how far from this stage's bound it can be at most.
-            let fallback = above.or(quick).or_else(|| {
+            let fallback = above.or(quick).or(descended).or_else(|| {
                 let (before, _) = search?;
                 kept_plan(
                     instance, prepared, city, segments, program, active, objective, before,
@@ -718,16 +769,7 @@ pub(super) fn solve_stage_lazily(
             let Some(plan) = fallback else {
                 return Err(Error::TimeLimit(message));
             };
-            let gap = (plan.objective - lp_bound).max(0.0) / plan.objective.abs().max(1.0);
-            trace(|| format!("  time limit: the plan kept is {gap:.2e} above the bound"));
-            Ok((
-                program::StageResult {
-                    status: program::StageStatus::TimeLimit,
-                    mip_gap: gap,
-                    ..plan
-                },
-                Some(certificate),
-            ))
+            Ok((kept(plan), Some(certificate)))
         }
         (Ok(None), None) => Err(infeasible()),
         (Err(e), _) => Err(e),
@@ -775,6 +817,9 @@ fn kept_plan(
     );
     over.is_empty().then_some(result)
 }
+
+/// Most seconds the descent to cheaper sites may take (`descent::cheaper_by_moves`).
+const DESCENT_SECONDS: f64 = 2.0;
 
 /// Most nonzeros the spread rows may add when all neighbourhoods go in at once.
 const ALL_SPREAD_NONZEROS: usize = 2_000_000;

@@ -23,6 +23,7 @@
 //!   keep every rule, used as proofs.
 
 mod city;
+mod descent;
 mod greedy;
 mod lazy;
 mod levels;

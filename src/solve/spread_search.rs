@@ -28,9 +28,9 @@ const CANDIDATES: usize = 400;
 const SIDEWAYS: usize = 2_000;
 
 /// The plan state the moves change, with everything they must keep.
-struct State<'a> {
+pub(super) struct State<'a> {
     /// The plan and the loads of spacing balls, seats and spread neighbourhoods.
-    fill: Fill<'a>,
+    pub(super) fill: Fill<'a>,
     /// New places per district.
     new: Vec<f64>,
     bounds: &'a Bounds,
@@ -41,7 +41,7 @@ struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    fn new(lookups: &'a Lookups<'a>, plan: &Plan, bounds: &'a Bounds) -> State<'a> {
+    pub(super) fn new(lookups: &'a Lookups<'a>, plan: &Plan, bounds: &'a Bounds) -> State<'a> {
         let (instance, prepared) = (lookups.instance, lookups.prepared);
         let mut new = vec![0.0; instance.districts.len()];
         for (s, &x) in plan.places.iter().enumerate() {
@@ -101,7 +101,7 @@ impl<'a> State<'a> {
 
     /// Whether moving `k` places from site a to site b keeps every rule and bound (the
     /// spread loads aside).
-    fn allowed(&self, a: usize, b: usize, k: u32) -> bool {
+    pub(super) fn allowed(&self, a: usize, b: usize, k: u32) -> bool {
         let (p, inst) = (self.fill.prepared, self.fill.instance);
         let (xa, xb) = (self.fill.plan.places[a], self.fill.plan.places[b]);
         if a == b || xa < k || u64::from(xb) + u64::from(k) > u64::from(p.site_room[b]) {
@@ -168,7 +168,7 @@ impl<'a> State<'a> {
         })
     }
 
-    fn apply(&mut self, a: usize, b: usize, k: u32) {
+    pub(super) fn apply(&mut self, a: usize, b: usize, k: u32) {
         let p = self.fill.prepared;
         if let (Some(da), Some(db)) = (p.site_district[a], p.site_district[b]) {
             let (da, db) = (da as usize, db as usize);

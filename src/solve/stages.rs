@@ -113,7 +113,7 @@ pub(super) fn solve_program(
                     &mut active,
                     &objective,
                     settings,
-                    bound,
+                    (stage, bound),
                     incumbent.as_ref().map(|plan| (plan, &bounds_so_far)),
                     started,
                 )?
