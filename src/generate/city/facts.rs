@@ -162,7 +162,7 @@ impl City {
                     (
                         "spread_access.toml",
                         format!(
-                            "{}# The rules of scenario.toml; after evenness, the fewest new places within 500 m of\n# any site, then the shortest distances to schools and Kitas, then the cost.\nname = \"{label} (seed {seed}): spread within 500 m, access to schools and Kitas\"\n\n{input}\n[demand]\nplaces = {demand}\n\n{}\n{spread_access}\n{solver}",
+                            "{}# The rules of scenario.toml; after evenness, the fewest new places within 500 m of\n# any site, then the shortest distances to schools and Kitas, then the cost.\nname = \"{label} (seed {seed}): spread within 500 m, access to schools and Kitas\"\n\n{input}\n[demand]\nplaces = {demand}\n\n{}\n{spread_access}\n{solver}# Access and cost after spread are hard integer programs here (row houses take all or\n# nothing): HiGHS takes minutes to prove each. After this many seconds quartier writes\n# the best plan found, with how far from the optimum it can be at most.\ntime_limit_s = 120\n",
                             header("Spread and access stages."),
                             rules(400, 150),
                         ),

@@ -264,6 +264,9 @@ fn scenarios_carry_the_rules_of_each_case() {
     let stages = spread["objective"]["stages"].as_array().unwrap();
     assert!(stages.iter().any(|s| s.as_str() == Some("spread")));
     assert!(stages.iter().any(|s| s.as_str() == Some("access")));
+    // Access and cost after spread take HiGHS minutes on this city: a time limit.
+    assert_eq!(spread["solver"]["time_limit_s"].as_integer(), Some(120));
+    assert!(base["solver"].get("time_limit_s").is_none());
 }
 
 #[test]
