@@ -664,7 +664,8 @@ pub(super) fn solve_stage_lazily(
     // optimal when within the gap of the LP bound, else what a time limit leaves (HiGHS may
     // take minutes to its first plan there).
     let mut descended = None;
-    if let (true, Some((before, bounds))) = (active.spread_tight, search) {
+    let per_place = matches!(stage, Stage::Access | Stage::Cost);
+    if let (true, true, Some((before, bounds))) = (per_place, active.spread_tight, search) {
         let seconds =
             time_left().map_or(DESCENT_SECONDS, |t| (t.max(0.0) / 4.0).min(DESCENT_SECONDS));
         let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
