@@ -663,34 +663,31 @@ pub(super) fn solve_stage_lazily(
     // Access or cost after a tight spread stage: a plan by moving places to cheaper sites,
     // optimal when within the gap of the LP bound, else what a time limit leaves (HiGHS may
     // take minutes to its first plan there).
-    let mut descended = None;
-    let per_place = matches!(stage, Stage::Access | Stage::Cost);
-    if let (true, true, Some((before, bounds))) = (per_place, active.spread_tight, search) {
-        let seconds =
-            time_left().map_or(DESCENT_SECONDS, |t| (t.max(0.0) / 4.0).min(DESCENT_SECONDS));
-        let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
-        let lookups = Lookups::new(instance, prepared);
-        if let Some(result) =
-            cheaper_by_moves(&lookups, before, bounds, stage, deadline).and_then(|(plan, _)| {
-                kept_plan(
-                    instance, prepared, city, segments, program, active, objective, &plan,
-                )
-            })
-        {
-            if let Some(found) = within_gap(
-                instance,
-                prepared,
-                city,
-                active,
-                settings,
-                lp_bound,
-                result.clone(),
-                "places moved to cheaper sites",
-            ) {
-                return Ok((found, Some(certificate)));
-            }
-            descended = Some(result);
-        }
+    let descended = search
+        .filter(|_| active.spread_tight && matches!(stage, Stage::Access | Stage::Cost))
+        .and_then(|(before, bounds)| {
+            let seconds =
+                time_left().map_or(DESCENT_SECONDS, |t| (t.max(0.0) / 4.0).min(DESCENT_SECONDS));
+            let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
+            let lookups = Lookups::new(instance, prepared);
+            let (plan, _) = cheaper_by_moves(&lookups, before, bounds, stage, deadline)?;
+            kept_plan(
+                instance, prepared, city, segments, program, active, objective, &plan,
+            )
+        });
+    if let Some(found) = descended.clone().and_then(|result| {
+        within_gap(
+            instance,
+            prepared,
+            city,
+            active,
+            settings,
+            lp_bound,
+            result,
+            "places moved to cheaper sites",
+        )
+    }) {
+        return Ok((found, Some(certificate)));
     }
     if let Some(polished) = whole_columns_fixed(
         instance, prepared, city, program, active, objective, settings, &lp, lp_bound,
