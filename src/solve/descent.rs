@@ -47,18 +47,7 @@ pub(super) fn cheaper_by_moves(
         .map(|&(_, v)| (v + 1e-6).floor() as i64);
     let mut state = State::new(lookups, start, bounds);
     let fits_spread = |state: &State, a: usize, b: usize, k: u32| {
-        let Some(cap) = spread_cap else {
-            return true;
-        };
-        let around_a = lookups.around(a);
-        lookups.around(b).iter().all(|&c| {
-            let leaves = if around_a.binary_search(&c).is_ok() {
-                k
-            } else {
-                0
-            };
-            state.fill.load[c as usize] + i64::from(k) - i64::from(leaves) <= cap
-        })
+        spread_cap.is_none_or(|cap| state.fill.loads_after_move(a, b, k).all(|l| l <= cap))
     };
     // Sites that may take places, cheapest first: all of them, and per district.
     let mut cheapest: Vec<usize> = (0..instance.sites.len())

@@ -622,10 +622,11 @@ pub(super) fn solve_stage_lazily(
         };
         let deadline =
             time_left().map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0) / 2.0));
-        let (plan, most) =
-            spread_within(instance, prepared, start, lp_bound as i64, bounds, deadline);
+        // One set of neighbourhood lists for the greedy moves and the penalty search.
+        let lookups = Lookups::new(instance, prepared);
+        let (plan, most) = spread_within(&lookups, start, lp_bound as i64, bounds, deadline);
         let (plan, most) = if most as f64 > lp_bound {
-            breakout_to_bound(instance, prepared, plan, most, lp_bound, bounds, &time_left)
+            breakout_to_bound(&lookups, plan, most, lp_bound, bounds, &time_left)
         } else {
             (plan, most)
         };
@@ -828,8 +829,7 @@ const ALL_SPREAD_NONZEROS: usize = 2_000_000;
 /// otherwise decide it takes up to minutes. It runs for at most `BREAKOUT_SECONDS` (or half
 /// the time left); returns the less loaded of the two plans.
 fn breakout_to_bound(
-    instance: &Instance,
-    prepared: &Prepared,
+    lookups: &Lookups,
     plan: Plan,
     most: i64,
     lp_bound: f64,
@@ -840,10 +840,9 @@ fn breakout_to_bound(
         (t.max(0.0) / 2.0).min(BREAKOUT_SECONDS)
     });
     let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
-    let lookups = Lookups::new(instance, prepared);
     let meeting = Meeting::new(most);
     meeting.raise_bound(lp_bound as i64);
-    let (found, found_most) = spread_breakout(&lookups, &plan, &meeting, bounds, deadline);
+    let (found, found_most) = spread_breakout(lookups, &plan, &meeting, bounds, deadline);
     if found_most < most {
         (found, found_most)
     } else {

@@ -11,11 +11,10 @@
 
 use std::time::Instant;
 
-use super::prepare::Prepared;
 use super::spread::{Lookups, Meeting};
 use super::spread_start::{spread_start, Fill};
 use crate::generate::rng::Rng;
-use crate::model::{Instance, Plan, Stage};
+use crate::model::{Plan, Stage};
 
 /// The earlier stages' bounds the moves must keep: (stage, largest value allowed).
 pub(super) type Bounds = Vec<(Stage, f64)>;
@@ -194,16 +193,14 @@ impl<'a> State<'a> {
 /// `start` (which keeps every rule and `bounds`), or the least loaded plan the moves
 /// reached; with its largest load.
 pub(super) fn spread_within(
-    instance: &Instance,
-    prepared: &Prepared,
+    lookups: &Lookups,
     start: &Plan,
     target: i64,
     bounds: &Bounds,
     deadline: Option<Instant>,
 ) -> (Plan, i64) {
-    let lookups = Lookups::new(instance, prepared);
-    let (balls, around) = (lookups.balls, |s: usize| lookups.around(s));
-    let mut state = State::new(&lookups, start, bounds);
+    let (instance, prepared, balls) = (lookups.instance, lookups.prepared, lookups.balls);
+    let mut state = State::new(lookups, start, bounds);
     let first = state.fill.load.iter().copied().max().unwrap_or(0);
     let mut sideways_left = SIDEWAYS;
     let mut left_recently: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
@@ -247,7 +244,6 @@ pub(super) fn spread_within(
                 break;
             }
             for &a in &sources {
-                let around_a = around(a);
                 let xa = state.fill.plan.places[a];
                 // One place, or the whole site where a part cannot go (all or nothing).
                 let mut sizes = vec![1];
@@ -270,13 +266,10 @@ pub(super) fn spread_within(
                         if !state.allowed(a, b, k) {
                             continue;
                         }
-                        let around_b = around(b);
-                        let fits = around_b.iter().all(|&c| {
-                            let inside_a = around_a.binary_search(&c).is_ok();
-                            let after = state.fill.load[c as usize] + i64::from(k)
-                                - if inside_a { i64::from(k) } else { 0 };
-                            after < most || (sideways && after == most)
-                        });
+                        let fits = state
+                            .fill
+                            .loads_after_move(a, b, k)
+                            .all(|after| after < most || (sideways && after == most));
                         if fits {
                             state.apply(a, b, k);
                             if sideways {

@@ -125,6 +125,24 @@ impl<'a> Fill<'a> {
         }
     }
 
+    /// The loads of the neighbourhoods around b after k places move from site a to b.
+    pub(super) fn loads_after_move(
+        &self,
+        a: usize,
+        b: usize,
+        k: u32,
+    ) -> impl Iterator<Item = i64> + '_ {
+        let around_a = self.lookups.around(a);
+        self.lookups.around(b).iter().map(move |&c| {
+            let leaves = if around_a.binary_search(&c).is_ok() {
+                k
+            } else {
+                0
+            };
+            self.load[c as usize] + i64::from(k) - i64::from(leaves)
+        })
+    }
+
     pub(super) fn most(&self) -> i64 {
         self.load.iter().copied().max().unwrap_or(0)
     }
