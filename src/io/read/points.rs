@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use geo::InteriorPoint;
 use rayon::prelude::*;
 
-use super::geojson_in::{Feature, Geom, Layer, PolygonRings};
-use super::load::{
+use super::feature::{
     check_polygons, check_position, check_unique, feature_error, feature_id, flatten, layer_crs,
-    place, read_layer_map, rebuild, reproject,
+    place, rebuild, reproject,
 };
+use super::file::read_layer_map;
+use super::layer::{Feature, Geom, Layer, PolygonRings};
 use crate::error::{InputError, Warning};
 use crate::model::{Facility, Site, SiteStatus};
 use crate::progress::Progress;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use shapefile::dbase::{self, FieldValue};
 use shapefile::{PolygonRing, Shape};
 
-use super::geojson_in::{Feature, Geom, Layer, PolygonRings, Position, Prop, Properties};
+use super::layer::{Feature, Geom, Layer, PolygonRings, Position, Prop, Properties};
 use crate::error::InputError;
 
 /// Reads a Shapefile; `wanted` limits the properties kept.

@@ -57,7 +57,7 @@ impl Table {
     /// Reads and splits the file.
     pub fn read(input: &StatisticsInput) -> Result<Table, InputError> {
         let shown = input.file.display().to_string();
-        let bytes = super::load::read_bytes(&input.file)?;
+        let bytes = super::file::read_bytes(&input.file)?;
         Table::parse(&bytes, &shown, input)
     }
 

@@ -13,7 +13,7 @@ use geo_traits::{
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::geojson_in::{Feature, Geom, Layer, PolygonRings, Position, Prop, Properties};
+use super::layer::{Feature, Geom, Layer, PolygonRings, Position, Prop, Properties};
 use crate::error::InputError;
 use crate::scenario::suggestion;
 

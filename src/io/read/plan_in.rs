@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::crs::{self, Transform, LONLAT};
-use super::geojson_in::{Feature, Geom};
-use super::load::read_layer;
+use super::file::read_layer;
+use super::layer::{Feature, Geom};
 use crate::error::InputError;
+use crate::io::crs::{self, Transform, LONLAT};
 
 /// One feature of a plan file.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! Input that contradicts itself: found while loading and said, never silently absorbed.
-//! Geometry facts here; the messages are built where the features are read (`load`).
+//! Geometry facts here; the messages are built where the features are read (`districts`).
 
-use super::geojson_in::Position;
+use super::layer::Position;
 
 /// Twice the signed area of a ring (shoelace); positive when counter-clockwise.
 pub fn ring_area2(ring: &[Position]) -> f64 {

@@ -7,16 +7,16 @@ use std::collections::HashMap;
 
 use geo::MultiPolygon;
 
-use super::crs::{self, LONLAT};
-use super::geojson_in::{format_number, Feature, Geom, Layer, PolygonRings};
-use super::load::{
+use super::feature::{
     check_polygons, feature_error, flatten, place, rebuild, reproject, transform, unique_ids,
     RawLayerData,
 };
+use super::layer::{format_number, Feature, Geom, Layer, PolygonRings};
 use super::statistics::Table;
 use super::validate::{is_flat, ring_crossing};
 use crate::error::{InputError, Warning};
 use crate::expr::Expression;
+use crate::io::crs::{self, LONLAT};
 use crate::model::District;
 use crate::scenario::{suggestion, Scenario};
 

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use super::geojson_in::{Feature, Geom, Prop, Properties};
+use super::layer::{Feature, Geom, Prop, Properties};
 
 /// The feature in `json`, when it is plain enough; `keys` are the properties to keep.
 pub fn quick_feature(json: &str, index: usize, keys: &Arc<[Box<str>]>) -> Option<Feature> {
@@ -265,7 +265,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::geojson_in::full_feature;
+    use crate::io::read::full_feature::full_feature;
 
     const KEYS: [&str; 4] = ["id", "capacity", "name", "cost"];
 

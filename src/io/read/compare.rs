@@ -5,8 +5,8 @@ use std::path::Path;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
-use super::geojson_in::{Geom, PolygonRings};
-use super::load::{read_layer, read_text};
+use super::file::{read_layer, read_text};
+use super::layer::{Geom, PolygonRings};
 use crate::error::InputError;
 
 /// One district of an output folder.
@@ -58,7 +58,7 @@ pub fn read_output(dir: &Path) -> Result<Output, InputError> {
         )
     })?;
     let layer = read_layer(&dir.join("districts.geojson"))?;
-    let number = |f: &super::geojson_in::Feature, key: &str| {
+    let number = |f: &super::layer::Feature, key: &str| {
         f.number(key)
             .map_err(|m| InputError::new(&layer.file, format!("{}: {m}", f.label(None))))
     };

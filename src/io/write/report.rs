@@ -1,0 +1,314 @@
+//! `report.html`: one self-contained page (no scripts, no network) a planner can forward:
+//! the scenario and its rules in plain words, the key figures, a map (inline SVG), a chart
+//! of target against allocated places per district, and the table of districts. German
+//! number formats (1.234,5) and umlauts throughout.
+//!
+//! The page is put together here, its pictures come from `charts`, the shared HTML pieces from
+//! `html`.
+
+use std::fmt::Write;
+
+use super::charts::{chart_svg, levels_chart_svg};
+// `compare.html` (in the CLI) builds its page from the same pieces, by these paths.
+pub use super::charts::{map_svg, MapData};
+use super::html::escape;
+pub use super::html::{de, escape_html, page_head};
+use super::plan_report::PlanReport;
+use crate::model::Stage;
+
+/// The rules of the scenario in plain words.
+fn rules_in_words(report: &PlanReport) -> Vec<String> {
+    let rules = &report.instance.rules;
+    let mut lines = vec![format!(
+        "höchstens {} Plätze je Standort (belegte Plätze eingerechnet)",
+        rules.max_per_site
+    )];
+    if let Some(share) = rules.max_share {
+        lines.push(format!(
+            "höchstens {} % der Einwohnerzahl eines Bezirks",
+            de(share * 100.0, 2)
+        ));
+    }
+    if let Some(spacing) = rules.spacing {
+        lines.push(format!(
+            "höchstens {} Plätze im Umkreis von {} m um jeden Standort",
+            spacing.max_places,
+            de(spacing.metres, 0)
+        ));
+    }
+    for access in &rules.access {
+        lines.push(format!(
+            "nächste Einrichtung der Art „{}“ höchstens {} m entfernt",
+            escape(&access.kind),
+            de(access.metres, 0)
+        ));
+    }
+    if let Some(seats) = &rules.seats {
+        lines.push(format!(
+            "{} Kinder je Platz gegen die freien Plätze der nächsten Einrichtung „{}“",
+            de(seats.per_place, 2),
+            escape(&seats.kind)
+        ));
+    }
+    let kinds: Vec<String> = report
+        .instance
+        .access_kinds()
+        .iter()
+        .map(|kind| match kind.as_str() {
+            "school" => "Schulen".to_string(),
+            "kita" => "Kitas".to_string(),
+            "transit" => "Haltestellen".to_string(),
+            other => format!("„{}“", escape(other)),
+        })
+        .collect();
+    let stages: Vec<String> = report
+        .instance
+        .stages
+        .iter()
+        .map(|s| match s {
+            Stage::Shortfall => "möglichst viele Plätze unterbringen".to_string(),
+            Stage::Evenness => "möglichst gleichmäßig nach Einwohnern verteilen".to_string(),
+            Stage::Worst => {
+                "den am stärksten abweichenden Bezirk möglichst gut stellen".to_string()
+            }
+            Stage::Spread => format!(
+                "auch innerhalb der Bezirke streuen: möglichst wenige neue Plätze im Umkreis von {} m um jeden Standort",
+                de(report.instance.spread_metres(), 0)
+            ),
+            Stage::Access => format!("möglichst kurze Wege zu {}", and_list(&kinds)),
+            Stage::Cost => "unter gleich guten Plänen den günstigsten wählen".to_string(),
+        })
+        .collect();
+    lines.push(format!(
+        "Ziele in dieser Reihenfolge: {}",
+        stages.join("; ")
+    ));
+    lines
+}
+
+/// "A", "A und B", "A, B und C".
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} und {last}", rest.join(", ")),
+    }
+}
+
+/// The section on demand levels: what each level places, how even it is, what staging
+/// costs, and which sites open when.
+fn levels_section(report: &PlanReport) -> String {
+    let mut html = String::from("<h2>Stufen der Prognose</h2><p>Ein gestufter Plan: Jede Stufe behält alle Plätze der Stufe davor und öffnet weitere Standorte; niemand muss umziehen, wenn mehr Menschen kommen. „Preis der Staffelung“ ist, um wie viel der Segregationsindex D einer Stufe höher liegt als bei einem Plan nur für diese Stufe.</p><table><thead><tr><th>Stufe</th><th>Plätze</th><th>Gewicht</th><th>untergebracht</th><th>Fehlbedarf</th><th>D</th><th>D allein</th><th>Preis der Staffelung</th><th>Standorte</th><th>neu geöffnet</th></tr></thead><tbody>");
+    for (i, level) in report.levels.iter().enumerate() {
+        let f = &level.figures;
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            i + 1,
+            de(level.places as f64, 0),
+            de(level.weight, 2),
+            de(f.placed as f64, 0),
+            de(f.shortfall as f64, 0),
+            de(f.dissimilarity, 3),
+            level.dissimilarity_alone.map_or("–".into(), |d| de(d, 3)),
+            level.price_of_nesting().map_or("–".into(), |p| de(p, 4)),
+            de(f.sites_used as f64, 0),
+            de(level.sites_opened as f64, 0),
+        );
+    }
+    html += "</tbody></table>";
+    html += &levels_chart_svg(report);
+    html
+}
+
+/// The fair-share key and the district rules, with the districts each rule applies to.
+fn key_and_district_rules(report: &PlanReport) -> String {
+    let instance = report.instance;
+    if report.fair_share_key.is_none() && instance.rules.district.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from("<h2>Verteilschlüssel und Bezirksregeln</h2>");
+    if let Some(key) = report.fair_share_key {
+        let total: f64 = instance.districts.iter().map(|d| d.weight).sum();
+        let _ = write!(
+            html,
+            "<p>Der faire Anteil eines Bezirks folgt nicht allein der Einwohnerzahl, sondern dem Schlüssel <code>{}</code>: Soll = alle Plätze × Schlüssel des Bezirks / Summe der Schlüssel ({}). Der Wert je Bezirk steht in der Tabelle unten und als <code>weight</code> in <code>districts.geojson</code>.</p>",
+            escape(key),
+            de(total, 1)
+        );
+    }
+    if !instance.rules.district.is_empty() {
+        html += "<p>Bezirksregeln (es gilt die erste, deren Bedingung zutrifft; <code>rule</code> in <code>districts.geojson</code>):</p><ul>";
+        for (r, rule) in instance.rules.district.iter().enumerate() {
+            let names: Vec<String> = instance
+                .districts
+                .iter()
+                .filter(|d| d.rule == Some(r))
+                .map(|d| escape(&d.name))
+                .collect();
+            let mut caps = Vec::new();
+            if let Some(share) = rule.max_share {
+                caps.push(format!(
+                    "höchstens {} % der Einwohnerzahl",
+                    de(share * 100.0, 2)
+                ));
+            }
+            if let Some(max_new) = rule.max_new {
+                caps.push(format!("höchstens {} neue Plätze", de(max_new as f64, 0)));
+            }
+            let _ = write!(
+                html,
+                "<li>wo <code>{}</code>: {} – {}</li>",
+                escape(&rule.condition),
+                caps.join(" und "),
+                if names.is_empty() {
+                    "trifft auf keinen Bezirk zu".to_string()
+                } else {
+                    format!(
+                        "{} {}: {}",
+                        names.len(),
+                        if names.len() == 1 {
+                            "Bezirk"
+                        } else {
+                            "Bezirke"
+                        },
+                        names.join(", ")
+                    )
+                }
+            );
+        }
+        html += "</ul>";
+    }
+    html
+}
+
+/// The whole page.
+pub fn report_html(report: &PlanReport) -> String {
+    let f = report.figures;
+    let instance = report.instance;
+    let mut html = String::new();
+    html += &page_head(&instance.name);
+    let _ = write!(
+        html,
+        r#"<h1>{title}</h1>
+<p class="note">Erstellt mit quartier. Status der Optimierung: <b>{status}</b>.</p>
+<h2>Regeln</h2><ul>"#,
+        title = escape(&instance.name),
+        status = if report.status == "optimal" {
+            "optimal (bewiesen)".to_string()
+        } else {
+            format!(
+                "Zeitlimit erreicht, beste gefundene Lösung (Lücke {} %)",
+                de(report.mip_gap * 100.0, 2)
+            )
+        }
+    );
+    let _ = write!(
+        html,
+        "<li>{} neue Plätze sind unterzubringen; {} Plätze bestehen bereits.</li>",
+        de(f.demand as f64, 0),
+        de(f.existing, 0)
+    );
+    for line in rules_in_words(report) {
+        let _ = write!(html, "<li>{line}</li>");
+    }
+    html += "</ul><h2>Kennzahlen</h2><div class=\"figures\">";
+    let worst = f.worst_district.map(|d| {
+        format!("{} ({} Plätze)", escape(&instance.districts[d].name), {
+            let dev = f.districts[d].deviation;
+            format!("{}{}", if dev > 0.0 { "+" } else { "" }, de(dev, 1))
+        })
+    });
+    for (label, value) in [
+        ("untergebracht", de(f.placed as f64, 0)),
+        ("Fehlbedarf", de(f.shortfall as f64, 0)),
+        ("genutzte Standorte", de(f.sites_used as f64, 0)),
+        ("Segregationsindex D", de(f.dissimilarity, 3)),
+        (
+            "Plätze je 1.000 EW (min / Median / max)",
+            format!(
+                "{} / {} / {}",
+                de(f.per_1000_min, 1),
+                de(f.per_1000_median, 1),
+                de(f.per_1000_max, 1)
+            ),
+        ),
+        ("größte Abweichung", worst.unwrap_or_else(|| "–".into())),
+    ] {
+        let _ = write!(html, "<div class=\"figure\">{label}<b>{value}</b></div>");
+    }
+    if let Some(spread) = &report.spread {
+        let _ = write!(
+            html,
+            "<div class=\"figure\">höchstens neue Plätze im Umkreis von {} m eines Standorts<b>{}</b></div>",
+            de(spread.metres, 0),
+            de(spread.places as f64, 0)
+        );
+    }
+    for (kind, metres) in report.distances {
+        if let Some(m) = metres {
+            let _ = write!(
+                html,
+                "<div class=\"figure\">mittlerer Weg von einem neuen Platz zur nächsten Einrichtung „{}“<b>{} m</b></div>",
+                escape(kind),
+                de(*m, 0)
+            );
+        }
+    }
+    html += "</div><p class=\"note\">Der Segregationsindex D ist 0, wenn jeder Bezirk genau seinen Anteil an den Plätzen hat (nach Einwohnern); 0,1 heißt: 10 % der Plätze müssten umziehen, damit das so ist.</p>";
+    if f.shortfall > 0 {
+        let reasons: Vec<String> = report
+            .shortfall_reasons
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k}: {}", de(*n as f64, 0)))
+            .collect();
+        let _ = write!(
+            html,
+            "<p><b>Fehlbedarf nach Regel:</b> {}</p>",
+            reasons.join(", ")
+        );
+    }
+    html += &key_and_district_rules(report);
+    if !report.levels.is_empty() {
+        html += &levels_section(report);
+    }
+    html += "<h2>Karte</h2>";
+    html += &map_svg(&MapData::of_report(report), 760.0);
+    html += "<h2>Soll und Ist je Bezirk</h2>";
+    html += &chart_svg(report);
+    let keyed = report.fair_share_key.is_some();
+    let ruled = !instance.rules.district.is_empty();
+    let _ = write!(
+        html,
+        "<h2>Bezirke</h2><table><thead><tr><th>Id</th><th>Name</th><th>Einwohner</th>{}{}<th>bestehend</th><th>neu</th><th>Soll</th><th>Abweichung</th><th>je 1.000 EW</th><th>begrenzt durch</th></tr></thead><tbody>",
+        if keyed { "<th>Schlüssel</th>" } else { "" },
+        if ruled { "<th>Bezirksregel</th>" } else { "" }
+    );
+    for (d, district) in instance.districts.iter().enumerate() {
+        let fd = &f.districts[d];
+        let mut extra = String::new();
+        if keyed {
+            let _ = write!(extra, "<td>{}</td>", de(district.weight, 1));
+        }
+        if ruled {
+            let rule = instance.district_rule(d).map_or("", |r| r.label());
+            let _ = write!(extra, "<td>{}</td>", escape(rule));
+        }
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{extra}<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&district.id),
+            escape(&district.name),
+            de(district.population, 0),
+            de(fd.existing, 0),
+            de(fd.new, 0),
+            de(fd.target, 1),
+            de(fd.deviation, 1),
+            fd.per_1000.map_or("–".into(), |v| de(v, 1)),
+            report.limited_by[d]
+        );
+    }
+    html += "</tbody></table></body></html>\n";
+    html
+}
