@@ -10,8 +10,8 @@
 //! - `highs`: the HiGHS route: the stage loop on the city's program, each stage with its
 //!   neighbourhoods entering lazily, from the LP to whole places (roundings, MIP rounds),
 //!   and the evenness bounds that keep most spacing balls out.
-//! - `spread`: the spread stage's searches without HiGHS (bound, starts, moves, descent),
-//!   which the HiGHS route hands the spread stage, and access or cost after it, to.
+//! - `spread`: the spread stage's searches without HiGHS (bound, starts, moves, descent);
+//!   the HiGHS route calls them for spread, and for access or cost after a tight spread.
 //! - `program`: the sparse program and its LP session, the city as that program, the
 //!   neighbourhoods in it and their rows, and plans read into it and judged.
 //! - `model`: the rules applied to each site and district (`Prepared`), the spread
