@@ -17,13 +17,16 @@
 
 use std::time::Instant;
 
-use super::lazy::{first_spread, SpacingRows};
-use super::prepare::Prepared;
-use super::separable_city::{nested_separable, runs};
-use super::stages::solve_program;
-use super::{solve_one, trace, weighted_stage_values, LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
+use crate::solve::exact::separable_city::nested_separable;
+use crate::solve::highs::stages::solve_program;
+use crate::solve::model::prepare::Prepared;
+use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
+use crate::solve::model::values::{runs, stage_value, weighted_stage_values};
+use crate::solve::one_demand::solve_one;
+use crate::solve::program::neighbourhoods::{first_spread, spread_out, SpacingRows};
+use crate::solve::trace::trace;
 
 /// Solves the nested plan over the instance's demand levels.
 pub(super) fn solve_levels(
@@ -89,7 +92,7 @@ pub(super) fn solve_levels(
                             .iter()
                             .find(|(s, _)| *s == stage)
                             .map_or(f64::INFINITY, |&(_, v)| v);
-                        let value = super::stage_value(stage, instance, level, plan);
+                        let value = stage_value(stage, instance, level, plan);
                         value <= optimum + 1e-9 * optimum.abs().max(1.0)
                     })
             })
@@ -161,7 +164,7 @@ pub(super) fn solve_levels(
             })
             .map(|(b, _)| b)
             .collect();
-        active.add(super::lazy::spread_out(instance, prepared, full));
+        active.add(spread_out(instance, prepared, full));
     }
     trace(|| format!("levels: the program of all levels, {count} stages proven"));
     let solution = solve_program(

@@ -9,15 +9,14 @@
 //! and every earlier stage's bound still holds. When the largest load reaches the bound, the plan is
 //! optimal for the stage; the caller checks it against the program's rows once more.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::spread::{Lookups, Meeting};
-use super::spread_start::{spread_start, Fill};
+use super::lookups::{Lookups, Meeting};
+use super::start::spread_start;
+use super::state::{Bounds, State};
 use crate::generate::rng::Rng;
-use crate::model::{Plan, Stage};
-
-/// The earlier stages' bounds the moves must keep: (stage, largest value allowed).
-pub(super) type Bounds = Vec<(Stage, f64)>;
+use crate::model::Plan;
+use crate::solve::trace::trace;
 
 /// Most moves tried before giving up (each moves at least one place).
 const MOST_MOVES: usize = 200_000;
@@ -26,173 +25,10 @@ const CANDIDATES: usize = 400;
 /// Most moves that let other neighbourhoods reach the largest load.
 const SIDEWAYS: usize = 2_000;
 
-/// The plan state the moves change, with everything they must keep.
-pub(super) struct State<'a> {
-    /// The plan and the loads of spacing balls, seats and spread neighbourhoods.
-    pub(super) fill: Fill<'a>,
-    /// New places per district.
-    new: Vec<f64>,
-    bounds: &'a Bounds,
-    access: f64,
-    cost: f64,
-    /// Σ_d |a_d − t_d|.
-    evenness: f64,
-}
-
-impl<'a> State<'a> {
-    pub(super) fn new(lookups: &'a Lookups<'a>, plan: &Plan, bounds: &'a Bounds) -> State<'a> {
-        let (instance, prepared) = (lookups.instance, lookups.prepared);
-        let mut new = vec![0.0; instance.districts.len()];
-        for (s, &x) in plan.places.iter().enumerate() {
-            if let Some(d) = prepared.site_district[s] {
-                new[d as usize] += f64::from(x);
-            }
-        }
-        let access = plan
-            .places
-            .iter()
-            .zip(prepared.access_distance.iter())
-            .map(|(&x, &d)| f64::from(x) * d)
-            .sum();
-        let cost = plan
-            .places
-            .iter()
-            .zip(&instance.sites)
-            .map(|(&x, s)| f64::from(x) * s.cost.unwrap_or(0.0))
-            .sum();
-        let evenness = new
-            .iter()
-            .enumerate()
-            .map(|(d, &n)| (prepared.district_existing[d] + n - prepared.target[d]).abs())
-            .sum();
-        State {
-            fill: Fill::new(lookups, plan.clone()),
-            new,
-            bounds,
-            access,
-            cost,
-            evenness,
-        }
-    }
-
-    fn deviation(&self, d: usize, new: f64) -> f64 {
-        let p = self.fill.prepared;
-        (p.district_existing[d] + new - p.target[d]).abs()
-    }
-
-    /// The evenness sum and the larger deviation of the two districts after moving k
-    /// places from district `from` to `to`. (The other districts keep theirs, which already
-    /// keep the worst stage's bound.)
-    fn deviations_after(&self, from: usize, to: usize, k: f64) -> (f64, f64) {
-        let (old_from, old_to) = (
-            self.deviation(from, self.new[from]),
-            self.deviation(to, self.new[to]),
-        );
-        let (new_from, new_to) = (
-            self.deviation(from, self.new[from] - k),
-            self.deviation(to, self.new[to] + k),
-        );
-        (
-            self.evenness - old_from - old_to + new_from + new_to,
-            new_from.max(new_to),
-        )
-    }
-
-    /// Whether moving `k` places from site a to site b keeps every rule and bound (the
-    /// spread loads aside).
-    pub(super) fn allowed(&self, a: usize, b: usize, k: u32) -> bool {
-        let (p, inst) = (self.fill.prepared, self.fill.instance);
-        let (xa, xb) = (self.fill.plan.places[a], self.fill.plan.places[b]);
-        if a == b || xa < k || u64::from(xb) + u64::from(k) > u64::from(p.site_room[b]) {
-            return false;
-        }
-        let left = xa - k;
-        if left > 0 && left < inst.sites[a].min_places {
-            return false;
-        }
-        if xb + k < inst.sites[b].min_places {
-            return false;
-        }
-        let (Some(da), Some(db)) = (p.site_district[a], p.site_district[b]) else {
-            return false;
-        };
-        let (da, db) = (da as usize, db as usize);
-        if da != db {
-            if let Some(room) = p.share_room[db] {
-                if self.new[db] + f64::from(k) > room as f64 + 1e-9 {
-                    return false;
-                }
-            }
-        }
-        // Spacing balls that hold b but not a gain k places.
-        let spacing_of = |s: usize| self.fill.lookups.spacing_of(s);
-        for &ball in spacing_of(b) {
-            if self.fill.ball_load[ball as usize] + u64::from(k) > p.spacing[ball as usize].room
-                && spacing_of(a).binary_search(&ball).is_err()
-            {
-                return false;
-            }
-        }
-        if let (Some(fb), fa) = (p.seat_facility[b], p.seat_facility[a]) {
-            if fa != Some(fb) {
-                if let Some(Some(room)) = p.seat_room.get(fb as usize) {
-                    if self.fill.seat_load[fb as usize] + u64::from(k) > *room {
-                        return false;
-                    }
-                }
-            }
-        }
-        let needs_districts = self
-            .bounds
-            .iter()
-            .any(|(s, _)| matches!(s, Stage::Evenness | Stage::Worst));
-        let (evenness, worst) = if needs_districts && da != db {
-            self.deviations_after(da, db, f64::from(k))
-        } else {
-            (f64::NEG_INFINITY, f64::NEG_INFINITY)
-        };
-        let k = f64::from(k);
-        self.bounds.iter().all(|&(stage, upper)| match stage {
-            Stage::Evenness => da == db || evenness <= upper,
-            Stage::Worst => da == db || worst <= upper,
-            Stage::Access => {
-                let d = &p.access_distance;
-                self.access + k * (d[b] - d[a]) <= upper
-            }
-            Stage::Cost => {
-                let cost = |s: usize| inst.sites[s].cost.unwrap_or(0.0);
-                self.cost + k * (cost(b) - cost(a)) <= upper
-            }
-            Stage::Shortfall | Stage::Spread => true,
-        })
-    }
-
-    pub(super) fn apply(&mut self, a: usize, b: usize, k: u32) {
-        let p = self.fill.prepared;
-        if let (Some(da), Some(db)) = (p.site_district[a], p.site_district[b]) {
-            let (da, db) = (da as usize, db as usize);
-            if da != db {
-                let (evenness, _) = self.deviations_after(da, db, f64::from(k));
-                self.evenness = evenness;
-            }
-            self.new[da] -= f64::from(k);
-            self.new[db] += f64::from(k);
-        }
-        self.fill.add(a, -i64::from(k));
-        self.fill.add(b, i64::from(k));
-        let kf = f64::from(k);
-        if let Some(d) = p.access_distance.get(a) {
-            self.access += kf * (p.access_distance[b] - d);
-        }
-        let cost = |s: usize| self.fill.instance.sites[s].cost.unwrap_or(0.0);
-        self.cost += kf * (cost(b) - cost(a));
-    }
-}
-
 /// A plan whose largest spread load is at most `target`, found by moving places from
 /// `start` (which keeps every rule and `bounds`), or the least loaded plan the moves
 /// reached; with its largest load.
-pub(super) fn spread_within(
+pub(crate) fn spread_within(
     lookups: &Lookups,
     start: &Plan,
     target: i64,
@@ -219,7 +55,7 @@ pub(super) fn spread_within(
             return (state.fill.plan, most);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
-            super::trace(|| {
+            trace(|| {
                 format!(
                     "  moving places: the time set for it ran out at {most} after {moves} moves"
                 )
@@ -229,7 +65,7 @@ pub(super) fn spread_within(
         // Sites in it with places, the fullest first.
         let centre_site = balls.centre(centre) as usize;
         let mut sources: Vec<usize> = balls
-            .members(instance, prepared, centre)
+            .members(instance, &prepared.site_room, centre)
             .into_iter()
             .map(|s| s as usize)
             .filter(|&s| state.fill.plan.places[s] > 0)
@@ -288,7 +124,7 @@ pub(super) fn spread_within(
         }
         if !moved {
             // The most loaded neighbourhood cannot give a place away.
-            super::trace(|| {
+            trace(|| {
                 format!(
                     "  moving places: the largest load went from {first} to {most} in {moves} moves, the bound is {target}"
                 )
@@ -329,7 +165,7 @@ pub(super) fn spread_breakout(
     let (around, members) = (|s: usize| lookups.around(s), |c: usize| lookups.members(c));
     let began = Instant::now();
     let spread = spread_start(lookups, start, bounds, deadline);
-    super::trace(|| match &spread {
+    trace(|| match &spread {
         Some((_, most)) => format!(
             "  penalty search: starts at {most} from a plan spread out ({:.2} s)",
             began.elapsed().as_secs_f64()
@@ -492,7 +328,7 @@ pub(super) fn spread_breakout(
             }
         }
         let most = state.fill.load.iter().copied().max().unwrap_or(0);
-        super::trace(|| {
+        trace(|| {
             format!(
                 "  penalty search: {most} after {moves} moves ({:.2} s)",
                 began.elapsed().as_secs_f64()
@@ -502,7 +338,7 @@ pub(super) fn spread_breakout(
         meeting.lower_plan(most);
         level = most - 1;
     }
-    super::trace(|| {
+    trace(|| {
         format!(
             "  penalty search: the largest load went from {first} to {} in {moves} moves, the bound is {}",
             best.1,
@@ -510,4 +346,35 @@ pub(super) fn spread_breakout(
         )
     });
     best
+}
+
+/// Most seconds the penalty search may spend on the spread stage after the LP
+/// (`breakout_to_bound`) before the MIP decides.
+const BREAKOUT_SECONDS: f64 = 3.0;
+
+/// The penalty search (`spread_breakout`) from the plan the greedy moves
+/// left, down to the LP's bound if it can: on cities of a few thousand sites with
+/// all-or-nothing sites it reaches the bound in a second or two, where the MIP that would
+/// otherwise decide it takes up to minutes. It runs for at most `BREAKOUT_SECONDS` (or half
+/// the time left); returns the less loaded of the two plans.
+pub(crate) fn breakout_to_bound(
+    lookups: &Lookups,
+    plan: Plan,
+    most: i64,
+    lp_bound: f64,
+    bounds: &Bounds,
+    time_left: &dyn Fn() -> Option<f64>,
+) -> (Plan, i64) {
+    let seconds = time_left().map_or(BREAKOUT_SECONDS, |t| {
+        (t.max(0.0) / 2.0).min(BREAKOUT_SECONDS)
+    });
+    let deadline = Some(Instant::now() + Duration::from_secs_f64(seconds));
+    let meeting = Meeting::new(most);
+    meeting.raise_bound(lp_bound as i64);
+    let (found, found_most) = spread_breakout(lookups, &plan, &meeting, bounds, deadline);
+    if found_most < most {
+        (found, found_most)
+    } else {
+        (plan, most)
+    }
 }

@@ -21,12 +21,13 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::prepare::Prepared;
-use super::separable::{self, SeparableDistrict};
-use super::separable_city::separable_districts;
-use super::spread::{Lookups, Meeting};
-use super::spread_search::Bounds;
+use super::lookups::{Lookups, Meeting};
+use super::state::Bounds;
 use crate::model::{Instance, Stage};
+use crate::solve::model::districts::separable_districts;
+use crate::solve::model::prepare::Prepared;
+use crate::solve::model::separable::{self, SeparableDistrict};
+use crate::solve::trace::trace;
 
 /// Most rounds of the ascent.
 const MOST_ROUNDS: usize = 3_000;
@@ -108,7 +109,7 @@ impl Sites {
             start.push(site.len());
         }
         if !lookups.look_up_all() {
-            super::trace(|| "  spread bound without the LP: too many neighbourhood entries".into());
+            trace(|| "  spread bound without the LP: too many neighbourhood entries".into());
             return None;
         }
         let lists: Vec<&[u32]> = site.iter().map(|&s| lookups.around(s as usize)).collect();
@@ -284,7 +285,7 @@ pub(super) fn spread_lower_bound(
         let sum: f64 = weight.iter().sum();
         weight.iter_mut().for_each(|w| *w /= sum);
     }
-    super::trace(|| {
+    trace(|| {
         format!(
             "  spread bound without the LP: {best:.4}, so at least {}; {rounds} rounds in {:.2} s ({} sites, {} neighbourhood entries)",
             rounded(best),

@@ -7,22 +7,13 @@
 
 use std::time::Instant;
 
-use super::lazy::{violated_spacing, SpacingRows};
-use super::prepare::Prepared;
-use super::separable::{self, SeparableDistrict, SeparablePlan, SeparableStage};
-use super::{stage_value, ModelSize, Solution, SolveStatus};
 use crate::model::{Instance, Plan, Stage};
-
-/// The new places the usable sites of each district could take.
-pub(super) fn site_room_by_district(instance: &Instance, prepared: &Prepared) -> Vec<u64> {
-    let mut room = vec![0u64; instance.districts.len()];
-    for (s, &r) in prepared.site_room.iter().enumerate() {
-        if let Some(d) = prepared.site_district[s] {
-            room[d as usize] += u64::from(r);
-        }
-    }
-    room
-}
+use crate::solve::model::districts::{separable_districts, site_room_by_district};
+use crate::solve::model::prepare::Prepared;
+use crate::solve::model::separable::{self, SeparableDistrict, SeparablePlan, SeparableStage};
+use crate::solve::model::solution::{ModelSize, Solution, SolveStatus};
+use crate::solve::model::values::{runs, stage_value};
+use crate::solve::program::neighbourhoods::{violated_spacing, SpacingRows};
 
 /// True when some rule or stage ties sites together beyond their district: a minimum
 /// occupancy, a spacing ball or a school's seats that can bind, or the spread stage.
@@ -46,58 +37,6 @@ pub(super) fn is_coupled(instance: &Instance, prepared: &Prepared, active: &Spac
         .iter()
         .zip(&served)
         .any(|(room, &served)| room.is_some_and(|r| r < served))
-}
-
-/// Whether the cost stage runs: it is skipped when no site has a cost.
-pub(super) fn runs(instance: &Instance, stage: Stage) -> bool {
-    stage != Stage::Cost || instance.sites.iter().any(|s| s.cost.is_some())
-}
-
-/// The districts of the separable model, and each district's usable sites in the order they
-/// fill: by key (see `Prepared::site_key`), then in file order.
-pub(super) fn separable_districts(
-    instance: &Instance,
-    prepared: &Prepared,
-) -> (Vec<SeparableDistrict>, Vec<Vec<u32>>) {
-    let site_room = site_room_by_district(instance, prepared);
-    let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); instance.districts.len()];
-    for (s, &room) in prepared.site_room.iter().enumerate() {
-        if let (Some(d), true) = (prepared.site_district[s], room > 0) {
-            sites_of[d as usize].push(s as u32);
-        }
-    }
-    let has_key = prepared.stages.iter().any(|s| s.is_per_place());
-    let key_of = |s: u32| prepared.site_key(instance, s as usize);
-    if has_key {
-        for list in &mut sites_of {
-            list.sort_by(|&a, &b| {
-                let (ka, kb) = (key_of(a), key_of(b));
-                ka[0]
-                    .total_cmp(&kb[0])
-                    .then(ka[1].total_cmp(&kb[1]))
-                    .then(a.cmp(&b))
-            });
-        }
-    }
-    let districts = (0..instance.districts.len())
-        .map(|d| {
-            let mut blocks: Vec<(separable::Key, u64)> = Vec::new();
-            for &s in &sites_of[d] {
-                let room = u64::from(prepared.site_room[s as usize]);
-                let key = key_of(s);
-                match blocks.last_mut() {
-                    Some(last) if last.0 == key => last.1 += room,
-                    _ => blocks.push((key, room)),
-                }
-            }
-            SeparableDistrict {
-                cap: prepared.share_room[d].map_or(site_room[d], |r| r.min(site_room[d])),
-                kink: prepared.target[d] - prepared.district_existing[d],
-                blocks,
-            }
-        })
-        .collect();
-    (districts, sites_of)
 }
 
 /// The stages after evenness as the separable model sees them (stages that do not run are
@@ -170,7 +109,7 @@ fn solve_districts(
 }
 
 /// The exact per-district algorithm (see `separable`) when no rule couples sites.
-pub(super) fn solve_separable_city(
+pub(crate) fn solve_separable_city(
     instance: &Instance,
     prepared: &Prepared,
     active: &SpacingRows,
@@ -207,7 +146,7 @@ pub(super) fn solve_separable_city(
 /// those that run) reach every level's own optimum. `None` when sites are coupled, or when
 /// the last level's plan overfills a spacing ball (the relaxation without spacing does not
 /// hold then).
-pub(super) fn nested_separable(
+pub(crate) fn nested_separable(
     instance: &Instance,
     levels: &[Prepared],
 ) -> Option<(Vec<Plan>, usize)> {

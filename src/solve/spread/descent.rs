@@ -12,9 +12,10 @@
 
 use std::time::Instant;
 
-use super::spread::Lookups;
-use super::spread_search::{Bounds, State};
+use super::lookups::Lookups;
+use super::state::{Bounds, State};
 use crate::model::{Plan, Stage};
+use crate::solve::trace::trace;
 
 /// Cheaper sites tried per move, in the district and anywhere, before the place stays.
 const TRIES: usize = 400;
@@ -23,7 +24,7 @@ const PASSES: usize = 20;
 
 /// The plan of the descent and its value for `stage` (Σ places × the site's distance or
 /// cost), or `None` when `stage` has no cost per place or nothing moved.
-pub(super) fn cheaper_by_moves(
+pub(crate) fn cheaper_by_moves(
     lookups: &Lookups,
     start: &Plan,
     bounds: &Bounds,
@@ -112,7 +113,7 @@ pub(super) fn cheaper_by_moves(
         .zip(&per_place)
         .map(|(&x, &c)| f64::from(x) * c)
         .sum();
-    super::trace(|| format!("  moving places to cheaper sites: {value} after {moves} moves"));
+    trace(|| format!("  moving places to cheaper sites: {value} after {moves} moves"));
     (moves > 0).then_some((state.fill.plan, value))
 }
 
@@ -122,7 +123,7 @@ mod tests {
     use crate::check::tests::{city, site};
     use crate::generate::rng::Rng;
     use crate::model::Spacing;
-    use crate::solve::prepare::Prepared;
+    use crate::solve::model::prepare::Prepared;
     use crate::spatial::Geography;
 
     /// Random cities of four districts with spacing, all-or-nothing sites and a cost per

@@ -1,36 +1,38 @@
 //! The spread stage on large cities without the LP: a lower bound by ascent on the
-//! neighbourhoods' weights (`spread_bound`) and a penalty search towards it
-//! (`spread_search::spread_breakout`). A plan at the bound is the stage's optimum; otherwise
-//! the lazy LP (`lazy`) carries on, and the searched plan is what a time limit leaves.
+//! neighbourhoods' weights (`bound`) and a penalty search towards it
+//! (`search::spread_breakout`). A plan at the bound is the stage's optimum; otherwise
+//! the lazy LP (`highs::lazy`) carries on, and the searched plan is what a time limit leaves.
 
 use std::time::{Duration, Instant};
 
-use super::city::{CityProgram, Segments};
-use super::lazy::{add_rows, overfilled_by, plan_result, SpacingRows, Take};
-use super::prepare::Prepared;
-use super::program::{self, Col, Program, Settings};
-use super::rounding::within_gap;
-use super::spread::{Lookups, Meeting};
-use super::spread_bound::spread_lower_bound;
-use super::spread_search::{spread_breakout, Bounds};
-use super::trace;
+use super::bound::spread_lower_bound;
+use super::lookups::{Lookups, Meeting};
+use super::search::spread_breakout;
+use super::state::Bounds;
 use crate::model::{Instance, Plan};
+use crate::solve::model::prepare::Prepared;
+use crate::solve::program::city::{CityProgram, Segments};
+use crate::solve::program::neighbourhoods::SpacingRows;
+use crate::solve::program::plan::{plan_result, within_gap};
+use crate::solve::program::rows::{add_rows, overfilled_by, Take};
+use crate::solve::program::sparse::{Col, Program, Settings, StageResult, StageStatus};
+use crate::solve::trace::trace;
 
 /// What the spread stage's quick route found (see `quick_spread`).
-pub(super) enum Quick {
+pub(crate) enum Quick {
     /// A plan at the bound without the LP: the stage's optimum.
-    Optimal(program::StageResult),
+    Optimal(StageResult),
     /// A plan above the bound, kept for a time limit, its gap to the bound set.
-    Plan(program::StageResult),
+    Plan(StageResult),
     Nothing,
 }
 
 /// The spread stage without the LP: a lower bound by ascent on the neighbourhoods' weights
-/// (`spread_bound`), then a penalty search from the plan of the stage before, down to the
-/// bound if it can (`spread_search::spread_breakout`). The plan then enters the program's
+/// (`bound`), then a penalty search from the plan of the stage before, down to the
+/// bound if it can (`search::spread_breakout`). The plan then enters the program's
 /// terms, with every neighbourhood it fills to its largest load.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn quick_spread(
+pub(crate) fn quick_spread(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
@@ -119,8 +121,8 @@ pub(super) fn quick_spread(
         return Quick::Optimal(found);
     }
     let gap = (result.objective - bound).max(0.0) / result.objective.abs().max(1.0);
-    Quick::Plan(program::StageResult {
-        status: program::StageStatus::TimeLimit,
+    Quick::Plan(StageResult {
+        status: StageStatus::TimeLimit,
         mip_gap: gap,
         ..result
     })

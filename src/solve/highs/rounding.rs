@@ -1,62 +1,18 @@
 //! From a stage's LP optimum to whole places, for the lazy route (`lazy`): the LP optimum
 //! rounded (`rounded_within_gap`), or with its whole columns fixed and the rest solved again
 //! (`whole_columns_fixed`), is accepted when it keeps every row and neighbourhood and lies
-//! within the MIP gap of the LP bound; a plan is read into the program's columns
-//! (`values_of`, `settle_continuous`) and accepted when it keeps every row
-//! (`settled_if_feasible`, `within_gap`).
+//! within the MIP gap of the LP bound (`program::plan`, which reads a plan into the
+//! program's columns and judges it).
 
-use super::city::{read_plan, CityProgram, Segments};
-use super::lazy::{overfilled_by, SpacingRows, Take};
-use super::prepare::Prepared;
-use super::program::{self, Col, Program, Settings};
-use super::trace;
 use crate::error::Error;
 use crate::model::{Instance, Plan};
-
-/// The continuous columns at the least values the rows allow for the integer columns in
-/// `values`: shortfall, deviations, worst deviation and largest spread load per level, and
-/// the segments filled in key order.
-fn settle_continuous(
-    instance: &Instance,
-    levels_prepared: &Prepared,
-    city: &CityProgram,
-    segments: &Segments,
-    values: &mut [f64],
-    level_demand: impl Fn(usize) -> (f64, Vec<f64>),
-) {
-    for (l, level) in city.levels.iter().enumerate() {
-        let mut new_places = vec![0.0; instance.districts.len()];
-        for unit in &city.units {
-            new_places[unit.district as usize] += values[unit.columns[l]];
-        }
-        let (demand, kinks) = level_demand(l);
-        values[level.shortfall] = (demand - new_places.iter().sum::<f64>()).max(0.0);
-        let mut worst: f64 = 0.0;
-        for (d, &new) in new_places.iter().enumerate() {
-            let deviation = new - kinks[d];
-            values[level.over[d]] = deviation.max(0.0);
-            values[level.under[d]] = (-deviation).max(0.0);
-            worst = worst.max(deviation.abs());
-        }
-        if let Some(z) = level.worst {
-            values[z] = worst;
-        }
-        if let Some(z) = level.spread {
-            let plan = read_plan(instance, levels_prepared, city, values, l);
-            values[z] = levels_prepared
-                .spread_balls(instance)
-                .most_new(instance, &plan) as f64;
-        }
-    }
-    for (unit, level, columns) in segments {
-        let mut left = values[city.units[*unit].columns[*level]];
-        for (&column, &(_, places)) in columns.iter().zip(&city.units[*unit].blocks) {
-            let take = left.min(places as f64);
-            values[column] = take;
-            left -= take;
-        }
-    }
-}
+use crate::solve::model::prepare::Prepared;
+use crate::solve::program::city::{read_plan, CityProgram, Segments};
+use crate::solve::program::neighbourhoods::SpacingRows;
+use crate::solve::program::plan::{settled_if_feasible, within_gap};
+use crate::solve::program::rows::{overfilled_by, Take};
+use crate::solve::program::sparse::{Col, Program, Settings, StageResult};
+use crate::solve::trace::trace;
 
 /// The LP optimum `lp` (which keeps every neighbourhood) is a lower bound for the stage
 /// (`bound`, rounded up where the optimum is a whole number). Its integer columns rounded to
@@ -74,10 +30,10 @@ pub(super) fn rounded_within_gap(
     active: &SpacingRows,
     objective: &[(Col, f64)],
     settings: Settings,
-    lp: &program::StageResult,
+    lp: &StageResult,
     bound: f64,
 ) -> Rounded {
-    let mut best: Option<program::StageResult> = None;
+    let mut best: Option<StageResult> = None;
     for rounding in [
         Rounding::Nearest,
         Rounding::KeepDistrictTotals,
@@ -128,35 +84,11 @@ pub(super) fn rounded_within_gap(
 /// What rounding the LP optimum gave.
 pub(super) enum Rounded {
     /// A plan within the MIP gap of the bound: the stage's optimum.
-    WithinGap(program::StageResult),
+    WithinGap(StageResult),
     /// A plan that keeps every rule (when it keeps every neighbourhood), but not within the
     /// gap.
     Feasible(Option<Plan>),
     BreaksARow,
-}
-
-/// Column values of whole-number plans (one per level): each unit's places and its "used"
-/// binary; the continuous columns are left for `settle_continuous`.
-pub(super) fn values_of(program: &Program, city: &CityProgram, plans: &[Plan]) -> Vec<f64> {
-    let mut values = vec![0.0; program.columns.len()];
-    for (l, plan) in plans.iter().enumerate() {
-        for unit in &city.units {
-            values[unit.columns[l]] = unit
-                .sites
-                .iter()
-                .map(|&s| f64::from(plan.places[s as usize]))
-                .sum();
-        }
-        let level = &city.levels[l];
-        for (&y, &u) in level.binaries.iter().zip(&level.binary_units) {
-            values[y] = if values[city.units[u].columns[l]] > 0.5 {
-                1.0
-            } else {
-                0.0
-            };
-        }
-    }
-    values
 }
 
 /// How the LP's fractional columns become whole.
@@ -397,112 +329,6 @@ fn rounded(
     Some(values)
 }
 
-/// The rounded values with the continuous columns settled, when they meet every row and
-/// column bound.
-pub(super) fn settled_if_feasible(
-    instance: &Instance,
-    prepared: &Prepared,
-    city: &CityProgram,
-    segments: &Segments,
-    program: &Program,
-    objective: &[(Col, f64)],
-    mut values: Vec<f64>,
-) -> Option<program::StageResult> {
-    settle_continuous(instance, prepared, city, segments, &mut values, |l| {
-        let level = &city.levels[l];
-        (
-            program.rows[level.demand_row].upper,
-            level
-                .deviation_rows
-                .iter()
-                .map(|&r| program.rows[r].upper)
-                .collect(),
-        )
-    });
-    let meets_rows = program.rows.iter().all(|row| {
-        let lhs: f64 = row.terms.iter().map(|&(c, k)| k * values[c]).sum();
-        let tolerance = 1e-7 + 1e-9 * row.upper.abs();
-        if row.equal {
-            (lhs - row.upper).abs() <= tolerance
-        } else {
-            lhs <= row.upper + tolerance
-        }
-    });
-    let within_bounds = values
-        .iter()
-        .zip(&program.columns)
-        .all(|(&v, c)| v >= c.lower - 1e-9 && v <= c.upper + 1e-9);
-    if !(meets_rows && within_bounds) {
-        if std::env::var_os("QUARTIER_TRACE_ROWS").is_some() {
-            for (i, row) in program.rows.iter().enumerate() {
-                let lhs: f64 = row.terms.iter().map(|&(c, k)| k * values[c]).sum();
-                let tolerance = 1e-7 + 1e-9 * row.upper.abs();
-                let broken = if row.equal {
-                    (lhs - row.upper).abs() > tolerance
-                } else {
-                    lhs > row.upper + tolerance
-                };
-                if broken {
-                    eprintln!(
-                        "    row {i}: {lhs} vs {} ({} terms, equal {})",
-                        row.upper,
-                        row.terms.len(),
-                        row.equal
-                    );
-                }
-            }
-            eprintln!("    within bounds: {within_bounds}");
-        }
-        return None;
-    }
-    let value = objective.iter().map(|&(c, k)| k * values[c]).sum::<f64>();
-    Some(program::StageResult {
-        status: program::StageStatus::Optimal,
-        objective: value,
-        values,
-        mip_gap: 0.0,
-    })
-}
-
-/// `result`, a plan that meets every row of the program, when it keeps every neighbourhood
-/// and its value lies within the MIP gap of `bound` (the LP optimum that keeps every
-/// neighbourhood), with that gap; otherwise `None`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn within_gap(
-    instance: &Instance,
-    prepared: &Prepared,
-    city: &CityProgram,
-    active: &SpacingRows,
-    settings: Settings,
-    bound: f64,
-    result: program::StageResult,
-    what: &str,
-) -> Option<program::StageResult> {
-    let value = result.objective;
-    let gap = (value - bound).max(0.0) / value.abs().max(1.0);
-    let within = value - bound <= 1e-7 || gap <= settings.mip_gap;
-    let keeps_balls = overfilled_by(
-        instance,
-        prepared,
-        city,
-        active,
-        &result.values,
-        Take::Thinned,
-    )
-    .is_empty();
-    trace(|| {
-        format!(
-            "  {what}: {value} against the bound {bound} (gap {gap:.2e}); keeps every neighbourhood: {keeps_balls}"
-        )
-    });
-    (within && keeps_balls && result.status == program::StageStatus::Optimal).then_some(
-        program::StageResult {
-            mip_gap: gap,
-            ..result
-        },
-    )
-}
-
 /// When rounding the LP optimum `lp` fails, the MIP with every integer column that is whole
 /// in `lp` fixed at its value: usually a handful of free columns, which HiGHS settles at
 /// once. Its plan is feasible for the full model; when it keeps every neighbourhood and lies
@@ -516,9 +342,9 @@ pub(super) fn whole_columns_fixed(
     active: &SpacingRows,
     objective: &[(Col, f64)],
     settings: Settings,
-    lp: &program::StageResult,
+    lp: &StageResult,
     bound: f64,
-) -> Result<Option<program::StageResult>, Error> {
+) -> Result<Option<StageResult>, Error> {
     let mut fixed = program.clone();
     for (column, &value) in fixed.columns.iter_mut().zip(&lp.values) {
         if column.integer && (value - value.round()).abs() <= 1e-7 {

@@ -6,15 +6,17 @@
 
 use std::time::Instant;
 
-use super::greedy;
-use super::prepare::Prepared;
-use super::separable;
-use super::separable_city::separable_districts;
-use super::{stage_value, trace, ModelSize, Solution, SolveStatus};
 use crate::model::{Instance, Plan, Stage};
+use crate::solve::model::districts::separable_districts;
+use crate::solve::model::greedy;
+use crate::solve::model::prepare::Prepared;
+use crate::solve::model::separable;
+use crate::solve::model::solution::{ModelSize, Solution, SolveStatus};
+use crate::solve::model::values::stage_value;
+use crate::solve::trace::trace;
 
 /// The solution whose stage values are lexicographically smaller (the first on a tie).
-pub(super) fn lexicographically_better(first: Solution, second: Solution) -> Solution {
+pub(crate) fn lexicographically_better(first: Solution, second: Solution) -> Solution {
     for ((_, a), (_, b)) in first.stages.iter().zip(&second.stages) {
         let tolerance = 1e-9 * a.abs().max(b.abs()).max(1.0);
         if *b < a - tolerance {
@@ -30,7 +32,7 @@ pub(super) fn lexicographically_better(first: Solution, second: Solution) -> Sol
 /// A plan that keeps every rule and is optimal in its first `proven` stages, reported with
 /// the time limit's status. The gap is that of the first stage not proven, against the
 /// relaxation's optimum (a lower bound).
-pub(super) fn time_limited(
+pub(crate) fn time_limited(
     instance: &Instance,
     prepared: &Prepared,
     plan: Plan,
@@ -57,7 +59,7 @@ pub(super) fn time_limited(
 
 /// The shortfall stage's optimum is 0 when a plan that keeps every rule places the whole
 /// demand.
-pub(super) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(Stage, f64)> {
+pub(crate) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(Stage, f64)> {
     let fills = greedy::greedy_plan(instance, prepared).placed() >= prepared.demand;
     if fills && prepared.stages.first() == Some(&Stage::Shortfall) {
         vec![(Stage::Shortfall, 0.0)]
@@ -72,7 +74,7 @@ pub(super) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(
 /// model, so HiGHS need not solve those stages. Tried: the relaxation's places per district
 /// put on sites that keep every ball, then a greedy plan within the evenness bounds, then the
 /// plain greedy plan. Returns the proven stages (a prefix of the relaxation's) and the plan.
-pub(super) fn proven_stages(
+pub(crate) fn proven_stages(
     instance: &Instance,
     prepared: &Prepared,
     relaxed: &Solution,
@@ -121,7 +123,7 @@ pub(super) fn proven_stages(
 }
 
 /// A plan whose every stage value equals the relaxation's optimum: optimal as it stands.
-pub(super) fn proven_solution(
+pub(crate) fn proven_solution(
     prepared: &Prepared,
     plan: Plan,
     stages: Vec<(Stage, f64)>,

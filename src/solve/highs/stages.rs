@@ -5,14 +5,18 @@
 
 use std::time::Instant;
 
-use super::city::{build, marginal_values, read_plan, read_plans, Segments};
-use super::lazy::{add_rows, solve_stage_lazily, Bound, Overfilled, SpacingRows};
-use super::prepare::Prepared;
-use super::program::{self, Settings};
-use super::separable_city::runs;
-use super::{trace, weighted_stage_values, LevelPlan, ModelSize, Solution, SolveStatus};
+use super::lazy::{solve_stage_lazily, Bound};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
+use crate::solve::model::prepare::Prepared;
+use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
+use crate::solve::model::values::{runs, weighted_stage_values};
+use crate::solve::program::city::{build, marginal_values, read_plan, read_plans, Segments};
+use crate::solve::program::neighbourhoods::SpacingRows;
+use crate::solve::program::rows::{add_rows, Overfilled};
+use crate::solve::program::session::LpSession;
+use crate::solve::program::sparse::{Row, Settings, StageStatus};
+use crate::solve::trace::trace;
 
 /// Solves the stages with HiGHS for the levels `levels` (one `Prepared` per level, the last
 /// the headline; one for a single demand) with weights `weights`. `proven` stages are not
@@ -21,7 +25,7 @@ use crate::model::{Instance, Plan, Stage};
 /// plan keeps every one, so its optimum is the full model's, and the later stages can keep
 /// it.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn solve_program(
+pub(crate) fn solve_program(
     instance: &Instance,
     levels: &[Prepared],
     weights: &[f64],
@@ -40,7 +44,7 @@ pub(super) fn solve_program(
     let all_in_model = active.in_model.iter().all(|&b| b)
         && (!prepared.stages.contains(&Stage::Spread) || active.spread_complete);
     let positions = prepared.per_place_stages();
-    let mut session: Option<program::LpSession> = None;
+    let mut session: Option<LpSession> = None;
     let mut segments = Segments::new();
     let mut stages_run = Vec::new();
     // Rows of the stage bounds, which the marginal values drop from evenness on.
@@ -129,7 +133,7 @@ pub(super) fn solve_program(
                 )
             });
             let optimum = result.objective;
-            let stopped = result.status == program::StageStatus::TimeLimit;
+            let stopped = result.status == StageStatus::TimeLimit;
             if levels.len() == 1 {
                 incumbent = Some(read_plan(instance, prepared, &city, &result.values, 0));
             }
@@ -152,7 +156,7 @@ pub(super) fn solve_program(
         };
         stages_run.push(stage);
         // Later stages keep this optimum (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)).
-        let row = program::Row {
+        let row = Row {
             terms: objective,
             upper: optimum + 1e-6 * optimum.abs().max(1.0),
             equal: false,

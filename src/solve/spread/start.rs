@@ -1,4 +1,4 @@
-//! Starts for the spread stage's penalty search (`spread_search::spread_breakout`) that are
+//! Starts for the spread stage's penalty search (`search::spread_breakout`) that are
 //! already spread out: the plan of the stage before fills sites in file order inside each
 //! district and can crowd 98 new places within 200 m of a site on a 200k-site grid; built
 //! afresh, the same places reach 25 before the search begins.
@@ -7,146 +7,14 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-use super::prepare::Prepared;
-use super::spread::Lookups;
-use super::spread_search::Bounds;
+use super::lookups::Lookups;
+use super::state::{Bounds, Fill};
 use crate::generate::rng::Rng;
-use crate::model::{Instance, Plan, Stage};
+use crate::model::{Plan, Stage};
+use crate::solve::trace::trace;
 
 /// Sweeps of `spread_out` over the districts.
 const SPREAD_OUT_SWEEPS: usize = 3;
-
-/// A plan with the loads the rules between sites count: the spacing balls, the facilities'
-/// seats and the spread neighbourhoods. The starts fill it place by place; the searches
-/// (`spread_search::State`) move places within it.
-pub(super) struct Fill<'a> {
-    pub(super) instance: &'a Instance,
-    pub(super) prepared: &'a Prepared,
-    pub(super) lookups: &'a Lookups<'a>,
-    pub(super) plan: Plan,
-    /// Places in each spacing ball (its limit is `room`).
-    pub(super) ball_load: Vec<u64>,
-    pub(super) seat_load: Vec<u64>,
-    /// Spread load of each neighbourhood.
-    pub(super) load: Vec<i64>,
-}
-
-impl<'a> Fill<'a> {
-    pub(super) fn new(lookups: &'a Lookups<'a>, plan: Plan) -> Fill<'a> {
-        let (instance, prepared) = (lookups.instance, lookups.prepared);
-        let mut ball_load = vec![0u64; prepared.spacing.len()];
-        for (b, ball) in prepared.spacing.iter().enumerate() {
-            for &m in &ball.members {
-                ball_load[b] += u64::from(plan.places[m as usize]);
-            }
-        }
-        let mut seat_load = vec![0u64; prepared.seat_room.len()];
-        for (s, &x) in plan.places.iter().enumerate() {
-            if let Some(load) = Self::seat_of(prepared, s).and_then(|f| seat_load.get_mut(f)) {
-                *load += u64::from(x);
-            }
-        }
-        let load = lookups
-            .balls
-            .plan_loads(instance, &plan)
-            .into_iter()
-            .map(|l| l.round() as i64)
-            .collect();
-        Fill {
-            instance,
-            prepared,
-            lookups,
-            plan,
-            ball_load,
-            seat_load,
-            load,
-        }
-    }
-
-    pub(super) fn seat_of(prepared: &Prepared, s: usize) -> Option<usize> {
-        prepared.seat_facility[s].map(|f| f as usize)
-    }
-
-    /// The places site s takes next: one, or a whole site's minimum where it takes all or
-    /// nothing and has none yet.
-    fn step(&self, s: usize) -> u32 {
-        if self.plan.places[s] == 0 {
-            self.instance.sites[s].min_places.max(1)
-        } else {
-            1
-        }
-    }
-
-    /// Whether site s can take k more places under its room, the spacing balls around it
-    /// and its facility's seats.
-    fn fits(&self, s: usize, k: u32) -> bool {
-        let p = self.prepared;
-        let k64 = u64::from(k);
-        self.plan.places[s] + k <= p.site_room[s]
-            && self
-                .lookups
-                .spacing_of(s)
-                .iter()
-                .all(|&b| self.ball_load[b as usize] + k64 <= p.spacing[b as usize].room)
-            && Self::seat_of(p, s).is_none_or(|f| match p.seat_room.get(f) {
-                Some(Some(room)) => self.seat_load[f] + k64 <= *room,
-                _ => true,
-            })
-    }
-
-    /// (Largest, sum of) the loads of the neighbourhoods around s after k more places
-    /// there; the scan stops once the largest exceeds `above` (the score is then a lower
-    /// bound, and the flag is set).
-    fn score(&self, s: usize, k: u32, above: Option<i64>) -> ((i64, i64), bool) {
-        let mut score = (0i64, 0i64);
-        for &c in self.lookups.around(s) {
-            let l = self.load[c as usize] + i64::from(k);
-            score = (score.0.max(l), score.1 + l);
-            if above.is_some_and(|most| score.0 > most) {
-                return (score, true);
-            }
-        }
-        (score, false)
-    }
-
-    /// Adds k places at site s (k < 0 takes them away).
-    pub(super) fn add(&mut self, s: usize, k: i64) {
-        let shift = |value: &mut u64| *value = value.wrapping_add_signed(k);
-        self.plan.places[s] = (i64::from(self.plan.places[s]) + k) as u32;
-        for &b in self.lookups.spacing_of(s) {
-            shift(&mut self.ball_load[b as usize]);
-        }
-        if let Some(seat) = Self::seat_of(self.prepared, s).and_then(|f| self.seat_load.get_mut(f))
-        {
-            shift(seat);
-        }
-        for &c in self.lookups.around(s) {
-            self.load[c as usize] += k;
-        }
-    }
-
-    /// The loads of the neighbourhoods around b after k places move from site a to b.
-    pub(super) fn loads_after_move(
-        &self,
-        a: usize,
-        b: usize,
-        k: u32,
-    ) -> impl Iterator<Item = i64> + '_ {
-        let around_a = self.lookups.around(a);
-        self.lookups.around(b).iter().map(move |&c| {
-            let leaves = if around_a.binary_search(&c).is_ok() {
-                k
-            } else {
-                0
-            };
-            self.load[c as usize] + i64::from(k) - i64::from(leaves)
-        })
-    }
-
-    pub(super) fn most(&self) -> i64 {
-        self.load.iter().copied().max().unwrap_or(0)
-    }
-}
 
 /// The start for the penalty search, with its largest load: the plan built afresh
 /// (`spread_anew`), or where that is no less crowded than `start`, `start` with each
@@ -252,7 +120,7 @@ fn spread_anew(
         heap.push(Reverse((score.0 + 1, score.1, s as u32)));
     }
     let most = fill.most();
-    super::trace(|| format!("  spread afresh: largest load {most}"));
+    trace(|| format!("  spread afresh: largest load {most}"));
     Some((fill.plan, most))
 }
 
@@ -325,7 +193,7 @@ fn spread_out(lookups: &Lookups, start: &Plan, deadline: Option<Instant>) -> Opt
         }
     }
     let most = fill.most();
-    super::trace(|| format!("  spread out in the districts: largest load {most}"));
+    trace(|| format!("  spread out in the districts: largest load {most}"));
     Some((fill.plan, most))
 }
 
@@ -333,7 +201,8 @@ fn spread_out(lookups: &Lookups, start: &Plan, deadline: Option<Instant>) -> Opt
 mod tests {
     use super::*;
     use crate::check::tests::{city, site};
-    use crate::model::{Facility, FacilityLayer, SiteStatus, Spacing};
+    use crate::model::{Facility, FacilityLayer, Instance, SiteStatus, Spacing};
+    use crate::solve::model::prepare::Prepared;
     use crate::spatial::Geography;
 
     /// Random cities of four districts, their sites crowded into one corner of each,

@@ -13,7 +13,7 @@ pub fn greedy_plan(instance: &Instance, prepared: &Prepared) -> Plan {
 }
 
 /// As `greedy_plan`, with at most `district_caps[d]` new places in district d.
-pub(super) fn greedy_plan_within(
+pub(crate) fn greedy_plan_within(
     instance: &Instance,
     prepared: &Prepared,
     district_caps: Option<&[u64]>,
@@ -22,7 +22,7 @@ pub(super) fn greedy_plan_within(
 }
 
 /// Greedy plans for several lists of caps, sharing the index of balls by site.
-pub(super) struct Greedy<'a> {
+pub(crate) struct Greedy<'a> {
     instance: &'a Instance,
     prepared: &'a Prepared,
     /// The balls containing each site, in compressed form: balls_of[starts[s]..starts[s + 1]].
@@ -31,7 +31,7 @@ pub(super) struct Greedy<'a> {
 }
 
 impl<'a> Greedy<'a> {
-    pub(super) fn new(instance: &'a Instance, prepared: &'a Prepared) -> Greedy<'a> {
+    pub(crate) fn new(instance: &'a Instance, prepared: &'a Prepared) -> Greedy<'a> {
         let mut starts = vec![0usize; instance.sites.len() + 1];
         for limit in prepared.spacing.iter() {
             for &member in &limit.members {
@@ -58,7 +58,7 @@ impl<'a> Greedy<'a> {
     }
 
     /// The greedy plan with at most `district_caps[d]` new places in district d.
-    pub(super) fn plan(&self, district_caps: Option<&[u64]>) -> Plan {
+    pub(crate) fn plan(&self, district_caps: Option<&[u64]>) -> Plan {
         one_greedy_plan(self.instance, self.prepared, district_caps, |s| {
             &self.balls_of[self.starts[s]..self.starts[s + 1]]
         })

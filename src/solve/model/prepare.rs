@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::spread::SpreadBalls;
+use super::spread_balls::SpreadBalls;
 use crate::model::{Instance, SiteStatus, Stage};
 use crate::spatial::{map_neighbourhoods, Geography};
 
@@ -189,7 +189,7 @@ impl Prepared {
 
     /// The same city where site s may take at most `most[s]` new places (a level's plan must
     /// lie within the next level's). Spacing balls that can no longer bind are dropped.
-    pub(super) fn with_room_at_most(&self, most: &[u32]) -> Prepared {
+    pub(crate) fn with_room_at_most(&self, most: &[u32]) -> Prepared {
         let site_room: Vec<u32> = self
             .site_room
             .iter()
@@ -322,7 +322,7 @@ impl Prepared {
 
     /// The most new places `sites` could take together: their room, but at most
     /// `district_cap(d)` in each district d.
-    pub(super) fn room_within(&self, sites: &[u32], district_cap: impl Fn(usize) -> u64) -> u64 {
+    pub(crate) fn room_within(&self, sites: &[u32], district_cap: impl Fn(usize) -> u64) -> u64 {
         let mut by_district: Vec<(u32, u64)> = Vec::new();
         for &s in sites {
             let Some(d) = self.site_district[s as usize] else {

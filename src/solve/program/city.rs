@@ -19,72 +19,73 @@
 
 use std::collections::BTreeMap;
 
-use super::lazy::SpacingRows;
-use super::prepare::{Prepared, SiteKey};
-use super::program::{self, infeasible, Col, Program, Settings};
+use super::neighbourhoods::SpacingRows;
+use super::session::LpSession;
+use super::sparse::{infeasible, Col, Program, Settings};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
+use crate::solve::model::prepare::{Prepared, SiteKey};
 
 /// A column of places: one site, or the bound-only sites of a district.
-pub(super) struct Unit {
+pub(crate) struct Unit {
     /// The unit's column at each level.
-    pub(super) columns: Vec<Col>,
-    pub(super) district: u32,
+    pub(crate) columns: Vec<Col>,
+    pub(crate) district: u32,
     /// Sites in fill order.
-    pub(super) sites: Vec<u32>,
+    pub(crate) sites: Vec<u32>,
     /// New places by key, in fill order: (key, places).
-    pub(super) blocks: Vec<(SiteKey, u64)>,
+    pub(crate) blocks: Vec<(SiteKey, u64)>,
 }
 
 /// The handles of one level.
-pub(super) struct LevelColumns {
-    pub(super) demand_row: usize,
-    pub(super) deviation_rows: Vec<usize>,
+pub(crate) struct LevelColumns {
+    pub(crate) demand_row: usize,
+    pub(crate) deviation_rows: Vec<usize>,
     /// The "site is used" binaries of sites with a minimum occupancy.
-    pub(super) binaries: Vec<Col>,
+    pub(crate) binaries: Vec<Col>,
     /// The unit of each binary.
-    pub(super) binary_units: Vec<usize>,
-    pub(super) shortfall: Col,
-    pub(super) over: Vec<Col>,
-    pub(super) under: Vec<Col>,
+    pub(crate) binary_units: Vec<usize>,
+    pub(crate) shortfall: Col,
+    pub(crate) over: Vec<Col>,
+    pub(crate) under: Vec<Col>,
     /// Stage worst: the largest deviation.
-    pub(super) worst: Option<Col>,
+    pub(crate) worst: Option<Col>,
     /// Stage spread: the most new places in a neighbourhood.
-    pub(super) spread: Option<Col>,
+    pub(crate) spread: Option<Col>,
     /// ω_l: the level's weight in every stage.
-    pub(super) weight: f64,
+    pub(crate) weight: f64,
     /// T^L/T^l: evenness and worst count levels of different size alike.
-    pub(super) scale: f64,
+    pub(crate) scale: f64,
 }
 
 /// The built program with the handles needed to read the plan back.
-pub(super) struct CityProgram {
-    pub(super) program: Program,
-    pub(super) levels: Vec<LevelColumns>,
+pub(crate) struct CityProgram {
+    pub(crate) program: Program,
+    pub(crate) levels: Vec<LevelColumns>,
     /// Share-cap rows of the last level.
-    pub(super) share_rows: Vec<Option<usize>>,
-    pub(super) units: Vec<Unit>,
-    pub(super) aggregated_sites: usize,
+    pub(crate) share_rows: Vec<Option<usize>>,
+    pub(crate) units: Vec<Unit>,
+    pub(crate) aggregated_sites: usize,
     /// Rows keeping districts within evenness bounds (dropped for marginal values).
-    pub(super) bound_rows: Vec<usize>,
+    pub(crate) bound_rows: Vec<usize>,
     /// The unit of each site that has a column of its own.
-    pub(super) site_unit: Vec<Option<usize>>,
+    pub(crate) site_unit: Vec<Option<usize>>,
 }
 
 impl CityProgram {
     /// The column of site s at level l, if the site has a column of its own.
-    pub(super) fn site_column(&self, s: usize, level: usize) -> Option<Col> {
+    pub(crate) fn site_column(&self, s: usize, level: usize) -> Option<Col> {
         self.site_unit[s].map(|u| self.units[u].columns[level])
     }
 
-    pub(super) fn last_level(&self) -> usize {
+    pub(crate) fn last_level(&self) -> usize {
         self.levels.len() - 1
     }
 }
 
 /// The continuous segments of each unit with several keys, per level: (unit, level, one
 /// column per key block in fill order).
-pub(super) type Segments = Vec<(usize, usize, Vec<Col>)>;
+pub(crate) type Segments = Vec<(usize, usize, Vec<Col>)>;
 
 /// T^L/T^l for each level (T = N + Σ e_d).
 fn scales(levels: &[Prepared]) -> Vec<f64> {
@@ -105,7 +106,7 @@ fn scales(levels: &[Prepared]) -> Vec<f64> {
 
 /// Builds the program for the levels `levels` (one `Prepared` per level, the last the
 /// headline; a single demand is one level) with `weights` ω_l.
-pub(super) fn build(
+pub(crate) fn build(
     instance: &Instance,
     levels: &[Prepared],
     weights: &[f64],
@@ -347,7 +348,7 @@ impl CityProgram {
     /// scaled by T^L/T^l). Stages with a number per place get their segments in `program`
     /// the first time (stored in `segments`); `component` is the stage's position in the
     /// key. `None` when the stage does not run in this program.
-    pub(super) fn objective(
+    pub(crate) fn objective(
         &self,
         stage: Stage,
         component: Option<usize>,
@@ -437,7 +438,7 @@ impl CityProgram {
 }
 
 /// Whole places per site at `level`: columns are split onto their sites in fill order.
-pub(super) fn read_plan(
+pub(crate) fn read_plan(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
@@ -457,7 +458,7 @@ pub(super) fn read_plan(
 }
 
 /// The plan of every level.
-pub(super) fn read_plans(
+pub(crate) fn read_plans(
     instance: &Instance,
     prepared: &Prepared,
     city: &CityProgram,
@@ -475,7 +476,7 @@ pub(super) fn read_plans(
 /// row; minus its reduced cost, the sum of those rows' duals, is how fast the sum of
 /// deviations falls when that capacity is added. (Where the sites alone keep d below its
 /// share cap, the cap's row would be slack and adds nothing.)
-pub(super) fn marginal_values(
+pub(crate) fn marginal_values(
     city: &CityProgram,
     program: &Program,
     objective: &[(Col, f64)],
@@ -491,7 +492,7 @@ pub(super) fn marginal_values(
     let level = &city.levels[0];
     // A fresh LP: from the last stage's basis, the evenness objective can take HiGHS longer
     // than a solve from scratch.
-    let mut session = program::LpSession::new(program, settings)?;
+    let mut session = LpSession::new(program, settings)?;
     session.drop_rows(dropped)?;
     let fixed: Vec<(Col, f64)> = level
         .binaries

@@ -1,0 +1,105 @@
+//! The MIP rounds of a lazy stage, after the LP and its roundings (`lazy`) found no plan
+//! within the gap: the MIP with the neighbourhoods found so far, again with every one its
+//! plan overfills, until it overfills none. Where the spread stage was tight, every spread
+//! neighbourhood goes in at once before the first round.
+
+use crate::error::Error;
+use crate::model::Instance;
+use crate::solve::model::prepare::Prepared;
+use crate::solve::program::city::CityProgram;
+use crate::solve::program::neighbourhoods::SpacingRows;
+use crate::solve::program::rows::{add_rows, overfilled_by, Overfilled, Take};
+use crate::solve::program::sparse::{infeasible, Col, Program, Settings, StageResult, StageStatus};
+use crate::solve::trace::trace;
+
+/// Most nonzeros the spread rows may add when all neighbourhoods go in at once.
+const ALL_SPREAD_NONZEROS: usize = 2_000_000;
+
+/// Puts every spread neighbourhood into the program before the MIP, when they are few
+/// enough. Added lazily, each round is a whole MIP whose plan overfills a few
+/// neighbourhoods more (Musterstadt, 1,495 sites: 17 rounds of 2-3 s; all 793 missing
+/// ones at once: one MIP).
+pub(super) fn put_in_every_spread_neighbourhood(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    program: &mut Program,
+    active: &mut SpacingRows,
+) {
+    if !active.spread_on {
+        return;
+    }
+    let balls = prepared.spread_balls(instance);
+    let mut all = Overfilled::default();
+    for (l, level) in city.levels.iter().enumerate() {
+        if level.spread.is_some() {
+            let in_model = active.spread.get(l);
+            all.spread.extend(
+                (0..balls.len())
+                    .filter(|c| !in_model.is_some_and(|m| m.contains(c)))
+                    .map(|c| (l, c)),
+            );
+        }
+    }
+    // Counted only up to the budget: on a large grid the count would stop far from the end.
+    let mut nonzeros = 0;
+    let within_budget = all.spread.iter().all(|&(_, c)| {
+        nonzeros += balls.around(instance, balls.centre(c) as usize).len();
+        nonzeros <= ALL_SPREAD_NONZEROS
+    });
+    if all.is_empty() || !within_budget {
+        return;
+    }
+    trace(|| format!("  every spread neighbourhood: {} more", all.len()));
+    add_rows(instance, prepared, city, program, active, all);
+}
+
+/// The MIP, again with every neighbourhood its plan overfills until it overfills none.
+/// `None` when the program has no solution (only when `may_fail`: a bound was set).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn mip_rounds(
+    instance: &Instance,
+    prepared: &Prepared,
+    city: &CityProgram,
+    program: &mut Program,
+    active: &mut SpacingRows,
+    objective: &[(Col, f64)],
+    settings: Settings,
+    may_fail: bool,
+    time_left: &dyn Fn() -> Option<f64>,
+    out_of_time: &dyn Fn(usize) -> Error,
+) -> Result<Option<StageResult>, Error> {
+    loop {
+        let settings = Settings {
+            time_limit_s: time_left(),
+            ..settings
+        };
+        let result = match program.minimise_if_feasible(objective, settings, false)? {
+            Some(result) => result,
+            None if may_fail => return Ok(None),
+            None => return Err(infeasible()),
+        };
+        let violated = overfilled_by(
+            instance,
+            prepared,
+            city,
+            active,
+            &result.values,
+            Take::Every,
+        );
+        if violated.is_empty() {
+            return Ok(Some(result));
+        }
+        if result.status == StageStatus::TimeLimit || time_left().is_some_and(|t| t <= 0.0) {
+            return Err(out_of_time(violated.len()));
+        }
+        trace(|| {
+            format!(
+                "  neighbourhoods: {} in the model, {} more overfilled by the MIP",
+                active.count(),
+                violated.len()
+            )
+        });
+        add_rows(instance, prepared, city, program, active, violated);
+    }
+}

@@ -1,0 +1,17 @@
+//! The HiGHS route: the stages solved in turn on the city's program (`program::city`) when
+//! rules tie sites together (minimum occupancies, seats, spacing that binds, the spread
+//! stage) or the exact route cannot prove every stage.
+//!
+//! - `stages`: the lexicographic loop, each stage's optimum kept as a bound by the next,
+//!   the marginal values at the end.
+//! - `lazy`: one stage with its neighbourhoods entering as the LP overfills them, then the
+//!   way from the LP to whole places; `rounding`: the LP optimum rounded; `mip_rounds`: the
+//!   MIP, round by round.
+//! - `evenness`: the bounds on each district's new places that keep most spacing balls out
+//!   of the model, tried first when spacing is the only rule between sites.
+
+pub(super) mod evenness;
+pub(super) mod lazy;
+pub(super) mod mip_rounds;
+pub(super) mod rounding;
+pub(super) mod stages;

@@ -1,0 +1,86 @@
+//! The stages' objectives (MODEL.md) evaluated for plans: one level's value of a stage
+//! (`stage_value`), the weighted sum over nested levels (`weighted_stage_values`), and
+//! whether a stage runs at all (`runs`). Every route reports its stage values through them.
+
+use super::prepare::Prepared;
+use crate::model::{Instance, Plan, Stage};
+
+/// The value of a stage's objective for a plan of one level (the stage optimum when the
+/// plan is optimal).
+pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan: &Plan) -> f64 {
+    let deviations = || {
+        let mut allocated = prepared.district_existing.clone();
+        for (site, &places) in plan.places.iter().enumerate() {
+            if let Some(d) = prepared.site_district[site] {
+                allocated[d as usize] += f64::from(places);
+            }
+        }
+        allocated
+            .into_iter()
+            .zip(&prepared.target)
+            .map(|(a, t)| (a - t).abs())
+            .collect::<Vec<f64>>()
+    };
+    match stage {
+        Stage::Shortfall => (prepared.demand - plan.placed().min(prepared.demand)) as f64,
+        Stage::Evenness => deviations().iter().sum(),
+        Stage::Worst => deviations().into_iter().fold(0.0, f64::max),
+        Stage::Spread => prepared.spread_balls(instance).most_new(instance, plan) as f64,
+        Stage::Access => prepared
+            .access_distance
+            .iter()
+            .zip(&plan.places)
+            .map(|(&d, &x)| d * f64::from(x))
+            .sum(),
+        Stage::Cost => instance
+            .sites
+            .iter()
+            .zip(&plan.places)
+            .map(|(s, &x)| s.cost.unwrap_or(0.0) * f64::from(x))
+            .sum(),
+    }
+}
+
+/// The value of each of `stages` for nested plans (one per level): the ω-weighted sum over
+/// the levels, evenness and worst scaled by T^L/T^l (MODEL.md, levels). With one level of
+/// weight 1, the plain values.
+pub(crate) fn weighted_stage_values(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    plans: &[Plan],
+    stages: &[Stage],
+) -> Vec<(Stage, f64)> {
+    let total = |p: &Prepared| p.demand as f64 + p.district_existing.iter().sum::<f64>();
+    let last = levels.last().map_or(1.0, total);
+    stages
+        .iter()
+        .filter(|&&stage| runs(instance, stage))
+        .map(|&stage| {
+            let value = if levels.len() == 1 {
+                stage_value(stage, instance, &levels[0], &plans[0])
+            } else {
+                levels
+                    .iter()
+                    .zip(weights)
+                    .zip(plans)
+                    .map(|((level, &weight), plan)| {
+                        let scale = match stage {
+                            Stage::Evenness | Stage::Worst if total(level) > 0.0 => {
+                                last / total(level)
+                            }
+                            _ => 1.0,
+                        };
+                        weight * scale * stage_value(stage, instance, level, plan)
+                    })
+                    .sum()
+            };
+            (stage, value)
+        })
+        .collect()
+}
+
+/// Whether the cost stage runs: it is skipped when no site has a cost.
+pub(crate) fn runs(instance: &Instance, stage: Stage) -> bool {
+    stage != Stage::Cost || instance.sites.iter().any(|s| s.cost.is_some())
+}

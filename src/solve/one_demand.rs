@@ -1,0 +1,150 @@
+//! One demand (one level), by the cheapest route that proves its stages: the exact
+//! per-district algorithm when no rule ties sites together; with spacing, its plan when it
+//! keeps every ball, else proofs against it (`exact::proof`) for the first stages, the
+//! evenness bounds, and the HiGHS route for the rest; with the spread stage, the stages
+//! before it this way, then the HiGHS route from their plan. When the time limit ends the
+//! solve early, the plan that proved the first stages is kept if it is better.
+
+use std::time::Instant;
+
+use crate::error::Error;
+use crate::model::{Instance, Stage};
+use crate::solve::exact::proof::{
+    lexicographically_better, proven_solution, proven_stages, shortfall_proof, time_limited,
+};
+use crate::solve::exact::separable_city::solve_separable_city;
+use crate::solve::highs::evenness::solve_within_evenness_bounds;
+use crate::solve::highs::stages::solve_program;
+use crate::solve::model::prepare::Prepared;
+use crate::solve::model::solution::{Solution, SolveStatus};
+use crate::solve::program::neighbourhoods::{
+    first_spread, spread_out, violated_spacing, SpacingRows,
+};
+
+/// One demand (one level).
+pub(crate) fn solve_one(
+    instance: &Instance,
+    prepared: &Prepared,
+    started: Instant,
+) -> Result<Solution, Error> {
+    if prepared.stages.contains(&Stage::Spread) {
+        return solve_with_spread(instance, prepared, started);
+    }
+    let Some(relaxed) = solve_separable_city(instance, prepared, &SpacingRows::none(instance))
+    else {
+        // Minimum occupancies or school seats tie sites together: HiGHS from the start.
+        let proven = shortfall_proof(instance, prepared);
+        return solve_program(
+            instance,
+            std::slice::from_ref(prepared),
+            &[1.0],
+            SpacingRows::lazy(instance, prepared),
+            &proven,
+            None,
+            None,
+            started,
+        );
+    };
+    let violated = violated_spacing(prepared, &[], &relaxed.plan);
+    if violated.is_empty() {
+        return Ok(relaxed);
+    }
+    let (proven, plan) = proven_stages(instance, prepared, &relaxed);
+    // When the evenness optimum is the relaxation's, so are its duals: the relaxation's
+    // optimal duals, with 0 for every spacing ball, are feasible for the full evenness LP and
+    // reach its optimum. The relaxation's marginal values then hold for the city's model.
+    let proven_marginal_values = proven
+        .iter()
+        .any(|(s, _)| *s == Stage::Evenness)
+        .then_some(relaxed.marginal_values.as_deref())
+        .flatten();
+    if proven.len() == relaxed.stages.len() {
+        return Ok(proven_solution(
+            prepared,
+            plan,
+            proven,
+            proven_marginal_values,
+            started,
+        ));
+    }
+    // When the time limit ends the solve before its plan keeps every ball, the plan that
+    // proved the first stages is returned instead: it keeps every rule and is optimal in
+    // those stages. A plan HiGHS found within the limit is kept only if it is better.
+    let fallback = || {
+        time_limited(
+            instance,
+            prepared,
+            plan.clone(),
+            &relaxed,
+            proven.len(),
+            started,
+        )
+    };
+    let finish = |result: Result<Solution, Error>| match result {
+        Err(Error::TimeLimit(_)) => Ok(fallback()),
+        Ok(solution) if solution.status == SolveStatus::TimeLimit => {
+            Ok(lexicographically_better(solution, fallback()))
+        }
+        other => other,
+    };
+    match solve_within_evenness_bounds(instance, prepared, &relaxed, &proven, started) {
+        Ok(Some(solution)) => return finish(Ok(solution)),
+        Ok(None) => {}
+        Err(error) => return finish(Err(error)),
+    }
+    let mut active = SpacingRows::lazy(instance, prepared);
+    active.add(spread_out(instance, prepared, violated));
+    finish(solve_program(
+        instance,
+        std::slice::from_ref(prepared),
+        &[1.0],
+        active,
+        &proven,
+        proven_marginal_values,
+        None,
+        started,
+    ))
+}
+
+/// The stages from spread on need every usable site as a column (the spread neighbourhoods
+/// overlap everywhere). The stages before it are solved first, as fast as they allow; their
+/// optima are kept as bounds, and their plan tells which neighbourhoods to put in first.
+fn solve_with_spread(
+    instance: &Instance,
+    prepared: &Prepared,
+    started: Instant,
+) -> Result<Solution, Error> {
+    let position = prepared
+        .stages
+        .iter()
+        .position(|&s| s == Stage::Spread)
+        .expect("called with the spread stage");
+    let head = solve_one(
+        instance,
+        &prepared.with_stages(&prepared.stages[..position]),
+        started,
+    )?;
+    if head.status == SolveStatus::TimeLimit {
+        return Ok(head);
+    }
+    let mut active = SpacingRows::lazy(instance, prepared);
+    active.spread_first = vec![first_spread(instance, prepared, &head.plan)];
+    let solution = solve_program(
+        instance,
+        std::slice::from_ref(prepared),
+        &[1.0],
+        active,
+        &head.stages,
+        head.marginal_values.as_deref(),
+        Some(&head.plan),
+        started,
+    )?;
+    Ok(Solution {
+        method: if head.method == "mip" {
+            "mip"
+        } else {
+            "mip (spread)"
+        },
+        ..solution
+    })
+}
