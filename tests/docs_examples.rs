@@ -63,8 +63,9 @@ fn documented_commands_print_what_the_pages_show() {
     }
     let quartier = Path::new(env!("CARGO_BIN_EXE_quartier"));
 
-    // The README first: its worked example writes out/muenster/, which the guide on
-    // spread and access checks and compares. trycmd runs the cases of one run in parallel.
+    // The README first: its worked example writes out/muenster/, which the guides on
+    // spread and access and on checking plans read. trycmd runs the cases (pages) of one
+    // run in parallel, the commands of one page in order.
     let mut guides = pages();
     let readme = guides.remove(0);
     trycmd::TestCases::new()
