@@ -57,10 +57,10 @@ qgis-screenshots: build test-deps
 	QUARTIER_SCREENSHOTS=$(CURDIR)/docs QUARTIER_REQUIRE_VIEWERS=1 $(CARGO) test --release --locked \
 	  --test qgis_plugin -- plan_places_on_the_demo_city the_form_renders_and_runs
 
-# The README's before/after picture docs/spread-before-after.png: solves muenster.toml (file
-# order) and spread.toml (stage spread) with the built binary into target/pictures/ and
-# renders both plans side by side in headless QGIS. Builds nothing: run make build first;
-# needs python3-qgis (make test-deps).
+# The before/after picture of docs/spread-and-access.md, docs/spread-before-after.png:
+# solves muenster.toml (file order) and spread.toml (stage spread) with the built binary
+# into target/pictures/ and renders both plans side by side in headless QGIS. Builds
+# nothing: run make build first; needs python3-qgis (make test-deps).
 .PHONY: docs-pictures
 docs-pictures:
 	@test -x $(QUARTIER) || { echo "$(QUARTIER) is missing: run make build first"; exit 1; }

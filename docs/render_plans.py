@@ -1,4 +1,4 @@
-"""Two quartier plans side by side, as QGIS draws them, in one PNG for the README.
+"""Two quartier plans side by side, as QGIS draws them, in one PNG for docs/spread-and-access.md.
 
 Usage (headless, with the system's Python that has python3-qgis):
 
