@@ -7,7 +7,7 @@
 //! statistics office's table to the districts, and places the demanded number of
 //! places as evenly as possible across districts under the rules planners use (at most 50
 //! per site, district share caps, spacing, access to facilities, school seats). The model
-//! is `MODEL.md`: a lexicographic integer program solved with HiGHS.
+//! is in `docs/model.md`: a lexicographic integer program solved with HiGHS.
 //!
 //! The data flows one way:
 //! `io` (scenario, layers) → `model` → `spatial` (R-trees) → `solve` → `Plan` → `check`

@@ -1,4 +1,4 @@
-//! The reported figures of a plan (MODEL.md "Reported figures"): fair shares, deviations,
+//! The reported figures of a plan (docs/model.md "Reported figures"): fair shares, deviations,
 //! the dissimilarity index and places per 1,000 residents. Pure functions of the instance,
 //! the site → district assignment and the plan.
 
@@ -209,7 +209,7 @@ pub fn level_figures(
         .collect()
 }
 
-/// MODEL.md stage S as a figure: the most new places within `metres` of any candidate or
+/// docs/model.md stage S as a figure: the most new places within `metres` of any candidate or
 /// existing site inside a district, counting the new places of such sites (the centre
 /// included), and the site where that is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -257,7 +257,7 @@ pub fn most_new_within(
     best
 }
 
-/// MODEL.md stage E as figures: for each facility kind, the mean straight-line distance in
+/// docs/model.md stage E as figures: for each facility kind, the mean straight-line distance in
 /// metres from a new place to the nearest facility of that kind (`None` without new
 /// places). `nearest` is `Geography::nearest` (per layer of `instance.facilities`).
 pub fn mean_distances(

@@ -111,7 +111,7 @@ pub struct Seats {
     pub per_place: f64,
 }
 
-/// The planning rules of MODEL.md (hard constraints).
+/// The planning rules of docs/model.md (hard constraints).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rules {
     /// Places per site, occupied ones included (Münster: 50).
@@ -249,7 +249,7 @@ pub struct SolverOptions {
     /// 0 = all cores.
     pub threads: u32,
     /// From this many sites that may take places on, the spread stage first tries its
-    /// bound and plan without the LP (`solve::lazy`); not a scenario key (tests lower it).
+    /// bound and plan without the LP (`solve::spread::quick`); not a scenario key (tests lower it).
     pub quick_spread_from_sites: usize,
 }
 

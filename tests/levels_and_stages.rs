@@ -350,7 +350,7 @@ fn figure_values(
 }
 
 /// Every nested plan (x^1 ≤ … ≤ x^L ≤ capacity) the checker accepts, minimised stage by
-/// stage over the weighted sums as MODEL.md defines them (each stage keeps the earlier
+/// stage over the weighted sums as docs/model.md defines them (each stage keeps the earlier
 /// optima within 1e-6).
 fn brute_force(instance: &Instance, geography: &Geography) -> Vec<(Stage, f64)> {
     let levels = instance.demand_levels();

@@ -196,7 +196,7 @@ proptest! {
 }
 
 proptest! {
-    /// MODEL.md: with no shortfall the evenness sum is 2·T·D (D the dissimilarity index).
+    /// docs/model.md: with no shortfall the evenness sum is 2·T·D (D the dissimilarity index).
     #[test]
     fn evenness_is_twice_total_times_dissimilarity(instance in arb_city()) {
         let geography = Geography::of(&instance);

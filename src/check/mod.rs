@@ -1,4 +1,4 @@
-//! The independent checker: audits any plan against every rule of MODEL.md and recomputes
+//! The independent checker: audits any plan against every rule of docs/model.md and recomputes
 //! the figures. It derives every limit from the model's definitions itself and never looks
 //! at `solve` (they meet only in the tests), so a bug in one is caught by the other.
 //!

@@ -44,6 +44,9 @@ pub enum ProgressMode {
     Plain,
 }
 
+// The doc comments are clap's help text, written for the terminal: `[output] dir` and
+// `out/<scenario name>` are no links or HTML tags there.
+#[allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load, check, index and solve a scenario, and write the plan folder.

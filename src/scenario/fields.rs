@@ -77,7 +77,7 @@ impl Default for SiteFields {
     }
 }
 
-/// Property names of the facility layers (an addition to CONTRACT.md: `[fields.facilities]`).
+/// Property names of the facility layers (`[fields.facilities]`, see docs/scenario.md).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FacilityFields {

@@ -1,4 +1,4 @@
-//! Demand levels (MODEL.md, "Levels"): one nested plan x^1 ≤ x^2 ≤ … whose stages minimise
+//! Demand levels (docs/model.md, "Levels"): one nested plan x^1 ≤ x^2 ≤ … whose stages minimise
 //! the weighted sums of the levels' values.
 //!
 //! Each level is first solved alone, exactly. No nested plan can do better in any level than

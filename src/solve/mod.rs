@@ -1,4 +1,4 @@
-//! The allocation model of MODEL.md, solved stage by stage (shortfall, evenness, then worst
+//! The allocation model of docs/model.md, solved stage by stage (shortfall, evenness, then worst
 //! district, spread, access and cost in the scenario's order) exactly, for one demand or a
 //! nested plan over demand levels. The rooms, from the top down; each imports only from the
 //! rooms below it:

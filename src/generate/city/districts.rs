@@ -1,7 +1,8 @@
 //! A synthetic city's districts: their outlines, residents and settlement, and a grid lookup
 //! of the district that holds a point.
 
-use super::LOOKUP_CELL;
+/// Cell side of the district lookup grid (metres).
+const LOOKUP_CELL: f64 = 500.0;
 use crate::generate::geometry::{area, contains, Point};
 use crate::generate::rng::Rng;
 

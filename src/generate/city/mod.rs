@@ -53,11 +53,6 @@ const STREETS: u64 = 12;
 const SITES: u64 = 13;
 const FACILITIES: u64 = 14;
 
-/// Vertices along district boundaries, at most this far apart (metres).
-const VERTEX_SPACING: f64 = 50.0;
-/// Cell side of the district lookup grid (metres).
-const LOOKUP_CELL: f64 = 500.0;
-
 /// Which kind of city.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CityPreset {

@@ -1,6 +1,6 @@
 //! Names of a generated city: districts, quarters and streets, with umlauts and ß.
 
-use super::*;
+use crate::generate::rng::Rng;
 
 pub(super) const BEZIRKE: [&str; 6] = ["Mitte", "Ost", "Nord", "West", "Süd-West", "Süd"];
 

@@ -1,7 +1,11 @@
 //! Shapes of a generated city: rounding, distances, the convex outline and the smooth
 //! bending of the plane that makes district boundaries wind.
 
-use super::*;
+use crate::generate::geometry::Point;
+use crate::generate::rng::Rng;
+
+/// Vertices along district boundaries, at most this far apart (metres).
+const VERTEX_SPACING: f64 = 50.0;
 
 pub(super) fn round2(p: Point) -> Point {
     ((p.0 * 100.0).round() / 100.0, (p.1 * 100.0).round() / 100.0)

@@ -307,7 +307,7 @@ fn write_districts<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Resul
     write_collection(out, features)
 }
 
-/// The contents of `summary.json` (CONTRACT.md), plus `extra`.
+/// The contents of `summary.json` (docs/input-output.md), plus `extra`.
 pub fn summary(report: &PlanReport, timings: &[(&str, f64)]) -> Value {
     let f = report.figures;
     let mut s = Map::new();

@@ -1,5 +1,5 @@
 //! The lexicographic loop on the city's program: each stage minimised in turn, its optimum
-//! kept as a bound by the stages after it (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)),
+//! kept as a bound by the stages after it (docs/model.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)),
 //! with stages already proven elsewhere only kept as bounds. With demand levels each stage
 //! minimises the weighted sum over the levels.
 
@@ -155,7 +155,7 @@ pub(crate) fn solve_program(
             optimum
         };
         stages_run.push(stage);
-        // Later stages keep this optimum (MODEL.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)).
+        // Later stages keep this optimum (docs/model.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)).
         let row = Row {
             terms: objective,
             upper: optimum + 1e-6 * optimum.abs().max(1.0),

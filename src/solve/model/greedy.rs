@@ -7,7 +7,7 @@ use crate::model::{Instance, Plan};
 /// Places new places site by site (file order), each time as many as the site, its
 /// district's share cap, its school's seats, every spacing ball containing it and the
 /// demand still allow (none where that is below the site's minimum). The plan keeps every
-/// rule of MODEL.md.
+/// rule of docs/model.md.
 pub fn greedy_plan(instance: &Instance, prepared: &Prepared) -> Plan {
     greedy_plan_within(instance, prepared, None)
 }

@@ -256,7 +256,7 @@ impl Prepared {
             .get_or_init(|| SpreadBalls::new(instance, &self.site_district))
     }
 
-    /// Balls around every candidate or existing site inside a district (MODEL.md rule 5),
+    /// Balls around every candidate or existing site inside a district (docs/model.md rule 5),
     /// kept only where the room the sites in them have could exceed what the rule allows.
     fn spacing_limits(&self, instance: &Instance) -> Vec<SpacingLimit> {
         let Some(spacing) = instance.rules.spacing else {
@@ -371,7 +371,7 @@ fn targets(instance: &Instance, district_existing: &[f64], demand: u64) -> Vec<f
         .collect()
 }
 
-/// MODEL.md stage E: per site, Σ_k dist_k(s) over the access kinds (kinds without a layer
+/// docs/model.md stage E: per site, Σ_k dist_k(s) over the access kinds (kinds without a layer
 /// or without facilities add nothing).
 fn access_distances(instance: &Instance, geography: &Geography) -> Vec<f64> {
     let layers: Vec<usize> = instance
@@ -390,7 +390,7 @@ fn access_distances(instance: &Instance, geography: &Geography) -> Vec<f64> {
         .collect()
 }
 
-/// MODEL.md rule 7: each site inside a district is served by its nearest facility of the
+/// docs/model.md rule 7: each site inside a district is served by its nearest facility of the
 /// seats kind; a facility with `seats` admits Σ κ·(o + x) ≤ max(seats, Σ κ·o) over the sites it
 /// serves, so new places there are at most ⌊(max(seats, κ·O) − κ·O) / κ⌋.
 fn seat_limits(

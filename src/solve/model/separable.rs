@@ -1,6 +1,6 @@
 //! The exact fast path for plans whose only constraints are per-district: when no site has
 //! a minimum occupancy, no spacing ball and no school's seats can bind, the model of
-//! MODEL.md falls apart into one variable per district, X_d ∈ [0, cap_d] with Σ X_d = K,
+//! docs/model.md falls apart into one variable per district, X_d ∈ [0, cap_d] with Σ X_d = K,
 //! and each stage is a separable convex problem over whole numbers:
 //!
 //! - A: K = min(N, Σ cap_d).

@@ -66,7 +66,7 @@ impl SpreadBalls {
     }
 
     /// The new places in each neighbourhood when site s holds `places(s)` (possibly
-    /// fractional, from an LP); only sites that are centres count (MODEL.md: the same sites
+    /// fractional, from an LP); only sites that are centres count (docs/model.md: the same sites
     /// as rule 5).
     pub fn loads(&self, instance: &Instance, places: &[(u32, f64)]) -> Vec<f64> {
         let weighted: Vec<([f64; 2], f64)> = places

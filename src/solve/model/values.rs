@@ -1,4 +1,4 @@
-//! The stages' objectives (MODEL.md) evaluated for plans: one level's value of a stage
+//! The stages' objectives (docs/model.md) evaluated for plans: one level's value of a stage
 //! (`stage_value`), the weighted sum over nested levels (`weighted_stage_values`), and
 //! whether a stage runs at all (`runs`). Every route reports its stage values through them.
 
@@ -42,7 +42,7 @@ pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan:
 }
 
 /// The value of each of `stages` for nested plans (one per level): the ω-weighted sum over
-/// the levels, evenness and worst scaled by T^L/T^l (MODEL.md, levels). With one level of
+/// the levels, evenness and worst scaled by T^L/T^l (docs/model.md, levels). With one level of
 /// weight 1, the plain values.
 pub(crate) fn weighted_stage_values(
     instance: &Instance,

@@ -1,4 +1,4 @@
-//! The city as a mixed-integer program for HiGHS (MODEL.md: rules 1–7, the stage
+//! The city as a mixed-integer program for HiGHS (docs/model.md: rules 1–7, the stage
 //! objectives, and demand levels), shrunk by structure, never weakened.
 //!
 //! - Sites whose only constraints are their own bounds (no minimum occupancy, in no spacing
