@@ -78,6 +78,34 @@ fn documented_commands_print_what_the_pages_show() {
         cases.case(page);
     }
     cases.run();
+
+    // Every plan the pages solved passes the independent checker.
+    let mut checked = 0;
+    for entry in std::fs::read_dir("out").expect("the pages solved into out/") {
+        let folder = entry.expect("a folder of out/").path();
+        if !folder.join("summary.json").exists() {
+            continue; // a generated city, not a plan
+        }
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        let scenario = Path::new("scenarios").join(format!("{name}.toml"));
+        let verify = std::process::Command::new(quartier)
+            .args(["verify", "--quiet"])
+            .arg(&scenario)
+            .arg(folder.join("sites.geojson"))
+            .output()
+            .expect("run quartier verify");
+        assert!(
+            verify.status.success(),
+            "the plan in out/{name} breaks a rule of {}:\n{}",
+            scenario.display(),
+            String::from_utf8_lossy(&verify.stdout)
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 4,
+        "only {checked} plans were solved on the pages"
+    );
 }
 
 /// GitHub's anchor of a heading: the text as shown (links and code marks gone), lower

@@ -13,7 +13,8 @@ use super::{print, Progress};
 use crate::error::{Error, InputError};
 use crate::io::compare::{read_output, Output};
 use crate::io::plan_report::site_kind;
-use crate::io::report::{de, escape_html, map_svg, page_head, MapData};
+use crate::io::write::charts::{map_svg, MapData};
+use crate::io::write::html::{de, escape_html, page_head};
 
 /// The key figures compared, with their labels.
 const FIGURES: &[(&str, &str)] = &[

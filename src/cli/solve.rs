@@ -158,7 +158,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         text += &format!(
             "  spread: at most {} new places within {} m of any site\n",
             thousands(spread.places),
-            crate::io::geojson_in::format_number(spread.metres)
+            crate::io::read::layer::format_number(spread.metres)
         );
     }
     if instance.stages.contains(&Stage::Access) {

@@ -9,8 +9,8 @@ use geo::{Intersects, Point};
 use super::{load, print, thousands, Progress};
 use crate::check::{check_levels, check_plan};
 use crate::error::Error;
-use crate::io::geojson_in::format_number;
 use crate::io::plan_in::read_plan;
+use crate::io::read::layer::format_number;
 use crate::metrics::{mean_distances, most_new_within, Figures};
 use crate::model::Plan;
 

@@ -41,13 +41,12 @@ pub(super) fn parse_rules(
             })
         }
     };
-    let facility_kinds: Vec<&String> = facility_kinds.to_vec();
     let mut access = Vec::new();
     for (kind, metres) in rules.access.unwrap_or_default() {
         if !facility_kinds.contains(&&kind) {
             return Err(format!(
                     "[rules] access names the facility kind \"{kind}\", but [input.facilities] has no such layer{}",
-                    known_list(&facility_kinds)
+                    known_list(facility_kinds)
                 ));
         }
         if !(metres.is_finite() && metres >= 0.0) {
@@ -64,7 +63,7 @@ pub(super) fn parse_rules(
                 return Err(format!(
                         "[rules] seats names the facility kind \"{}\", but [input.facilities] has no such layer{}",
                         seats.kind,
-                        known_list(&facility_kinds)
+                        known_list(facility_kinds)
                     ));
             }
             if !(seats.per_place.is_finite() && seats.per_place > 0.0) {

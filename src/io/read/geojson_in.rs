@@ -19,7 +19,6 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::full_feature::{full_feature, strip_position};
-pub use super::layer::format_number;
 use super::layer::{first_error, Feature, Layer};
 use super::quick_feature::quick_feature;
 use crate::error::InputError;

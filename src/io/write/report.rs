@@ -8,11 +8,8 @@
 
 use std::fmt::Write;
 
-use super::charts::{chart_svg, levels_chart_svg};
-// `compare.html` (in the CLI) builds its page from the same pieces, by these paths.
-pub use super::charts::{map_svg, MapData};
-use super::html::escape;
-pub use super::html::{de, escape_html, page_head};
+use super::charts::{chart_svg, levels_chart_svg, map_svg, MapData};
+use super::html::{de, escape, page_head};
 use super::plan_report::PlanReport;
 use crate::model::Stage;
 
