@@ -109,6 +109,59 @@ fn geopackage_layers_with_the_crs_from_the_file() {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
 
+/// A GeoPackage layer without a CRS, as GDAL and QGIS write it (srs_id 99999,
+/// `LOCAL_CS["Undefined SRS"]`), or with the standard's undefined systems 0 and -1: read
+/// like a layer without a CRS, so `[input] crs` applies, or the message says to set it.
+#[test]
+fn geopackage_layers_without_a_crs_take_the_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let (district_features, site_features) = gpkg_features(&districts(), &sites());
+    let gpkg = dir.path().join("stadt.gpkg");
+    write_gpkg_layer(&gpkg, "bezirke", 25832, &district_features);
+    write_gpkg_layer(&gpkg, "standorte", 25832, &site_features);
+    for (srs_id, definition) in [
+        (
+            99999,
+            r#"LOCAL_CS["Undefined SRS",LOCAL_DATUM["unknown",32767],UNIT["unknown",0],AXIS["Easting",EAST],AXIS["Northing",NORTH]]"#,
+        ),
+        (-1, "undefined"),
+        (0, "undefined"),
+    ] {
+        let connection = rusqlite::Connection::open(&gpkg).unwrap();
+        connection
+            .execute(
+                "INSERT OR REPLACE INTO gpkg_spatial_ref_sys VALUES ('Undefined SRS', ?1, 'NONE', ?1, ?2, 'undefined')",
+                rusqlite::params![srs_id, definition],
+            )
+            .unwrap();
+        connection
+            .execute("UPDATE gpkg_geometry_columns SET srs_id = ?1", [srs_id])
+            .unwrap();
+        drop(connection);
+        let scenario = |crs: &str| {
+            std::fs::write(
+                dir.path().join("scenario.toml"),
+                format!("[input]\ndistricts = \"stadt.gpkg#bezirke\"\nsites = \"stadt.gpkg#standorte\"\n{crs}[demand]\nplaces = 60\n"),
+            )
+            .unwrap();
+        };
+        scenario("");
+        let run = quartier(&["check", "scenario.toml"], dir.path());
+        assert_eq!(run.code, 2, "srs_id {srs_id}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("stadt.gpkg")
+                && run.stderr.contains("cannot be longitude/latitude")
+                && run.stderr.contains("assign the layer its CRS in QGIS")
+                && run.stderr.contains("set crs = \"EPSG:25832\" in [input]"),
+            "srs_id {srs_id}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        scenario("crs = \"EPSG:25832\"\n");
+        assert_eq!(solved(dir.path()), geojson_plan(), "srs_id {srs_id}");
+    }
+}
+
 #[test]
 fn geopackage_text_numbers_are_refused_like_geojson() {
     use rusqlite::types::Value as V;

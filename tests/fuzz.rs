@@ -283,3 +283,42 @@ fn the_unmutated_demo_passes() {
     let run = quartier(&["check", "scenario.toml"], dir.path());
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+/// Pieces of the CRS definitions files carry (GeoJSON `crs`, `.prj`, GeoPackage
+/// `gpkg_spatial_ref_sys`), put together at random: PROJ sees each only after quartier's
+/// checks, and whatever it makes of them, the answer is `Ok` or `Err`, never a panic.
+fn crs_definition() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "EPSG:",
+        "25832",
+        "99999",
+        "-1",
+        "urn:ogc:def:crs:EPSG::",
+        "LOCAL_CS[\"Undefined SRS\",LOCAL_DATUM[\"unknown\",32767],UNIT[\"unknown\",0]]",
+        "ENGCRS[\"x\",EDATUM[\"y\"],CS[Cartesian,2],AXIS[\"x\",east],AXIS[\"y\",north],LENGTHUNIT[\"metre\",1]]",
+        "PROJCS[\"ETRS89 / UTM zone 32N\",GEOGCS[\"ETRS89\",DATUM[\"D_ETRS_1989\",SPHEROID[\"GRS_1980\",6378137,298.257222101]],PRIMEM[\"Greenwich\",0],UNIT[\"Degree\",0.0174532925199433]],PROJECTION[\"Transverse_Mercator\"],PARAMETER[\"False_Easting\",2500000],PARAMETER[\"Central_Meridian\",9],PARAMETER[\"Scale_Factor\",0.9996],UNIT[\"Meter\",1]]",
+        "GEOGCS[",
+        "PROJCS[",
+        "]",
+        ",",
+        "\"",
+        "+proj=utm +zone=32",
+        "+proj=",
+        "undefined",
+        " ",
+        "\u{0}",
+        "ü",
+    ]);
+    prop::collection::vec(pieces, 0..6).prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn crs_definitions_from_files_never_panic(definition in crs_definition()) {
+        let _ = quartier::io::crs::check_known(&definition);
+        let _ = quartier::io::crs::Transform::new(&definition, "EPSG:25832");
+        let _ = quartier::io::crs::Transform::new("EPSG:25832", &definition);
+    }
+}

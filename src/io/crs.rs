@@ -92,7 +92,7 @@ impl Transform {
         if let Some(proj) = MADE.with(|made| made.borrow().get(&key).cloned()) {
             return Ok(Transform { proj: Some(proj) });
         }
-        let proj = Rc::new(Proj::new_known_crs(from, to, None).map_err(|e| e.to_string())?);
+        let proj = Rc::new(new_proj(from, to)?);
         MADE.with(|made| made.borrow_mut().insert(key, proj.clone()));
         Ok(Transform { proj: Some(proj) })
     }
@@ -114,6 +114,61 @@ impl Transform {
             }
         }
     }
+}
+
+/// PROJ's transformation between two CRSs. Definitions PROJ cannot relate to the earth (an
+/// engineering or local CRS, a damaged WKT) sometimes fail without an error number, and the
+/// `proj` crate then panics ("PROJ did not supply an error"): that panic is caught here and
+/// becomes an error like any other, and its message is kept off the terminal.
+fn new_proj(from: &str, to: &str) -> Result<Proj, String> {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str));
+            if message != Some(PROJ_SILENT) {
+                previous(info);
+            }
+        }));
+    });
+    let made = std::panic::catch_unwind(|| Proj::new_known_crs(from, to, None));
+    match made {
+        Ok(Ok(proj)) => Ok(proj),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err("PROJ cannot use this definition (it gave no reason)".into()),
+    }
+}
+
+/// The `proj` crate's panic message when PROJ fails without saying why.
+const PROJ_SILENT: &str = "PROJ did not supply an error";
+
+/// A CRS that a file declares but that says nothing: GeoPackage's undefined systems
+/// (srs_id 0, -1 and the 99999 that GDAL and QGIS write), `undefined`, and local or
+/// engineering CRSs such as `LOCAL_CS["Undefined SRS"]`, whose coordinates have no place
+/// on the earth. Such a layer is read like one without a CRS.
+pub fn is_undefined(definition: &str) -> bool {
+    let text = definition.trim();
+    let head: String = text
+        .chars()
+        .take(24)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    text.is_empty()
+        || text.eq_ignore_ascii_case("undefined")
+        || head.starts_with("LOCAL_CS[")
+        || head.starts_with("ENGCRS[")
+        || head.starts_with("ENGINEERINGCRS[")
+        || text.to_ascii_lowercase().contains("undefined srs")
+        || text
+            .to_ascii_lowercase()
+            .contains("undefined cartesian srs")
+        || text
+            .to_ascii_lowercase()
+            .contains("undefined geographic srs")
 }
 
 /// WGS 84 in either axis label is the same longitude/latitude for output purposes.
@@ -169,6 +224,22 @@ mod tests {
         back.apply(&mut points).unwrap();
         assert!((points[0].0 - 7.6261).abs() < 1e-7);
         assert!((points[0].1 - 51.9607).abs() < 1e-7);
+    }
+
+    #[test]
+    fn definitions_proj_cannot_use_are_errors_not_panics() {
+        for definition in [
+            r#"LOCAL_CS["Undefined SRS",LOCAL_DATUM["unknown",32767],UNIT["unknown",0],AXIS["Easting",EAST],AXIS["Northing",NORTH]]"#,
+            r#"ENGCRS["local",EDATUM["x"],CS[Cartesian,2],AXIS["x",east],AXIS["y",north],LENGTHUNIT["metre",1]]"#,
+            "PROJCS[",
+            "+proj=",
+            "",
+        ] {
+            assert!(check_known(definition).is_err(), "{definition}");
+        }
+        assert!(is_undefined(r#"LOCAL_CS["Undefined SRS"]"#));
+        assert!(is_undefined("undefined"));
+        assert!(!is_undefined("EPSG:25832"));
     }
 
     #[test]

@@ -12,8 +12,11 @@ use crate::io::crs::{self, Transform};
 
 /// The CRS of a layer: its own, checked, or the scenario's `default`.
 pub(super) fn layer_crs(layer: &Layer, default: &str) -> Result<String, InputError> {
-    let name = layer.crs.clone().unwrap_or_else(|| default.to_string());
-    if layer.crs.is_some() {
+    // A declared but undefined CRS (GeoPackage srs_id 99999, `LOCAL_CS["Undefined SRS"]`)
+    // says no more than none.
+    let own = layer.crs.as_deref().filter(|c| !crs::is_undefined(c));
+    let name = own.map_or_else(|| default.to_string(), str::to_string);
+    if own.is_some() {
         crs::check_known(&name).map_err(|e| {
             InputError::new(
                 &layer.file,
@@ -190,9 +193,10 @@ pub(super) fn check_position(
             feature,
             Some(id),
             format!(
-                "coordinates ({}, {}) cannot be longitude/latitude, but the layer is read as {crs}; if they are metres (e.g. EPSG:25832), add a \"crs\" member to the file or set crs = \"EPSG:25832\" in [input] of the scenario",
+                "coordinates ({}, {}) cannot be longitude/latitude, but the layer is read as {crs}; if they are metres (e.g. EPSG:25832), {}",
                 format_number(x),
-                format_number(y)
+                format_number(y),
+                crs_advice(&layer.file)
             ),
         ));
     }
@@ -270,4 +274,17 @@ pub(super) fn rebuild(polygons: &[PolygonRings], points: &[(f64, f64)]) -> Multi
             })
             .collect(),
     )
+}
+
+/// How to give a layer of this file's format its CRS.
+pub(super) fn crs_advice(file: &str) -> String {
+    let lower = file.to_lowercase();
+    let set = "set crs = \"EPSG:25832\" in [input] of the scenario";
+    if lower.ends_with(".shp") {
+        format!("put the Shapefile's .prj next to it (QGIS writes one when it saves the layer with a CRS) or {set}")
+    } else if lower.contains(".gpkg") {
+        format!("assign the layer its CRS in QGIS and save the GeoPackage again, or {set}")
+    } else {
+        format!("add a \"crs\" member to the file or {set}")
+    }
 }

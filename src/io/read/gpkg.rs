@@ -182,7 +182,9 @@ pub fn read(
 /// The CRS of an srs_id: `EPSG:n` when the organisation is EPSG, else the definition
 /// (WKT); `None` for the undefined systems 0 and -1.
 fn crs_of(connection: &Connection, srs_id: i64) -> Option<String> {
-    if srs_id == 0 || srs_id == -1 {
+    // 0 and -1 are the standard's undefined systems; GDAL and QGIS write 99999 for a layer
+    // without a CRS.
+    if matches!(srs_id, 0 | -1 | 99999) {
         return None;
     }
     let (organization, code, definition): (Option<String>, Option<i64>, Option<String>) =
@@ -196,7 +198,7 @@ fn crs_of(connection: &Connection, srs_id: i64) -> Option<String> {
     match (organization, code) {
         (Some(org), Some(code)) if org.eq_ignore_ascii_case("epsg") => Some(format!("EPSG:{code}")),
         _ => definition
-            .filter(|d| !d.trim().is_empty() && d.trim() != "undefined")
+            .filter(|d| !crate::io::crs::is_undefined(d))
             .or_else(|| Some(format!("EPSG:{srs_id}"))),
     }
 }
