@@ -203,14 +203,22 @@ fn crs_of(connection: &Connection, srs_id: i64) -> Option<String> {
     }
 }
 
+/// How an empty geometry is named in messages ("geometry must be a Point …, found …").
+const EMPTY: &str = "an empty geometry";
+
 /// A GeoPackage geometry blob: "GP", version, flags, srs_id, envelope, then WKB.
 pub fn decode(blob: &[u8]) -> Result<Geom, String> {
     if blob.len() < 8 || &blob[..2] != b"GP" {
         return Err("not a GeoPackage geometry (no \"GP\" header)".into());
     }
+    // Flags (GeoPackage 1.4, 2.1.3): bit 0 byte order, bits 1–3 the envelope, bit 4 an
+    // empty geometry, bit 5 an extended (non-standard) geometry type.
     let flags = blob[3];
+    if flags & 0b0001_0000 != 0 {
+        return Ok(Geom::Other(EMPTY));
+    }
     if flags & 0b0010_0000 != 0 {
-        return Ok(Geom::MultiPolygon(Vec::new()));
+        return Err("an extended geometry type (not one of the standard's); save the layer with a standard geometry type".into());
     }
     let envelope = match (flags >> 1) & 0b111 {
         0 => 0,
@@ -246,7 +254,7 @@ fn from_wkb(geometry: &impl GeometryTrait<T = f64>) -> Geom {
     match geometry.as_type() {
         GeometryType::Point(p) => match p.coord() {
             Some(c) => Geom::Point(coord(c)),
-            None => Geom::MultiPoint(Vec::new()),
+            None => Geom::Other(EMPTY),
         },
         GeometryType::MultiPoint(m) => {
             Geom::MultiPoint(m.points().filter_map(|p| p.coord().map(coord)).collect())
@@ -295,6 +303,19 @@ mod tests {
         }
         with_envelope.extend_from_slice(&blob[8..]);
         assert_eq!(decode(&with_envelope), Ok(Geom::Point([3.0, 4.0])));
+        // The empty flag is bit 4; bit 5 marks an extended type.
+        let mut empty = blob.clone();
+        empty[3] |= 0b0001_0000;
+        assert_eq!(decode(&empty), Ok(Geom::Other("an empty geometry")));
+        let mut extended = blob.clone();
+        extended[3] |= 0b0010_0000;
+        assert!(decode(&extended).is_err());
+        // An empty point in WKB (NaN coordinates) without the flag.
+        let mut nan = blob[..8].to_vec();
+        nan.extend_from_slice(&[1, 1, 0, 0, 0]);
+        nan.extend_from_slice(&f64::NAN.to_le_bytes());
+        nan.extend_from_slice(&f64::NAN.to_le_bytes());
+        assert_eq!(decode(&nan), Ok(Geom::Other("an empty geometry")));
         assert!(decode(b"XX").is_err());
         assert!(decode(&blob[..12]).is_err());
     }
