@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use super::{print, thousands, Progress};
 use crate::error::{Error, InputError};
 use crate::generate::{
-    grid_scenario_toml, validate_city, validate_grid, write_demo_layer, write_demo_statistics,
-    write_grid_layer, City, CityFacts, CityPreset, CitySpec, DemoSpec, GridSpec,
-    CITY_SCENARIO_FILES, DEMO_STATISTICS, LAYER_FILES,
+    grid_scenario_toml, tight_scenario_toml, validate_city, validate_grid, validate_tight_grid,
+    write_demo_layer, write_demo_statistics, write_grid_layer, write_tight_layer, City, CityFacts,
+    CityPreset, CitySpec, DemoSpec, GridSpec, TightGridSpec, CITY_SCENARIO_FILES, DEMO_STATISTICS,
+    LAYER_FILES,
 };
 use crate::io::OutputFolder;
 
@@ -44,6 +45,11 @@ pub struct GenerateArgs {
     /// Residents of the city (default 315,000 for muenster, 240,000 for midsize).
     #[arg(long, requires = "city", conflicts_with_all = ["cells", "demo"])]
     pub residents: Option<u64>,
+    /// Write the tight grid instead: districts of 250 m, two dense centres, capacities
+    /// 6–120, and a scenario whose spacing rule (100 places within 200 m) binds across both
+    /// centres, with a time limit of 60 s: the benchmark of time limits.
+    #[arg(long, requires_all = ["cells", "sites"], conflicts_with_all = ["demo", "city"])]
+    pub tight: bool,
 }
 
 /// The kinds of realistic city `generate --city` writes.
@@ -115,6 +121,26 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
             written_scenarios.push(name);
         }
         facts = Some(city.facts());
+    } else if args.tight {
+        let spec = TightGridSpec {
+            cells: args.cells.unwrap_or(0),
+            sites: args.sites.unwrap_or(0),
+            seed: args.seed,
+        };
+        validate_tight_grid(&spec).map_err(|m| InputError::new("quartier generate", m))?;
+        folder = OutputFolder::prepare_for(out, &[], &ours)?;
+        for layer in LAYER_FILES {
+            progress.step(&format!("writing {layer}"));
+            let mut written = 0;
+            folder.write(layer, |w| {
+                written = write_tight_layer(&spec, layer, w)?;
+                Ok(())
+            })?;
+            counts.push((layer, written));
+        }
+        folder.write("scenario.toml", |w| {
+            w.write_all(tight_scenario_toml(&spec).as_bytes())
+        })?;
     } else {
         let spec = GridSpec {
             cells: args.cells.unwrap_or(0),

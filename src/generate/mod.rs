@@ -9,7 +9,9 @@
 //! - realistic cities of address points for benchmarks and tests (`City`): irregular
 //!   districts of very different sizes, sites clustered along streets, existing and excluded
 //!   sites, offers outside the city limits, and scenario files, in two presets (a Münster-like
-//!   city and the mid-size city benchmark).
+//!   city and the mid-size city benchmark);
+//! - the tight grid (`write_tight_layer`): districts of 250 m with two dense centres where
+//!   the spacing rule binds everywhere, the benchmark of time limits.
 //!
 //! Nothing here touches files: every layer is written feature by feature to a writer, so a
 //! grid with a million sites never sits in memory. The random numbers come from a
@@ -20,10 +22,12 @@ mod demo;
 mod geometry;
 mod grid;
 pub(crate) mod rng;
+mod tight;
 
 pub use city::{validate_city, City, CityFacts, CityPreset, CitySpec};
 pub use demo::{write_demo_layer, write_demo_statistics, DemoSpec};
 pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
+pub use tight::{tight_scenario_toml, validate_tight_grid, write_tight_layer, TightGridSpec};
 
 /// Scenario files the city generator writes next to its layers.
 pub const CITY_SCENARIO_FILES: [&str; 3] =

@@ -13,14 +13,17 @@
 //! - from the last level down: each level solved alone within the plan of the level above.
 //!
 //! The stages no candidate proves are solved by HiGHS on the program of all levels at once,
-//! with the proven stages kept as bounds.
+//! with the proven stages kept as bounds. When the time limit ends that program first, the
+//! best nested candidate is the plan (it keeps every rule), with its honest gap.
 
 use std::time::Instant;
 
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
+use crate::solve::exact::proof::lexicographically_better;
 use crate::solve::exact::separable_city::nested_separable;
 use crate::solve::highs::stages::solve_program;
+use crate::solve::model::greedy;
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::solve::model::values::{runs, stage_value, weighted_stage_values};
@@ -167,10 +170,59 @@ pub(super) fn solve_levels(
         active.add(spread_out(instance, prepared, full));
     }
     trace(|| format!("levels: the program of all levels, {count} stages proven"));
-    let solution = solve_program(
+    let result = solve_program(
         instance, &levels, &weights, active, &proven, None, None, started,
-    )?;
-    Ok(attach_alone(solution))
+    );
+    // When the time limit ends the program of all levels, the nested plans it started from
+    // keep every rule (or, without them, the last level's own plan cut down level by level):
+    // they are the plan, with the gap of their first stage not proven against the levels'
+    // own optima, a bound no nested plan can beat.
+    let limited = || {
+        let plans = if plans.is_empty() {
+            cut_down(instance, &levels, &alone)
+        } else {
+            plans.clone()
+        };
+        let bounds = all_optimal
+            .then(|| {
+                let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
+                weighted_stage_values(instance, &levels, &weights, &own, &stages)
+            })
+            .unwrap_or_default();
+        let mut solution =
+            nested_solution(instance, &levels, &weights, plans, &stages, how, started);
+        solution.status = SolveStatus::TimeLimit;
+        solution.method = "greedy";
+        solution.mip_gap = match (solution.stages.get(count), bounds.get(count)) {
+            (Some(&(_, value)), Some(&(_, bound))) => {
+                (value - bound).max(0.0) / value.abs().max(1.0)
+            }
+            (Some(_), None) => 1.0,
+            _ => 0.0,
+        };
+        solution
+    };
+    match result {
+        Err(Error::TimeLimit(_)) => Ok(attach_alone(limited())),
+        Ok(solution) if solution.status == SolveStatus::TimeLimit => {
+            Ok(attach_alone(lexicographically_better(solution, limited())))
+        }
+        other => other.map(attach_alone),
+    }
+}
+
+/// Nested plans that keep every rule, made without a solver: the last level's own plan, and
+/// each level below a greedy fill within the plan of the level above (a plan within one
+/// that keeps every spacing ball keeps them too).
+fn cut_down(instance: &Instance, levels: &[Prepared], alone: &[Solution]) -> Vec<Plan> {
+    let count = levels.len();
+    let mut plans = vec![Plan::empty(instance.sites.len()); count];
+    plans[count - 1] = alone[count - 1].plan.clone();
+    for l in (0..count - 1).rev() {
+        let within = levels[l].with_room_at_most(&plans[l + 1].places);
+        plans[l] = greedy::fair_fill(instance, &within);
+    }
+    plans
 }
 
 /// True when every level's plan lies within the next one's.

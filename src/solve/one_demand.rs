@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::model::{Instance, Stage};
 use crate::solve::exact::proof::{
     lexicographically_better, proven_solution, proven_stages, shortfall_proof, time_limited,
+    time_limited_without_bound, time_limited_without_bound_from,
 };
 use crate::solve::exact::separable_city::solve_separable_city;
 use crate::solve::highs::evenness::solve_within_evenness_bounds;
@@ -33,8 +34,10 @@ pub(crate) fn solve_one(
     let Some(relaxed) = solve_separable_city(instance, prepared, &SpacingRows::none(instance))
     else {
         // Minimum occupancies or school seats tie sites together: HiGHS from the start.
+        // When the time limit ends it before HiGHS found a plan, the better of two fills
+        // that keep every rule is the plan.
         let proven = shortfall_proof(instance, prepared);
-        return solve_program(
+        return match solve_program(
             instance,
             std::slice::from_ref(prepared),
             &[1.0],
@@ -43,7 +46,12 @@ pub(crate) fn solve_one(
             None,
             None,
             started,
-        );
+        ) {
+            Err(Error::TimeLimit(_)) => Ok(time_limited_without_bound(
+                instance, prepared, &proven, started,
+            )),
+            other => other,
+        };
     };
     let violated = violated_spacing(prepared, &[], &relaxed.plan);
     if violated.is_empty() {
@@ -129,7 +137,7 @@ fn solve_with_spread(
     }
     let mut active = SpacingRows::lazy(instance, prepared);
     active.spread_first = vec![first_spread(instance, prepared, &head.plan)];
-    let solution = solve_program(
+    let solution = match solve_program(
         instance,
         std::slice::from_ref(prepared),
         &[1.0],
@@ -138,7 +146,16 @@ fn solve_with_spread(
         head.marginal_values.as_deref(),
         Some(&head.plan),
         started,
-    )?;
+    ) {
+        // The plan of the stages before spread keeps every rule and is optimal in them;
+        // the spread stage's gap is against 0, the only bound known then.
+        Err(Error::TimeLimit(_)) => {
+            return Ok(time_limited_without_bound_from(
+                instance, prepared, head, started,
+            ))
+        }
+        other => other?,
+    };
     Ok(Solution {
         method: if head.method == "mip" {
             "mip"

@@ -12,7 +12,7 @@ use crate::solve::model::greedy;
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::separable;
 use crate::solve::model::solution::{ModelSize, Solution, SolveStatus};
-use crate::solve::model::values::stage_value;
+use crate::solve::model::values::{runs, stage_value};
 use crate::solve::trace::trace;
 
 /// The solution whose stage values are lexicographically smaller (the first on a tie).
@@ -27,6 +27,20 @@ pub(crate) fn lexicographically_better(first: Solution, second: Solution) -> Sol
         }
     }
     first
+}
+
+/// True when `a` is better than `b` in the first stage where they differ.
+fn lexicographically_less(a: &[f64], b: &[f64]) -> bool {
+    for (x, y) in a.iter().zip(b) {
+        let tolerance = 1e-9 * x.abs().max(y.abs()).max(1.0);
+        if *x < y - tolerance {
+            return true;
+        }
+        if *y < x - tolerance {
+            return false;
+        }
+    }
+    false
 }
 
 /// A plan that keeps every rule and is optimal in its first `proven` stages, reported with
@@ -57,6 +71,77 @@ pub(crate) fn time_limited(
     }
 }
 
+/// When the time limit ends a solve before HiGHS found a plan and no relaxation bounds it:
+/// the better of the greedy plan and the fair fill (both keep every rule), with the gap of
+/// its first stage not proven against 0, the only bound known then.
+pub(crate) fn time_limited_without_bound(
+    instance: &Instance,
+    prepared: &Prepared,
+    proven: &[(Stage, f64)],
+    started: Instant,
+) -> Solution {
+    let greedy = greedy::greedy_plan(instance, prepared);
+    let fair = greedy::fair_fill(instance, prepared);
+    let (greedy_stages, fair_stages) = (
+        stages_of(instance, prepared, &greedy),
+        stages_of(instance, prepared, &fair),
+    );
+    let values = |stages: &[(Stage, f64)]| stages.iter().map(|&(_, v)| v).collect::<Vec<_>>();
+    let (plan, stages) = if lexicographically_less(&values(&fair_stages), &values(&greedy_stages)) {
+        (fair, fair_stages)
+    } else {
+        (greedy, greedy_stages)
+    };
+    limited_against_zero(prepared, plan, stages, proven, started)
+}
+
+/// As `time_limited_without_bound`, with the plan of the stages before spread (`head`,
+/// optimal in them) as the plan.
+pub(crate) fn time_limited_without_bound_from(
+    instance: &Instance,
+    prepared: &Prepared,
+    head: Solution,
+    started: Instant,
+) -> Solution {
+    let stages = stages_of(instance, prepared, &head.plan);
+    limited_against_zero(prepared, head.plan, stages, &head.stages, started)
+}
+
+/// Every stage's value for a plan.
+fn stages_of(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<(Stage, f64)> {
+    prepared
+        .stages
+        .iter()
+        .filter(|&&stage| runs(instance, stage))
+        .map(|&stage| (stage, stage_value(stage, instance, prepared, plan)))
+        .collect()
+}
+
+/// A time-limited solution: the stages the plan reaches `proven` in are proven, the gap is
+/// that of the next one against 0.
+fn limited_against_zero(
+    prepared: &Prepared,
+    plan: Plan,
+    stages: Vec<(Stage, f64)>,
+    proven: &[(Stage, f64)],
+    started: Instant,
+) -> Solution {
+    let proven = proven
+        .iter()
+        .zip(&stages)
+        .take_while(|((_, optimum), (_, value))| *value <= optimum + 1e-9 * optimum.abs().max(1.0))
+        .count();
+    let mip_gap = stages
+        .get(proven)
+        .map_or(0.0, |&(_, value)| value.max(0.0) / value.abs().max(1.0));
+    Solution {
+        status: SolveStatus::TimeLimit,
+        mip_gap,
+        method: "greedy",
+        ..proven_solution(prepared, plan, stages, None, started)
+    }
+}
+
 /// The shortfall stage's optimum is 0 when a plan that keeps every rule places the whole
 /// demand.
 pub(crate) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(Stage, f64)> {
@@ -72,8 +157,8 @@ pub(crate) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(
 /// lower bound for the full model's (given the same earlier optima). A plan that keeps every
 /// rule and reaches the relaxation's optima of the first stages proves them for the full
 /// model, so HiGHS need not solve those stages. Tried: the relaxation's places per district
-/// put on sites that keep every ball, then a greedy plan within the evenness bounds, then the
-/// plain greedy plan. Returns the proven stages (a prefix of the relaxation's) and the plan.
+/// put on sites that keep every ball, then a greedy plan within the evenness bounds, the plain
+/// greedy plan, and a fill that follows the fair shares. Returns the proven stages (a prefix of the relaxation's) and the plan.
 pub(crate) fn proven_stages(
     instance: &Instance,
     prepared: &Prepared,
@@ -97,25 +182,38 @@ pub(crate) fn proven_stages(
             .map(|(_, hi)| hi)
             .collect();
     let greedy = greedy::Greedy::new(instance, prepared);
-    let mut best: Option<(usize, Plan)> = None;
-    for caps in [Some(&per_district[..]), Some(&highest[..]), None] {
-        let plan = greedy.plan(caps);
+    // Of plans reaching as many stages, the one better in the stages after (the plan a time
+    // limit falls back to).
+    let mut best: Option<(usize, Vec<f64>, Plan)> = None;
+    let candidates = [Some(&per_district[..]), Some(&highest[..]), None]
+        .into_iter()
+        .map(|caps| greedy.plan(caps))
+        .chain(std::iter::once_with(|| {
+            greedy::fair_fill(instance, prepared)
+        }));
+    for plan in candidates {
+        let values: Vec<f64> = relaxed
+            .stages
+            .iter()
+            .map(|&(stage, _)| stage_value(stage, instance, prepared, &plan))
+            .collect();
         let reached = relaxed
             .stages
             .iter()
-            .take_while(|&&(stage, optimum)| {
-                stage_value(stage, instance, prepared, &plan)
-                    <= optimum + 1e-9 * optimum.abs().max(1.0)
-            })
+            .zip(&values)
+            .take_while(|&(&(_, optimum), &value)| value <= optimum + 1e-9 * optimum.abs().max(1.0))
             .count();
-        if best.as_ref().is_none_or(|(most, _)| reached > *most) {
-            best = Some((reached, plan));
+        let better = best.as_ref().is_none_or(|(most, before, _)| {
+            reached > *most || (reached == *most && lexicographically_less(&values, before))
+        });
+        if better {
+            best = Some((reached, values, plan));
         }
         if reached == relaxed.stages.len() {
             break;
         }
     }
-    let (reached, plan) = best.expect("three candidate plans");
+    let (reached, _, plan) = best.expect("four candidate plans");
     trace(|| {
         format!("proof: a plan that keeps every rule reaches the relaxation's optimum in {reached} stages")
     });

@@ -57,6 +57,11 @@ impl<'a> Greedy<'a> {
         }
     }
 
+    /// The spacing balls around site `s`.
+    fn balls_of(&self, s: usize) -> &[u32] {
+        &self.balls_of[self.starts[s]..self.starts[s + 1]]
+    }
+
     /// The greedy plan with at most `district_caps[d]` new places in district d.
     pub(crate) fn plan(&self, district_caps: Option<&[u64]>) -> Plan {
         one_greedy_plan(self.instance, self.prepared, district_caps, |s| {
@@ -114,6 +119,115 @@ fn one_greedy_plan<'a>(
         }
         for &ball in balls_of(s) {
             ball_left[ball as usize] -= take;
+        }
+    }
+    plan
+}
+
+/// A fill that follows the fair shares and keeps every rule: place by place, the district
+/// furthest below its fair share (then the one least above it) gets the next place, at the
+/// next of its sites in turn that still has room within its cap, its district's share, its
+/// school's seats and every spacing ball around it. Places spread over a district's sites
+/// as they spread over the districts. The plan a time limit falls back to when the
+/// spacing rule binds across a whole centre, where the site-order greedy leaves it empty.
+pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
+    use std::cmp::Ordering;
+    use std::collections::BinaryHeap;
+
+    /// A district in the queue, by how far below its fair share it is.
+    struct Below(f64, u32);
+    impl PartialEq for Below {
+        fn eq(&self, other: &Self) -> bool {
+            self.cmp(other) == Ordering::Equal
+        }
+    }
+    impl Eq for Below {}
+    impl PartialOrd for Below {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Below {
+        fn cmp(&self, other: &Self) -> Ordering {
+            self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+        }
+    }
+
+    let greedy = Greedy::new(instance, prepared);
+    let districts = instance.districts.len();
+    let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); districts];
+    for (s, &room) in prepared.site_room.iter().enumerate() {
+        if let (Some(d), true) = (prepared.site_district[s], room > 0) {
+            sites_of[d as usize].push(s as u32);
+        }
+    }
+    let mut next = vec![0usize; districts];
+    let mut plan = Plan::empty(instance.sites.len());
+    let mut ball_left: Vec<u64> = prepared.spacing.iter().map(|b| b.room).collect();
+    let mut share_left: Vec<u64> = prepared
+        .share_room
+        .iter()
+        .map(|r| r.unwrap_or(u64::MAX))
+        .collect();
+    let mut seat_left: Vec<u64> = prepared
+        .seat_room
+        .iter()
+        .map(|r| r.unwrap_or(u64::MAX))
+        .collect();
+    let mut below: Vec<f64> = prepared
+        .target
+        .iter()
+        .zip(&prepared.district_existing)
+        .map(|(t, e)| t - e)
+        .collect();
+    let mut queue: BinaryHeap<Below> = (0..districts)
+        .filter(|&d| !sites_of[d].is_empty())
+        .map(|d| Below(below[d], d as u32))
+        .collect();
+    let mut left = prepared.demand;
+    while left > 0 {
+        let Some(Below(_, d)) = queue.pop() else {
+            break;
+        };
+        let d = d as usize;
+        // The next site of the district in turn that can take a place (or its minimum).
+        let mut granted = 0u64;
+        while !sites_of[d].is_empty() {
+            let i = next[d] % sites_of[d].len();
+            let s = sites_of[d][i] as usize;
+            let seat = prepared.seat_facility[s].filter(|&f| (f as usize) < seat_left.len());
+            let mut room = u64::from(prepared.site_room[s] - plan.places[s])
+                .min(share_left[d])
+                .min(seat.map_or(u64::MAX, |f| seat_left[f as usize]));
+            for &ball in greedy.balls_of(s) {
+                room = room.min(ball_left[ball as usize]);
+            }
+            let wanted = if plan.places[s] == 0 {
+                u64::from(instance.sites[s].min_places).max(1)
+            } else {
+                1
+            };
+            if room < wanted || wanted > left {
+                // Rooms only shrink: the site is done.
+                sites_of[d].swap_remove(i);
+                continue;
+            }
+            plan.places[s] += wanted as u32;
+            share_left[d] -= wanted.min(share_left[d]);
+            if let Some(f) = seat {
+                seat_left[f as usize] -= wanted;
+            }
+            for &ball in greedy.balls_of(s) {
+                ball_left[ball as usize] -= wanted;
+            }
+            next[d] = i + 1;
+            granted = wanted;
+            break;
+        }
+        if granted > 0 {
+            left -= granted;
+            below[d] -= granted as f64;
+            queue.push(Below(below[d], d as u32));
         }
     }
     plan
