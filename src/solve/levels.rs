@@ -183,12 +183,12 @@ pub(super) fn solve_levels(
         } else {
             plans.clone()
         };
-        let bounds = all_optimal
-            .then(|| {
-                let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
-                weighted_stage_values(instance, &levels, &weights, &own, &stages)
-            })
-            .unwrap_or_default();
+        let bounds = if all_optimal {
+            let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
+            weighted_stage_values(instance, &levels, &weights, &own, &stages)
+        } else {
+            Vec::new()
+        };
         let mut solution =
             nested_solution(instance, &levels, &weights, plans, &stages, how, started);
         solution.status = SolveStatus::TimeLimit;

@@ -63,10 +63,6 @@ impl LpSession {
                 .try_set_option("threads", settings.threads as i32)
                 .map_err(|_| Error::Solver("HiGHS rejected the option threads".into()))?;
         }
-        if let Ok(solver) = std::env::var("QUARTIER_EXP_SOLVER") {
-            model.try_set_option("solver", solver.as_str()).ok();
-            model.try_set_option("run_crossover", "on").ok();
-        }
         if std::env::var_os("QUARTIER_TRACE").is_some() {
             eprintln!(
                 "  LP session: model handed over in {:.3} s",
