@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::error::InputError;
+use crate::error::{InputError, Warning};
 
 /// One layer as read from its file, before any property is interpreted.
 #[derive(Debug)]
@@ -22,6 +22,9 @@ pub struct Layer {
     /// when absent.
     pub crs: Option<String>,
     pub features: Vec<Feature>,
+    /// What the reader noticed about the file that the planner should know, though the
+    /// layer reads (a Shapefile's `.cpg` naming an encoding quartier does not know).
+    pub warnings: Vec<Warning>,
 }
 
 impl Layer {
