@@ -251,3 +251,59 @@ fn shapefile_parts_whatever_the_case_of_their_extensions() {
         run.stderr
     );
 }
+
+/// The statistics office's table saved from Excel as "Unicode text": UTF-16 (little-endian)
+/// with a byte-order mark, tabs between the cells, decimal commas, a totals row. Read
+/// whatever `encoding` says (the mark says it); without the mark, the message says that the
+/// file looks like UTF-16 and what to set.
+#[test]
+fn statistics_as_excel_saves_unicode_text() {
+    let dir = tempfile::tempdir().unwrap();
+    write_layers(dir.path(), &districts(), &sites());
+    let table = "Nr\tBezirk\tEinwohner\tSGB II-Quote\r\n1\tAmelsbüren\t3000\t5,5\r\n2\tHölting-Süd\t1000\t21,0\r\n3\tGießen\t2000\t8,25\r\nSumme\tStadt\t6000\t9,1\r\n";
+    let utf16: Vec<u8> = table.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    std::fs::write(
+        dir.path().join("statistik.txt"),
+        [&[0xFF, 0xFE][..], &utf16].concat(),
+    )
+    .unwrap();
+    let scenario = |encoding: &str| {
+        std::fs::write(
+            dir.path().join("scenario.toml"),
+            format!(
+                "[input]\ndistricts = \"districts.geojson\"\nsites = \"sites.geojson\"\n[input.statistics]\nfile = \"statistik.txt\"\nkey = \"Nr\"\ndecimal = \",\"\n{encoding}\n[fields.districts]\nname = \"Bezirk\"\npopulation = \"Einwohner\"\n[[rules.district]]\nwhere = \"`SGB II-Quote` > 20\"\nmax_new = 5\n[demand]\nplaces = 60\n"
+            ),
+        )
+        .unwrap();
+    };
+    let totals = "statistik.txt: 1 row matches no district and is not used (a totals row?): line 5 \"Summe\"";
+    for encoding in ["", "encoding = \"windows-1252\"", "encoding = \"utf-16\""] {
+        scenario(encoding);
+        let (names, _) = solved_names(dir.path(), &[totals]);
+        assert_eq!(names, sorted(&NAMES), "{encoding:?}");
+    }
+    let check = quartier(&["check", "scenario.toml"], dir.path());
+    assert!(
+        check.stdout.contains(
+            "district rule where `SGB II-Quote` > 20 (max_new 5): 1 district: 02 Hölting-Süd"
+        ),
+        "{}",
+        check.stdout
+    );
+
+    // Without its mark (a tool dropped it): not taken for Windows-1252 text.
+    std::fs::write(dir.path().join("statistik.txt"), &utf16).unwrap();
+    for encoding in ["", "encoding = \"windows-1252\""] {
+        scenario(encoding);
+        let run = quartier(&["check", "scenario.toml"], dir.path());
+        assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("statistik.txt: the file looks like UTF-16 text (as Excel saves \"Unicode text\") without a byte-order mark at its start; set encoding = \"utf-16le\" in [input.statistics]"),
+            "{}",
+            run.stderr
+        );
+    }
+    scenario("encoding = \"utf-16le\"");
+    let (names, _) = solved_names(dir.path(), &[totals]);
+    assert_eq!(names, sorted(&NAMES));
+}
