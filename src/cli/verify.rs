@@ -19,7 +19,12 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
     let instance = &loaded.instance;
     progress.step("reading the plan");
     let level_count = instance.levels.len();
-    let entries = read_plan(plan_path, &loaded.scenario.site_fields.id, level_count)?;
+    let entries = read_plan(
+        plan_path,
+        &loaded.scenario.site_fields.id,
+        level_count,
+        &crate::io::crs::normalise_crs_name(&loaded.scenario.crs),
+    )?;
     let plan_file = plan_path.display().to_string();
 
     // Problems of the plan file itself: ids, whole numbers, moved points.

@@ -71,6 +71,28 @@ pub enum Geom {
 }
 
 impl Geom {
+    /// Every position of the geometry, in order.
+    pub fn positions(&self) -> Vec<Position> {
+        match self {
+            Geom::Point(p) => vec![*p],
+            Geom::MultiPoint(points) => points.clone(),
+            Geom::Polygon(rings) => rings.iter().flatten().copied().collect(),
+            Geom::MultiPolygon(polygons) => polygons.iter().flatten().flatten().copied().collect(),
+            Geom::Other(_) => Vec::new(),
+        }
+    }
+
+    /// Every position of the geometry, in the order of `positions`, to change in place.
+    pub fn positions_mut(&mut self) -> Vec<&mut Position> {
+        match self {
+            Geom::Point(p) => vec![p],
+            Geom::MultiPoint(points) => points.iter_mut().collect(),
+            Geom::Polygon(rings) => rings.iter_mut().flatten().collect(),
+            Geom::MultiPolygon(polygons) => polygons.iter_mut().flatten().flatten().collect(),
+            Geom::Other(_) => Vec::new(),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Geom::Point(_) => "Point",
