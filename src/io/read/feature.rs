@@ -1,7 +1,9 @@
 //! What the layer → instance readers (`districts`, `points`) share: a layer's CRS, ids that
 //! must be there and be unique, messages that name the file and the feature, checks of
 //! positions and polygon outlines in the layer's own CRS, and the reprojection of a layer's
-//! positions into the metric CRS. It sits below those readers and imports none of them.
+//! positions into the metric CRS; the readers of plans and output folders (`plan_in`,
+//! `compare`) take the same CRS and position checks. It sits below those readers and
+//! imports none of them.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
