@@ -156,6 +156,18 @@ impl DistrictRule {
     pub fn label(&self) -> &str {
         &self.condition
     }
+
+    /// Its caps for messages: `max_share 0.005, max_new 40`.
+    pub fn caps(&self) -> String {
+        let mut caps = Vec::new();
+        if let Some(share) = self.max_share {
+            caps.push(format!("max_share {share}"));
+        }
+        if let Some(max_new) = self.max_new {
+            caps.push(format!("max_new {max_new}"));
+        }
+        caps.join(", ")
+    }
 }
 
 impl Instance {
@@ -164,6 +176,22 @@ impl Instance {
         self.districts[d]
             .rule
             .and_then(|r| self.rules.district.get(r))
+    }
+
+    /// The districts district rule `r` applies to (each district takes the first rule whose
+    /// condition holds there), in the layer's order.
+    pub fn districts_of_rule(&self, r: usize) -> Vec<usize> {
+        (0..self.districts.len())
+            .filter(|&d| self.districts[d].rule == Some(r))
+            .collect()
+    }
+
+    /// The district rules that apply to no district: their condition holds nowhere, or only
+    /// where an earlier rule applies. The planner surely meant them to cap something.
+    pub fn district_rules_without_districts(&self) -> Vec<usize> {
+        (0..self.rules.district.len())
+            .filter(|&r| self.districts.iter().all(|d| d.rule != Some(r)))
+            .collect()
     }
 }
 

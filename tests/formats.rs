@@ -262,3 +262,71 @@ fn byte_order_marks_are_ignored_and_other_encodings_named() {
     );
     let _: Value = read_json(&dir.path().join("out/summary.json"));
 }
+
+/// A plan in metres without a `crs` member (a script's export) is not read as degrees
+/// and found "moved" by thousands of kilometres: `verify` and `compare` say what the layers
+/// say (exit 2). With a `crs` member it is reprojected; `[input] crs` of the scenario
+/// applies to a plan whose coordinates cannot be degrees, as to its layers.
+#[test]
+fn plans_in_metres_without_a_crs() {
+    let dir = tempfile::tempdir().unwrap();
+    write_layers(dir.path(), &districts(), &sites());
+    write_scenario(dir.path(), 60, "");
+    solved(dir.path());
+    let mut plan = read_json(&dir.path().join("out/sites.geojson"));
+    for feature in plan["features"].as_array_mut().unwrap() {
+        let id = feature["properties"]["id"].as_str().unwrap();
+        let site = sites().into_iter().find(|s| s.id == id).unwrap();
+        feature["geometry"]["coordinates"] =
+            serde_json::json!([site.position[0] + ORIGIN.0, site.position[1] + ORIGIN.1]);
+    }
+    write_json(&dir.path().join("plan.geojson"), &plan);
+    let run = quartier(&["verify", "scenario.toml", "plan.geojson"], dir.path());
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("plan.geojson: feature 0 (id \"S-1\"): coordinates (404500, 5757500) cannot be longitude/latitude, but the layer is read as EPSG:4326; if they are metres (e.g. EPSG:25832), add a \"crs\" member to the file or set crs = \"EPSG:25832\" in [input] of the scenario"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("moved"), "{}", run.stdout);
+
+    // The scenario's [input] crs applies to it; the plan solve wrote (degrees) still reads
+    // as longitude/latitude.
+    write_scenario(dir.path(), 60, "");
+    let text = std::fs::read_to_string(dir.path().join("scenario.toml")).unwrap();
+    let with_crs = text.replace("[input]\n", "[input]\ncrs = \"EPSG:25832\"\n");
+    std::fs::write(dir.path().join("scenario.toml"), with_crs).unwrap();
+    verifies("scenario.toml", "out", dir.path());
+    let run = quartier(&["verify", "scenario.toml", "plan.geojson"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    std::fs::write(dir.path().join("scenario.toml"), text).unwrap();
+
+    // With its crs member, as QGIS saves it in EPSG:25832: reprojected.
+    plan["crs"] =
+        serde_json::json!({"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}});
+    write_json(&dir.path().join("plan.geojson"), &plan);
+    let run = quartier(&["verify", "scenario.toml", "plan.geojson"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    // compare: an output folder whose sites were saved again in metres.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for file in ["summary.json", "districts.geojson"] {
+        std::fs::copy(dir.path().join("out").join(file), copy.join(file)).unwrap();
+    }
+    write_json(&copy.join("sites.geojson"), &plan);
+    let run = quartier(
+        &["compare", "out", "copy", "--html", "compare.html"],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    plan.as_object_mut().unwrap().remove("crs");
+    write_json(&copy.join("sites.geojson"), &plan);
+    let run = quartier(&["compare", "out", "copy"], dir.path());
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("sites.geojson: feature 0 (id \"S-1\"): coordinates (404500, 5757500) cannot be longitude/latitude, but the layer is read as EPSG:4326; if they are metres (e.g. EPSG:25832), add a \"crs\" member to the file, or write the folder again with quartier solve"),
+        "{}",
+        run.stderr
+    );
+}

@@ -176,6 +176,48 @@ fn a_burden_sharing_key_and_a_district_rule_from_the_offices_table() {
     );
 }
 
+/// A district rule that caps no district (a threshold above every rate, or districts an
+/// earlier rule takes): `check` shows "no district", `solve` and `verify` warn on stderr.
+#[test]
+fn a_district_rule_that_applies_to_no_district_is_said() {
+    let dir = city();
+    scenario(
+        dir.path(),
+        100,
+        &with_fields(
+            "population = \"Einwohner\"\nname = \"Bezirk\"",
+            "[[rules.district]]\nwhere = \"`SGB II-Quote` > 40\"\nmax_new = 5\n[[rules.district]]\nwhere = \"`SGB II-Quote` > 20\"\nmax_new = 10\n[[rules.district]]\nwhere = \"`SGB II-Quote` > 24\"\nmax_share = 0.001\nmax_new = 3",
+        ),
+    );
+    let check = quartier(&["check", "scenario.toml"], dir.path());
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    for part in [
+        "district rule where `SGB II-Quote` > 40 (max_new 5): no district",
+        "district rule where `SGB II-Quote` > 20 (max_new 10): 1 district: 02 Südviertel",
+        "district rule where `SGB II-Quote` > 24 (max_share 0.001, max_new 3): no district",
+    ] {
+        assert!(check.stdout.contains(part), "{part:?} in {}", check.stdout);
+    }
+    let expected = [
+        "warning: scenario.toml: the district rule where `SGB II-Quote` > 40 (max_new 5) applies to no district: its condition holds in none of the 3 districts; check the condition against the data (quartier check lists the districts of each rule)",
+        "warning: scenario.toml: the district rule where `SGB II-Quote` > 24 (max_share 0.001, max_new 3) applies to no district: its condition holds in none of the 3 districts, or only where an earlier rule applies; check the condition against the data (quartier check lists the districts of each rule)",
+    ];
+    let run = quartier(&["solve", "scenario.toml", "--out", "out"], dir.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let verify = quartier(
+        &["verify", "scenario.toml", "out/sites.geojson"],
+        dir.path(),
+    );
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    for said in [&run.stderr, &verify.stderr] {
+        let rules: Vec<&str> = said
+            .lines()
+            .filter(|l| l.contains("district rule"))
+            .collect();
+        assert_eq!(rules, expected, "{said}");
+    }
+}
+
 #[test]
 fn the_weight_follows_the_mapped_population() {
     let dir = city();

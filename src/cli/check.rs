@@ -150,10 +150,10 @@ fn district_rules(instance: &crate::model::Instance) -> String {
     let mut text = String::new();
     for (r, rule) in instance.rules.district.iter().enumerate() {
         let districts: Vec<String> = instance
-            .districts
-            .iter()
-            .filter(|d| d.rule == Some(r))
+            .districts_of_rule(r)
+            .into_iter()
             .map(|d| {
+                let d = &instance.districts[d];
                 if d.name == d.id {
                     d.id.clone()
                 } else {
@@ -161,18 +161,11 @@ fn district_rules(instance: &crate::model::Instance) -> String {
                 }
             })
             .collect();
-        let mut caps = Vec::new();
-        if let Some(share) = rule.max_share {
-            caps.push(format!("max_share {share}"));
-        }
-        if let Some(max_new) = rule.max_new {
-            caps.push(format!("max_new {max_new}"));
-        }
         let shown: Vec<&str> = districts.iter().take(12).map(String::as_str).collect();
         text += &format!(
             "  district rule where {} ({}): {}{}{}\n",
             rule.condition,
-            caps.join(", "),
+            rule.caps(),
             match districts.len() {
                 0 => "no district".to_string(),
                 1 => "1 district: ".to_string(),

@@ -278,6 +278,27 @@ pub fn load(path: &std::path::Path, progress: &Progress) -> Result<Loaded, Error
     Ok(loaded)
 }
 
+/// Warns on stderr about each district rule that applies to no district (`check` shows them
+/// in its list of rules): a cap that caps nothing is surely not what the planner meant.
+pub fn warn_rules_without_districts(loaded: &Loaded, progress: &Progress) {
+    let instance = &loaded.instance;
+    for r in instance.district_rules_without_districts() {
+        let rule = &instance.rules.district[r];
+        progress.warn(&format!(
+            "warning: {}: the district rule where {} ({}) applies to no district: its condition holds in none of the {} districts{}; check the condition against the data (quartier check lists the districts of each rule)",
+            loaded.scenario.file.display(),
+            rule.condition,
+            rule.caps(),
+            thousands(instance.districts.len() as u64),
+            if r > 0 {
+                ", or only where an earlier rule applies"
+            } else {
+                ""
+            }
+        ));
+    }
+}
+
 /// As `load`, leaving the warnings to the caller.
 pub fn load_quietly(path: &std::path::Path, progress: &Progress) -> Result<Loaded, Error> {
     let started = std::time::Instant::now();

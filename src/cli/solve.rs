@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::{json, Map};
 
-use super::{load, print, thousands, Progress};
+use super::{load, print, thousands, warn_rules_without_districts, Progress};
 use crate::error::Error;
 use crate::explain::{limited_by, shortfall_reasons};
 use crate::io::output::{summary, write_plan, write_summary};
@@ -17,6 +17,7 @@ use crate::solve::{solve, Prepared};
 
 pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Result<i32, Error> {
     let loaded = load(scenario_path, progress)?;
+    warn_rules_without_districts(&loaded, progress);
     let (scenario, instance, geography) = (&loaded.scenario, &loaded.instance, &loaded.geography);
     // Check the output folder before the long work, so that a bad --out fails at once.
     let target = scenario.output_dir(out);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use geo::{Intersects, Point};
 
-use super::{load, print, thousands, Progress};
+use super::{load, print, thousands, warn_rules_without_districts, Progress};
 use crate::check::{check_levels, check_plan};
 use crate::error::Error;
 use crate::io::plan_in::read_plan;
@@ -16,10 +16,16 @@ use crate::model::Plan;
 
 pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Result<i32, Error> {
     let loaded = load(scenario_path, progress)?;
+    warn_rules_without_districts(&loaded, progress);
     let instance = &loaded.instance;
     progress.step("reading the plan");
     let level_count = instance.levels.len();
-    let entries = read_plan(plan_path, &loaded.scenario.site_fields.id, level_count)?;
+    let entries = read_plan(
+        plan_path,
+        &loaded.scenario.site_fields.id,
+        level_count,
+        &crate::io::crs::normalise_crs_name(&loaded.scenario.crs),
+    )?;
     let plan_file = plan_path.display().to_string();
 
     // Problems of the plan file itself: ids, whole numbers, moved points.

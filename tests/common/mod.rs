@@ -274,10 +274,24 @@ pub const PRJ_25832: &str = r#"PROJCS["ETRS_1989_UTM_Zone_32N",GEOGCS["GCS_ETRS_
 /// Writes districts (`districts.shp`) and sites (`sites.shp`) as Shapefiles in EPSG:25832
 /// with a .prj, and text in Windows-1252 with a .cpg saying so.
 pub fn write_shapefiles(dir: &Path, districts: &[District], sites: &[Site]) {
+    let cp1252 = shapefile::dbase::encoding_rs::WINDOWS_1252;
+    write_shapefiles_encoded(dir, districts, sites, cp1252, Some("CP1252"));
+}
+
+/// As `write_shapefiles`, with the text in `encoding` and `cpg` (if any) as the .cpg's
+/// content. The .dbf's language driver byte is the one the dbase crate writes for the
+/// encoding (0x03 for Windows-1252, 0xF0 for UTF-8).
+pub fn write_shapefiles_encoded(
+    dir: &Path,
+    districts: &[District],
+    sites: &[Site],
+    encoding: &'static shapefile::dbase::encoding_rs::Encoding,
+    cpg: Option<&str>,
+) {
     use shapefile::dbase::{self, FieldValue, Record, TableWriterBuilder};
     let name = |n: &str| dbase::FieldName::try_from(n).unwrap();
-    let cp1252 = || dbase::encoding::EncodingRs::from(dbase::encoding_rs::WINDOWS_1252);
-    let builder = TableWriterBuilder::with_encoding(cp1252())
+    let text = || dbase::encoding::EncodingRs::from(encoding);
+    let builder = TableWriterBuilder::with_encoding(text())
         .add_character_field(name("id"), 20)
         .add_character_field(name("name"), 40)
         .add_numeric_field(name("population"), 12, 0);
@@ -299,7 +313,7 @@ pub fn write_shapefiles(dir: &Path, districts: &[District], sites: &[Site]) {
         writer.write_shape_and_record(&polygon, &record).unwrap();
     }
     drop(writer);
-    let builder = TableWriterBuilder::with_encoding(cp1252())
+    let builder = TableWriterBuilder::with_encoding(text())
         .add_character_field(name("id"), 20)
         .add_numeric_field(name("capacity"), 10, 0)
         .add_character_field(name("status"), 12)
@@ -326,7 +340,9 @@ pub fn write_shapefiles(dir: &Path, districts: &[District], sites: &[Site]) {
     drop(writer);
     for layer in ["districts", "sites"] {
         std::fs::write(dir.join(format!("{layer}.prj")), PRJ_25832).unwrap();
-        std::fs::write(dir.join(format!("{layer}.cpg")), "CP1252").unwrap();
+        if let Some(cpg) = cpg {
+            std::fs::write(dir.join(format!("{layer}.cpg")), cpg).unwrap();
+        }
     }
 }
 

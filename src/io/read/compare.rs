@@ -5,8 +5,9 @@ use std::path::Path;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::Value;
 
+use super::feature::into_lonlat;
 use super::file::{read_layer, read_text};
-use super::layer::{Geom, PolygonRings};
+use super::layer::{Geom, Layer, PolygonRings};
 use crate::error::InputError;
 
 /// One district of an output folder.
@@ -47,6 +48,20 @@ fn polygons(rings: &[PolygonRings]) -> MultiPolygon<f64> {
     )
 }
 
+/// A layer of the folder in longitude/latitude, as `quartier solve` writes it; saved again
+/// in another CRS (with its `crs` member) it is reprojected, and coordinates that cannot be
+/// degrees without a `crs` member are refused as in any layer.
+fn lonlat_layer(path: &Path) -> Result<Layer, InputError> {
+    let mut layer = read_layer(path)?;
+    into_lonlat(
+        &mut layer,
+        "EPSG:4326",
+        "id",
+        "add a \"crs\" member to the file, or write the folder again with quartier solve",
+    )?;
+    Ok(layer)
+}
+
 /// Reads `summary.json`, `districts.geojson` and `sites.geojson` of a folder.
 pub fn read_output(dir: &Path) -> Result<Output, InputError> {
     let summary_path = dir.join("summary.json");
@@ -57,7 +72,7 @@ pub fn read_output(dir: &Path) -> Result<Output, InputError> {
             format!("invalid JSON at line {}, column {}", e.line(), e.column()),
         )
     })?;
-    let layer = read_layer(&dir.join("districts.geojson"))?;
+    let layer = lonlat_layer(&dir.join("districts.geojson"))?;
     let number = |f: &super::layer::Feature, key: &str| {
         f.number(key)
             .map_err(|m| InputError::new(&layer.file, format!("{}: {m}", f.label(None))))
@@ -85,7 +100,7 @@ pub fn read_output(dir: &Path) -> Result<Output, InputError> {
             area,
         });
     }
-    let layer = read_layer(&dir.join("sites.geojson"))?;
+    let layer = lonlat_layer(&dir.join("sites.geojson"))?;
     let mut sites = Vec::with_capacity(layer.features.len());
     for f in &layer.features {
         let fail = |m: String| InputError::new(&layer.file, format!("{}: {m}", f.label(None)));

@@ -1,7 +1,9 @@
 //! What the layer → instance readers (`districts`, `points`) share: a layer's CRS, ids that
 //! must be there and be unique, messages that name the file and the feature, checks of
 //! positions and polygon outlines in the layer's own CRS, and the reprojection of a layer's
-//! positions into the metric CRS. It sits below those readers and imports none of them.
+//! positions into the metric CRS; the readers of plans and output folders (`plan_in`,
+//! `compare`) take the same CRS and position checks. It sits below those readers and
+//! imports none of them.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use rayon::prelude::*;
@@ -178,6 +180,18 @@ pub(super) fn check_position(
     position: [f64; 2],
     crs: &str,
 ) -> Result<(), InputError> {
+    check_position_advised(layer, feature, id, position, crs, &crs_advice(&layer.file))
+}
+
+/// As `check_position`, with `advice` saying how to give the layer its CRS.
+fn check_position_advised(
+    layer: &Layer,
+    feature: &Feature,
+    id: &str,
+    position: [f64; 2],
+    crs: &str,
+    advice: &str,
+) -> Result<(), InputError> {
     let [x, y] = position;
     if !(x.is_finite() && y.is_finite()) {
         return Err(feature_error(
@@ -193,14 +207,63 @@ pub(super) fn check_position(
             feature,
             Some(id),
             format!(
-                "coordinates ({}, {}) cannot be longitude/latitude, but the layer is read as {crs}; if they are metres (e.g. EPSG:25832), {}",
+                "coordinates ({}, {}) cannot be longitude/latitude, but the layer is read as {crs}; if they are metres (e.g. EPSG:25832), {advice}",
                 format_number(x),
                 format_number(y),
-                crs_advice(&layer.file)
             ),
         ));
     }
     Ok(())
+}
+
+/// A layer that quartier wrote, or reads back, in longitude/latitude (a plan, an output
+/// folder) with its positions in WGS84: in its own CRS, else in `default`. Positions that
+/// cannot be degrees in a layer read as degrees are refused with the message of
+/// `check_position` (`advice` says how to give the layer its CRS), naming the feature by
+/// `id_key`; a layer in another CRS is reprojected.
+pub(super) fn into_lonlat(
+    layer: &mut Layer,
+    default: &str,
+    id_key: &str,
+    advice: &str,
+) -> Result<(), InputError> {
+    let own = layer_crs(layer, default)?;
+    for feature in &layer.features {
+        let Some(geometry) = &feature.geometry else {
+            continue;
+        };
+        let id = feature
+            .id_text(id_key)
+            .or_else(|| feature.id_text("id"))
+            .unwrap_or_else(|| format!("#{}", feature.index));
+        for position in geometry.positions() {
+            check_position_advised(layer, feature, &id, position, &own, advice)?;
+        }
+    }
+    if !crs::is_lonlat(&own) {
+        let mut positions: Vec<&mut [f64; 2]> = layer
+            .features
+            .iter_mut()
+            .filter_map(|f| f.geometry.as_mut())
+            .flat_map(|g| g.positions_mut())
+            .collect();
+        let mut points: Vec<(f64, f64)> = positions.iter().map(|p| (p[0], p[1])).collect();
+        reproject(&mut points, &own, crs::LONLAT, &layer.file)?;
+        for (position, (x, y)) in positions.iter_mut().zip(points) {
+            **position = [x, y];
+        }
+    }
+    Ok(())
+}
+
+/// Whether any position of the layer cannot be longitude/latitude.
+pub(super) fn beyond_degrees(layer: &Layer) -> bool {
+    layer
+        .features
+        .iter()
+        .filter_map(|f| f.geometry.as_ref())
+        .flat_map(|g| g.positions())
+        .any(|[x, y]| x.abs() > 180.0 || y.abs() > 90.0)
 }
 
 pub(super) fn transform(from: &str, to: &str, file: &str) -> Result<Transform, InputError> {

@@ -185,6 +185,7 @@ fn read_collection<C>(
         file: file.to_string(),
         crs,
         features: Vec::new(),
+        warnings: Vec::new(),
     };
     let context = prepare(&layer)?;
     Ok((layer, context))
@@ -280,6 +281,7 @@ mod tests {
                     full_feature(&f.to_string(), "x", i, &f.to_string(), Some(&keys)).unwrap()
                 })
                 .collect(),
+            warnings: Vec::new(),
         });
         for (n, text) in layouts.iter().enumerate() {
             let layer = parse_layer_with(text, "x.geojson", &Silent, Some(&wanted)).unwrap();

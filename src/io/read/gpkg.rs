@@ -176,6 +176,7 @@ pub fn read(
         file: shown,
         crs,
         features,
+        warnings: Vec::new(),
     })
 }
 

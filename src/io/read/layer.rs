@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::error::InputError;
+use crate::error::{InputError, Warning};
 
 /// One layer as read from its file, before any property is interpreted.
 #[derive(Debug)]
@@ -22,6 +22,9 @@ pub struct Layer {
     /// when absent.
     pub crs: Option<String>,
     pub features: Vec<Feature>,
+    /// What the reader noticed about the file that the planner should know, though the
+    /// layer reads (a Shapefile's `.cpg` naming an encoding quartier does not know).
+    pub warnings: Vec<Warning>,
 }
 
 impl Layer {
@@ -68,6 +71,28 @@ pub enum Geom {
 }
 
 impl Geom {
+    /// Every position of the geometry, in order.
+    pub fn positions(&self) -> Vec<Position> {
+        match self {
+            Geom::Point(p) => vec![*p],
+            Geom::MultiPoint(points) => points.clone(),
+            Geom::Polygon(rings) => rings.iter().flatten().copied().collect(),
+            Geom::MultiPolygon(polygons) => polygons.iter().flatten().flatten().copied().collect(),
+            Geom::Other(_) => Vec::new(),
+        }
+    }
+
+    /// Every position of the geometry, in the order of `positions`, to change in place.
+    pub fn positions_mut(&mut self) -> Vec<&mut Position> {
+        match self {
+            Geom::Point(p) => vec![p],
+            Geom::MultiPoint(points) => points.iter_mut().collect(),
+            Geom::Polygon(rings) => rings.iter_mut().flatten().collect(),
+            Geom::MultiPolygon(polygons) => polygons.iter_mut().flatten().flatten().collect(),
+            Geom::Other(_) => Vec::new(),
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Geom::Point(_) => "Point",

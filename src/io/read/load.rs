@@ -55,7 +55,8 @@ pub fn load_instance_warned(
 
     // Districts are few: all their properties are kept (expressions and suggestions need
     // them). Sites and facilities keep only what the scenario reads.
-    let district_layer = read_layer_with(&scenario.districts, progress, None)?;
+    let mut district_layer = read_layer_with(&scenario.districts, progress, None)?;
+    warnings.append(&mut district_layer.warnings);
     let f = &scenario.site_fields;
     let site_keys = [
         &f.id,
@@ -76,10 +77,9 @@ pub fn load_instance_warned(
         .facilities
         .iter()
         .map(|(kind, path)| {
-            Ok((
-                kind.clone(),
-                read_layer_with(path, progress, Some(&facility_keys))?,
-            ))
+            let mut layer = read_layer_with(path, progress, Some(&facility_keys))?;
+            warnings.append(&mut layer.warnings);
+            Ok((kind.clone(), layer))
         })
         .collect::<Result<Vec<_>, InputError>>()?;
     let table = match &scenario.statistics {

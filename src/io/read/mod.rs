@@ -7,8 +7,8 @@
 //! - `json_split`, `quick_feature`, `full_feature` → `geojson_in`; `gpkg`; `shp`: the
 //!   format readers, each into a `Layer`.
 //! - `file`: bytes, text, and a layer of any format by its path; `statistics`: the table.
-//! - `feature`: what the layer → instance readers share (ids, positions, messages, polygon
-//!   checks, reprojection).
+//! - `feature`: what the readers above share (ids, positions, messages, polygon checks, a
+//!   layer's CRS, reprojection).
 //! - `districts`, `points`: the layers into districts, sites and facilities.
 //! - `load`: the scenario into an `Instance`; `plan_in`, `compare`: a plan and an output
 //!   folder read back.

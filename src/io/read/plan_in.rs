@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
+use super::feature::{beyond_degrees, crs_advice, into_lonlat};
 use super::file::read_layer;
 use super::layer::{Feature, Geom};
 use crate::error::InputError;
-use crate::io::crs::{self, Transform, LONLAT};
 
 /// One feature of a plan file.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,11 +23,25 @@ pub struct PlanEntry {
 
 /// Reads the plan's features; `id_key` is the site id property of the scenario. With
 /// `levels` > 0 each feature also needs `places_1` … `places_<levels>`.
-pub fn read_plan(path: &Path, id_key: &str, levels: usize) -> Result<Vec<PlanEntry>, InputError> {
-    let layer = read_layer(path)?;
-    let layer_crs = layer.crs.clone().unwrap_or_else(|| LONLAT.to_string());
-    let to_lonlat = Transform::new(&layer_crs, LONLAT)
-        .map_err(|e| InputError::new(&layer.file, format!("unknown CRS \"{layer_crs}\": {e}")))?;
+///
+/// A plan in a CRS of its own (a `crs` member, a `.prj`) is read in it. Without one it is in
+/// longitude/latitude, as `quartier solve` writes it, unless its coordinates cannot be
+/// degrees: then it is in `scenario_crs` (`[input] crs`, the CRS of the scenario's layers
+/// without one), and where that is in degrees too, the message says to set it.
+pub fn read_plan(
+    path: &Path,
+    id_key: &str,
+    levels: usize,
+    scenario_crs: &str,
+) -> Result<Vec<PlanEntry>, InputError> {
+    let mut layer = read_layer(path)?;
+    let default = if beyond_degrees(&layer) {
+        scenario_crs
+    } else {
+        "EPSG:4326"
+    };
+    let advice = crs_advice(&layer.file);
+    into_lonlat(&mut layer, default, id_key, &advice)?;
     let mut entries = Vec::with_capacity(layer.features.len());
     for feature in &layer.features {
         let id = feature
@@ -83,20 +97,6 @@ pub fn read_plan(path: &Path, id_key: &str, levels: usize) -> Result<Vec<PlanEnt
             levels: by_level,
             lonlat: point_of(feature),
         });
-    }
-    let mut points: Vec<(f64, f64)> = entries
-        .iter()
-        .map(|e| e.lonlat.map_or((0.0, 0.0), |p| (p[0], p[1])))
-        .collect();
-    if !crs::is_lonlat(&layer_crs) {
-        to_lonlat
-            .apply(&mut points)
-            .map_err(|e| InputError::new(&layer.file, e))?;
-    }
-    for (entry, point) in entries.iter_mut().zip(points) {
-        if entry.lonlat.is_some() {
-            entry.lonlat = Some([point.0, point.1]);
-        }
     }
     Ok(entries)
 }

@@ -76,6 +76,7 @@ impl PointContext {
                 file: layer.file.clone(),
                 crs: layer.crs.clone(),
                 features: Vec::new(),
+                warnings: Vec::new(),
             },
             footprints: Default::default(),
             warnings: Default::default(),
@@ -186,7 +187,7 @@ pub(super) fn read_sites(
     warnings: &mut Vec<Warning>,
 ) -> Result<RawPoints<Site>, InputError> {
     let fields = &scenario.site_fields;
-    let (_, context, sites) = read_layer_map(
+    let (layer, context, sites) = read_layer_map(
         &scenario.sites,
         progress,
         Some(keys),
@@ -201,6 +202,7 @@ pub(super) fn read_sites(
     )?;
     check_unique(&context.layer.file, sites.len(), |i| sites[i].id.as_str())?;
     let (raw, said) = context.finish(sites);
+    warnings.extend(layer.warnings);
     warnings.extend(said);
     Ok(raw)
 }

@@ -1,53 +1,76 @@
 //! Shapefile layers (`.shp` with its `.dbf`, `.prj` for the CRS and `.cpg` for the text
 //! encoding), read with the `shapefile` and `dbase` crates into the same `Layer` as GeoJSON.
+//!
+//! The files come as Windows and QGIS write them: the extensions in any case (`SITES.SHP`
+//! with `SITES.DBF`), and the `.cpg` naming the encoding in whatever words the program that
+//! wrote it uses (`UTF-8`, `windows-1252`, `CP1252`, `1252`, `ANSI 1252`, `ISO-8859-1`,
+//! `88591`, `LATIN1`). quartier opens the files itself and reads those words with the
+//! labels of `encoding_rs` (the WHATWG encoding standard's), so that a `.cpg` the crates
+//! would not know never turns umlauts into replacement characters unsaid.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use shapefile::dbase::{self, FieldValue};
+use shapefile::dbase::encoding::{DynEncoding, EncodingRs};
+use shapefile::dbase::{self, CodePageMark, FieldValue};
 use shapefile::{PolygonRing, Shape};
 
 use super::layer::{Feature, Geom, Layer, PolygonRings, Position, Prop, Properties};
-use crate::error::InputError;
+use crate::error::{InputError, Warning};
 
 /// Reads a Shapefile; `wanted` limits the properties kept.
 pub fn read(path: &Path, wanted: Option<&[String]>) -> Result<Layer, InputError> {
     let file = path.display().to_string();
     let bad = |message: String| InputError::new(&file, message);
-    if !path.exists() {
-        return Err(bad("file not found".into()));
-    }
-    let dbf = path.with_extension("dbf");
-    if !dbf.exists() {
+    let shp = sidecar(path, "shp").ok_or_else(|| bad("file not found".into()))?;
+    let Some(dbf) = sidecar(&shp, "dbf") else {
+        // Named in the case of the .shp's extension: SITES.DBF for SITES.SHP.
+        let upper = shp
+            .extension()
+            .is_some_and(|e| e.to_string_lossy().chars().all(|c| c.is_ascii_uppercase()));
         return Err(bad(format!(
             "the attribute table {} next to it is missing; a Shapefile is read with its .dbf (and .prj for the CRS)",
-            dbf.display()
+            shp.with_extension(if upper { "DBF" } else { "dbf" }).display()
         )));
-    }
-    let crs = match std::fs::read(path.with_extension("prj")) {
-        Ok(bytes) => {
+    };
+    let crs = match sidecar(&shp, "prj").map(std::fs::read) {
+        Some(Ok(bytes)) => {
             let text = String::from_utf8_lossy(&bytes)
                 .trim_start_matches('\u{feff}')
                 .trim()
                 .to_string();
             (!text.is_empty()).then_some(text)
         }
-        Err(_) => None,
+        _ => None,
     };
-    let names: Vec<String> = dbase::Reader::from_path(&dbf)
-        .map_err(|e| {
-            bad(format!(
-                "cannot read the attribute table {}: {e}",
-                dbf.display()
-            ))
-        })?
+    let cannot_read_table = |e: &dyn std::fmt::Display| {
+        bad(format!(
+            "cannot read the attribute table {}: {e}",
+            dbf.display()
+        ))
+    };
+    let open = |path: &Path| File::open(path).map(BufReader::new);
+    let (encoding, warning) = text_encoding(&shp, &dbf)?;
+    let table = dbase::ReaderBuilder::new()
+        .with_encoding(encoding)
+        .build(open(&dbf).map_err(|e| cannot_read_table(&e))?)
+        .map_err(|e| cannot_read_table(&e))?;
+    let names: Vec<String> = table
         .fields()
         .iter()
         .map(|f| f.name().to_string())
         .filter(|n| n != "DeletionFlag")
         .collect();
-    let mut reader = shapefile::Reader::from_path(path)
-        .map_err(|e| bad(format!("cannot read the Shapefile: {e}")))?;
+    let cannot_read = |e: &dyn std::fmt::Display| bad(format!("cannot read the Shapefile: {e}"));
+    let shapes = open(&shp).map_err(|e| cannot_read(&e))?;
+    let shapes = match sidecar(&shp, "shx").map(|shx| open(&shx)) {
+        Some(Ok(index)) => shapefile::ShapeReader::with_shx(shapes, index),
+        _ => shapefile::ShapeReader::new(shapes),
+    }
+    .map_err(|e| cannot_read(&e))?;
+    let mut reader = shapefile::Reader::new(shapes, table);
     let kept: Vec<&String> = names
         .iter()
         .filter(|n| wanted.is_none_or(|w| w.iter().any(|k| k == *n)))
@@ -76,7 +99,140 @@ pub fn read(path: &Path, wanted: Option<&[String]>) -> Result<Layer, InputError>
         file,
         crs,
         features,
+        warnings: warning.into_iter().collect(),
     })
+}
+
+/// The file of the Shapefile `path` with the extension `extension` in any case: the exact
+/// name first, then the same name with the extension's letters in any case (`SITES.DBF` or
+/// `sites.DBF` for `sites.shp`). Windows does not tell the cases apart, so files copied from
+/// there keep whichever case the program that wrote them chose.
+fn sidecar(path: &Path, extension: &str) -> Option<PathBuf> {
+    let exact = path.with_extension(extension);
+    if exact.is_file() {
+        return Some(exact);
+    }
+    let stem = path.file_stem()?;
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(folder)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| path.with_file_name(entry.file_name()))
+        .filter(|candidate| {
+            candidate.file_stem() == Some(stem)
+                && candidate
+                    .extension()
+                    .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case(extension))
+                && candidate.is_file()
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
+}
+
+/// The encoding named by a `.cpg`, by the labels of the WHATWG encoding standard
+/// (`encoding_rs::Encoding::for_label`: `UTF-8`, `windows-1252`, `cp1252`, `latin1`,
+/// `ISO-8859-1`, …) and the forms GIS programs write around them: ArcGIS's `ANSI 1252`,
+/// Windows' code page numbers (`1252` as `windows-1252`, `866` as `cp866`) and GDAL's
+/// `8859-1` and `88591` (as `iso8859-1`).
+pub fn cpg_encoding(label: &str) -> Option<&'static encoding_rs::Encoding> {
+    let label = label.trim_start_matches('\u{feff}').trim();
+    let bare = match label.get(..5) {
+        Some(ansi) if ansi.eq_ignore_ascii_case("ANSI ") => label[5..].trim(),
+        _ => label,
+    };
+    let mut labels = vec![bare.to_string()];
+    if !bare.is_empty() && bare.bytes().all(|b| b.is_ascii_digit()) {
+        labels.extend(["windows-", "cp", "ibm", "ms"].map(|prefix| format!("{prefix}{bare}")));
+    }
+    if bare.starts_with("8859") {
+        labels.push(format!("iso{bare}"));
+    }
+    labels
+        .iter()
+        .find_map(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+}
+
+/// How the attribute table's text is decoded: as its `.cpg` says, else as its header's
+/// language driver byte says. A `.cpg` that names no known encoding is a warning that says
+/// which encoding the text is read as instead.
+fn text_encoding(shp: &Path, dbf: &Path) -> Result<(DynEncoding, Option<Warning>), InputError> {
+    let header = header_encoding(dbf);
+    let label = sidecar(shp, "cpg").and_then(|cpg| {
+        let mut text = String::new();
+        File::open(&cpg)
+            .ok()?
+            .take(1024)
+            .read_to_string(&mut text)
+            .ok()?;
+        let label = text.trim_start_matches('\u{feff}').trim();
+        let label = label.lines().next().unwrap_or("").trim().to_string();
+        (!label.is_empty()).then_some((cpg, label))
+    });
+    let Some((cpg, label)) = label else {
+        return header
+            .map(|(encoding, _)| (encoding, None))
+            .map_err(|message| InputError::new(shp.display(), message));
+    };
+    if let Some(encoding) = cpg_encoding(&label) {
+        return Ok((EncodingRs::from(encoding).into(), None));
+    }
+    // The names the dbase crate knows besides (GBK as "936", UTF-8 as "65001", …).
+    if let Some(encoding) = DynEncoding::from_name(&label) {
+        return Ok((encoding, None));
+    }
+    let (encoding, read_as) = header.map_err(|message| {
+        InputError::new(
+            cpg.display(),
+            format!(
+                "names the text encoding \"{label}\", which quartier does not know, and {message}"
+            ),
+        )
+    })?;
+    let warning = Warning::new(
+        cpg.display(),
+        format!(
+            "names the text encoding \"{label}\", which quartier does not know; the attributes are read as {read_as} instead, so umlauts may come out wrong: save the layer again in QGIS with the encoding UTF-8 (or correct the name in the .cpg, for example to windows-1252)"
+        ),
+    );
+    Ok((encoding, Some(warning)))
+}
+
+/// The encoding the `.dbf`'s header names (its language driver byte), with its name for
+/// messages; the error says why it cannot be read.
+fn header_encoding(dbf: &Path) -> Result<(DynEncoding, String), String> {
+    let mut header = [0u8; 32];
+    let driver = File::open(dbf)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map_or(0, |_| header[29]);
+    let named = |encoding: &'static encoding_rs::Encoding| {
+        (
+            EncodingRs::from(encoding).into(),
+            encoding.name().to_string(),
+        )
+    };
+    // Driver 87 is what GDAL (and so QGIS) writes without a .cpg, and reads as ISO-8859-1:
+    // Windows-1252 is its superset.
+    if driver == 0x57 {
+        return Ok(named(encoding_rs::WINDOWS_1252));
+    }
+    match CodePageMark::from(driver) {
+        CodePageMark::Undefined | CodePageMark::Invalid | CodePageMark::Utf8 => {
+            Ok(named(encoding_rs::UTF_8))
+        }
+        mark => {
+            let page = format!("{mark:?}").trim_start_matches("CP").to_string();
+            match mark.to_encoding() {
+                Some(encoding) => Ok((encoding, format!("code page {page} (as the .dbf says)"))),
+                None => Err(format!(
+                    "the .dbf says its text is in code page {page}, which quartier cannot read; save the layer again in QGIS with the encoding UTF-8"
+                )),
+            }
+        }
+    }
 }
 
 fn prop(value: FieldValue) -> Prop {
@@ -144,4 +300,58 @@ fn geometry(shape: Shape) -> Option<Geom> {
         Shape::Polyline(_) | Shape::PolylineM(_) | Shape::PolylineZ(_) => Geom::Other("LineString"),
         Shape::Multipatch(_) => Geom::Other("Multipatch"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoding_rs::*;
+
+    #[test]
+    fn cpg_labels_as_gis_programs_write_them() {
+        for (labels, expected) in [
+            (
+                &[
+                    "windows-1252",
+                    "Windows-1252",
+                    "WINDOWS-1252",
+                    "cp1252",
+                    "CP1252",
+                    "1252",
+                    "ANSI 1252",
+                    "ansi 1252",
+                    "ISO-8859-1",
+                    "iso8859-1",
+                    "8859-1",
+                    "88591",
+                    "LATIN1",
+                    "latin1",
+                    "ascii",
+                    " windows-1252\r\n",
+                ][..],
+                WINDOWS_1252,
+            ),
+            (&["UTF-8", "utf-8", "utf8", "\u{feff}UTF-8\n"][..], UTF_8),
+            (&["utf-16", "UTF-16LE"][..], UTF_16LE),
+            (&["UTF-16BE"][..], UTF_16BE),
+            (
+                &["1250", "ANSI 1250", "cp1250", "windows-1250"][..],
+                WINDOWS_1250,
+            ),
+            (&["1251", "ANSI 1251"][..], WINDOWS_1251),
+            (&["866", "CP866"][..], IBM866),
+            (&["932", "Shift_JIS"][..], SHIFT_JIS),
+            (&["949"][..], EUC_KR),
+            (&["8859-2", "88592", "ISO-8859-2"][..], ISO_8859_2),
+            (&["885915", "ISO-8859-15"][..], ISO_8859_15),
+        ] {
+            for label in labels {
+                assert_eq!(cpg_encoding(label), Some(expected), "{label:?}");
+            }
+        }
+        // DOS code pages are not in the WHATWG standard: the reader warns about them.
+        for label in ["437", "850", "CP850", "ANSI", "System", "", "12520"] {
+            assert_eq!(cpg_encoding(label), None, "{label:?}");
+        }
+    }
 }

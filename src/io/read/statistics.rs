@@ -1,10 +1,10 @@
 //! `[input.statistics]`: the statistics office's table (CSV), joined to the districts by id.
 //!
 //! Offices send semicolon-separated files with decimal commas, often in Windows-1252, with a
-//! totals row at the end. The table is decoded (byte-order mark dropped), split with the
-//! `csv` crate, and its cells stay text until a column is used: then each cell is read in
-//! the declared notation, and every failure names the file, the line, the column and what
-//! was expected.
+//! totals row at the end; Excel saves "Unicode text" as UTF-16 with tabs. The table is
+//! decoded (a byte-order mark says the encoding), split with the `csv` crate, and its cells
+//! stay text until a column is used: then each cell is read in the declared notation, and
+//! every failure names the file, the line, the column and what was expected.
 
 use std::collections::HashMap;
 
@@ -243,10 +243,24 @@ fn detect_delimiter(header: &str) -> Option<u8> {
         .map(|(_, d)| d)
 }
 
-/// Decodes the file: a byte-order mark is dropped; invalid UTF-8 is an error that names the
-/// encoding to set.
+/// Decodes the file. A UTF-16 byte-order mark, as Excel's "Unicode text" starts
+/// (little-endian, tab-separated), says the encoding whatever `encoding` says; a UTF-8 one
+/// is dropped. Invalid UTF-8 is an error that names the encoding to set, and text full of
+/// NUL bytes one that says it looks like UTF-16.
 fn decode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Result<String, String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let (encoding, bytes) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((marked, length)) if marked != encoding_rs::UTF_8 => (marked, &bytes[length..]),
+        Some((_, length)) => (encoding, &bytes[length..]),
+        None => (encoding, bytes),
+    };
+    let utf16 = [encoding_rs::UTF_16LE, encoding_rs::UTF_16BE];
+    if !utf16.contains(&encoding) {
+        if let Some(label) = utf16_label(bytes) {
+            return Err(format!(
+                "the file looks like UTF-16 text (as Excel saves \"Unicode text\") without a byte-order mark at its start; set encoding = \"{label}\" in [input.statistics], or save the table from Excel as \"CSV UTF-8\""
+            ));
+        }
+    }
     if encoding == encoding_rs::UTF_8 {
         return String::from_utf8(bytes.to_vec()).map_err(|e| {
             format!(
@@ -255,8 +269,29 @@ fn decode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> Result<Stri
             )
         });
     }
-    let (text, _) = encoding.decode_without_bom_handling(bytes);
-    Ok(text.into_owned())
+    encoding
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|text| text.into_owned())
+        .ok_or_else(|| format!("not valid {} text", encoding.name()))
+}
+
+/// `utf-16le` or `utf-16be` when at least a quarter of the bytes are NUL, as in UTF-16 text
+/// of Latin letters (a NUL after each letter, or before it); text tables hold no NUL bytes.
+fn utf16_label(bytes: &[u8]) -> Option<&'static str> {
+    let sample = &bytes[..bytes.len().min(64 * 1024)];
+    let nul_at = |parity: usize| {
+        sample
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (nul_at(0), nul_at(1));
+    if sample.is_empty() || 4 * (even + odd) < sample.len() {
+        return None;
+    }
+    Some(if odd >= even { "utf-16le" } else { "utf-16be" })
 }
 
 /// A number in the notation with `decimal` as the decimal separator; no thousands
@@ -358,6 +393,48 @@ mod tests {
             vec![2, 3, 4]
         );
         assert!(table.row_of("Summe").is_some());
+    }
+
+    #[test]
+    fn excel_unicode_text_utf16_with_tabs() {
+        let text = "Nr\tName\tEinwohner\r\n07\tHölting\t12345\r\n8\tSüdviertel\t9000\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, label) in [(le, "utf-16le"), (be, "utf-16be")] {
+            let marked = [
+                if label == "utf-16le" {
+                    &[0xFF, 0xFE]
+                } else {
+                    &[0xFE, 0xFF]
+                },
+                &bytes[..],
+            ]
+            .concat();
+            // The mark wins over the declared encoding.
+            for declared in [encoding_rs::UTF_8, encoding_rs::WINDOWS_1252] {
+                let table = Table::parse(&marked, "stats.txt", &input(',', declared)).unwrap();
+                assert_eq!(table.header, vec!["Nr", "Name", "Einwohner"]);
+                let row = table.row_of("7").unwrap();
+                assert_eq!(table.text(row, 1), "Hölting");
+                assert_eq!(table.number(row, 2).unwrap(), 12345.0);
+                assert_eq!(table.rows[1].line, 3);
+            }
+            // Without the mark: said, with the encoding to set, and read when it is set.
+            for declared in [encoding_rs::UTF_8, encoding_rs::WINDOWS_1252] {
+                let err = Table::parse(&bytes, "stats.txt", &input(',', declared))
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains("looks like UTF-16 text")
+                        && err.contains(&format!("set encoding = \"{label}\""))
+                        && !err.contains("windows-1252"),
+                    "{err}"
+                );
+            }
+            let declared = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();
+            let table = Table::parse(&bytes, "stats.txt", &input(',', declared)).unwrap();
+            assert_eq!(table.text(table.row_of("8").unwrap(), 1), "Südviertel");
+        }
     }
 
     #[test]
