@@ -74,6 +74,50 @@ pub(super) fn no_plan_in_time() -> Error {
     )
 }
 
+/// A HiGHS model or its result, moved to the thread that solves it and back (a HiGHS
+/// instance is used by one thread at a time).
+struct Moved<T>(T);
+// SAFETY: the instance behind the model is only ever used by the thread that holds it.
+unsafe impl Send for Moved<highs::Model> {}
+// SAFETY: as above, for the solved model handed back.
+unsafe impl Send for Moved<Result<highs::SolvedModel, highs::HighsStatus>> {}
+
+/// How long after the time limit a HiGHS run that has not stopped itself is given up.
+const OVERRUN_S: f64 = 2.0;
+
+/// Solves `model`; with a time limit, on a thread of its own, given up `OVERRUN_S` after
+/// the limit. HiGHS checks its limit between the steps of its MIP search, not within all of
+/// them: on large programs one step at the root (cuts, heuristics) can run on for a minute.
+/// A run given up is left to end on its own (HiGHS stops it at its next check) and the
+/// solve goes on as if the limit had been reached without a plan.
+fn solve_within(
+    model: highs::Model,
+    limit_s: Option<f64>,
+) -> Result<Result<highs::SolvedModel, highs::HighsStatus>, Error> {
+    let Some(limit_s) = limit_s else {
+        return Ok(model.try_solve());
+    };
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let job = Moved(model);
+    std::thread::Builder::new()
+        .name("highs".into())
+        .spawn(move || {
+            let job = job;
+            let _ = sender.send(Moved(job.0.try_solve()));
+        })
+        .map_err(|e| Error::Solver(format!("cannot start HiGHS: {e}")))?;
+    let wait = std::time::Duration::from_secs_f64(limit_s.max(0.01) + OVERRUN_S);
+    match receiver.recv_timeout(wait) {
+        Ok(Moved(result)) => Ok(result),
+        Err(_) => {
+            if std::env::var_os("QUARTIER_TRACE").is_some() {
+                eprintln!("  HiGHS ran {OVERRUN_S} s past the time limit: given up");
+            }
+            Err(no_plan_in_time())
+        }
+    }
+}
+
 impl Program {
     pub fn add_column(&mut self, lower: f64, upper: f64, integer: bool) -> Col {
         self.columns.push(Column {
@@ -319,8 +363,7 @@ impl Program {
             }
         }
         let solving = std::time::Instant::now();
-        let solved = model
-            .try_solve()
+        let solved = solve_within(model, settings.time_limit_s)?
             .map_err(|e| Error::Solver(format!("HiGHS stopped with {e:?}")))?;
         let status = match solved.status() {
             HighsModelStatus::Optimal => StageStatus::Optimal,
