@@ -190,18 +190,23 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
             break;
         };
         let d = d as usize;
-        // The next site of the district in turn that can take a place (or its minimum).
-        let mut granted = 0u64;
-        while !sites_of[d].is_empty() {
-            let i = next[d] % sites_of[d].len();
+        // Of the district's sites that can take a place (or their minimum), the one whose
+        // fullest spacing ball has most room left, the next in turn on a tie.
+        let mut best: Option<(u64, usize, u64)> = None;
+        let count = sites_of[d].len();
+        let mut done = Vec::new();
+        for k in 0..count {
+            let i = (next[d] + k) % count;
             let s = sites_of[d][i] as usize;
             let seat = prepared.seat_facility[s].filter(|&f| (f as usize) < seat_left.len());
             let mut room = u64::from(prepared.site_room[s] - plan.places[s])
                 .min(share_left[d])
                 .min(seat.map_or(u64::MAX, |f| seat_left[f as usize]));
+            let mut slack = u64::MAX;
             for &ball in greedy.balls_of(s) {
-                room = room.min(ball_left[ball as usize]);
+                slack = slack.min(ball_left[ball as usize]);
             }
+            room = room.min(slack);
             let wanted = if plan.places[s] == 0 {
                 u64::from(instance.sites[s].min_places).max(1)
             } else {
@@ -209,9 +214,17 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
             };
             if room < wanted || wanted > left {
                 // Rooms only shrink: the site is done.
-                sites_of[d].swap_remove(i);
+                done.push(i);
                 continue;
             }
+            if best.is_none_or(|(most, _, _)| slack > most) {
+                best = Some((slack, i, wanted));
+            }
+        }
+        let mut granted = 0u64;
+        if let Some((_, i, wanted)) = best {
+            let s = sites_of[d][i] as usize;
+            let seat = prepared.seat_facility[s].filter(|&f| (f as usize) < seat_left.len());
             plan.places[s] += wanted as u32;
             share_left[d] -= wanted.min(share_left[d]);
             if let Some(f) = seat {
@@ -222,7 +235,13 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
             }
             next[d] = i + 1;
             granted = wanted;
-            break;
+        }
+        done.sort_unstable();
+        for &i in done.iter().rev() {
+            sites_of[d].swap_remove(i);
+        }
+        if next[d] > sites_of[d].len() {
+            next[d] = 0;
         }
         if granted > 0 {
             left -= granted;
