@@ -60,6 +60,19 @@ pub struct Settings {
     pub threads: u32,
 }
 
+impl Settings {
+    /// The same settings with the time spent since `since` taken off the limit (one stage's
+    /// HiGHS runs share its time).
+    fn after(self, since: std::time::Instant) -> Settings {
+        Settings {
+            time_limit_s: self
+                .time_limit_s
+                .map(|limit| limit - since.elapsed().as_secs_f64()),
+            ..self
+        }
+    }
+}
+
 /// HiGHS's verdict when a model that always has a solution has none.
 pub fn infeasible() -> Error {
     Error::Solver(
@@ -166,6 +179,7 @@ impl Program {
     ) -> Result<StageResult, Error> {
         // When the LP relaxation's optimum is whole, it is the integer optimum: HiGHS's MIP
         // machinery (presolve, heuristics, branching) is then not needed.
+        let entered = std::time::Instant::now();
         if lp_first && !relax && self.has_integers() {
             if let Some(lp) = self.minimise_once(objective, settings, true, true)? {
                 if self.is_integral(&lp.values) && lp.status == StageStatus::Optimal {
@@ -175,7 +189,7 @@ impl Program {
         }
         // The model always has a solution (the shortfall column, and each stage keeps a
         // bound its own optimum met).
-        self.minimise_if_feasible(objective, settings, relax)?
+        self.minimise_if_feasible(objective, settings.after(entered), relax)?
             .ok_or_else(infeasible)
     }
 
@@ -194,8 +208,9 @@ impl Program {
         settings: Settings,
         relax: bool,
     ) -> Result<Option<StageResult>, Error> {
+        let entered = std::time::Instant::now();
         let Some(result) = self.minimise_once(objective, settings, relax, true)? else {
-            return self.minimise_once(objective, settings, relax, false);
+            return self.minimise_once(objective, settings.after(entered), relax, false);
         };
         let broken_promise = result.status == StageStatus::Optimal
             && result.mip_gap > settings.mip_gap
@@ -209,7 +224,7 @@ impl Program {
                 result.mip_gap
             );
         }
-        match self.minimise_once(objective, settings, relax, false)? {
+        match self.minimise_once(objective, settings.after(entered), relax, false)? {
             Some(again) if again.objective < result.objective || again.mip_gap < result.mip_gap => {
                 Ok(Some(again))
             }
