@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use quartier::check::check_plan;
 use quartier::metrics::figures;
 use quartier::model::*;
-use quartier::solve::{solve, Prepared};
+use quartier::solve::{solve, stage_value, Prepared};
 use quartier::spatial::Geography;
 
 fn arb_city() -> impl Strategy<Value = Instance> {
@@ -392,9 +392,20 @@ proptest! {
                 report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
         }
         prop_assert_eq!(fast.stages.len(), full.stages.len());
+        // Equal stage by stage, or better in the first stage where they differ: HiGHS's MIP
+        // on the full model has stopped at "optimal" with a plan above its optimum (seen
+        // once in the cost stage: 7 against the shortcuts' 5). A better value must then be
+        // the shortcuts' plan's own (recomputed here), and the checker has accepted it.
         for ((stage, a), (_, b)) in fast.stages.iter().zip(&full.stages) {
-            prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0),
-                "{:?}: shortcuts {} vs full model {}", stage, a, b);
+            let tolerance = 1e-6 * b.abs().max(1.0);
+            if (a - b).abs() <= tolerance {
+                continue;
+            }
+            prop_assert!(a < b, "{:?}: shortcuts {} vs full model {}", stage, a, b);
+            let own = stage_value(*stage, &instance, &prepared, &fast.plan);
+            prop_assert!((own - a).abs() <= tolerance,
+                "{:?}: shortcuts report {} but their plan has {}", stage, a, own);
+            break;
         }
     }
 }
