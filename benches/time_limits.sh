@@ -7,13 +7,14 @@
 # for BENCHMARKS.md: wall time against the limit, peak memory, status, D and the gap.
 #
 # Usage: bash benches/time_limits.sh BINARY [WORKDIR]
-#   (LIMITS="60 600" and LEVELS="1 10 25 50 100" by default; GNU time at /usr/bin/time)
+#   (LIMITS="60 600" and LEVELS="1 10 25 50 100" by default, "" for none; GNU time at
+#   /usr/bin/time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "$1")
 work=${2:-/tmp/quartier-limits}
-limits=${LIMITS:-60 600}
-levels=${LEVELS:-1 10 25 50 100}
+limits=${LIMITS-60 600}
+levels=${LEVELS-1 10 25 50 100}
 mkdir -p "$work"
 data=$(realpath data/musterstadt)
 
