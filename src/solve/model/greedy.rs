@@ -65,8 +65,70 @@ impl<'a> Greedy<'a> {
     /// The greedy plan with at most `district_caps[d]` new places in district d.
     pub(crate) fn plan(&self, district_caps: Option<&[u64]>) -> Plan {
         one_greedy_plan(self.instance, self.prepared, district_caps, |s| {
-            &self.balls_of[self.starts[s]..self.starts[s + 1]]
+            self.balls_of(s)
         })
+    }
+}
+
+/// What the share caps, the seats and the spacing balls still leave while a fill places.
+struct Left {
+    ball: Vec<u64>,
+    share: Vec<u64>,
+    seat: Vec<u64>,
+}
+
+impl Left {
+    /// With at most `district_caps[d]` new places in district d as well.
+    fn new(prepared: &Prepared, district_caps: Option<&[u64]>) -> Left {
+        Left {
+            ball: prepared.spacing.iter().map(|b| b.room).collect(),
+            share: prepared
+                .share_room
+                .iter()
+                .enumerate()
+                .map(|(d, r)| {
+                    let cap = district_caps.map_or(u64::MAX, |caps| caps[d]);
+                    r.unwrap_or(u64::MAX).min(cap)
+                })
+                .collect(),
+            seat: prepared
+                .seat_room
+                .iter()
+                .map(|r| r.unwrap_or(u64::MAX))
+                .collect(),
+        }
+    }
+
+    /// The facility whose seats site s uses, if its seats are limited.
+    fn seat_of(&self, prepared: &Prepared, s: usize) -> Option<usize> {
+        prepared.seat_facility[s]
+            .map(|f| f as usize)
+            .filter(|&f| f < self.seat.len())
+    }
+
+    /// New places site s in district d may still take by its district's share, its seats
+    /// and its balls (not its own room), and the room of its fullest ball.
+    fn room(&self, prepared: &Prepared, s: usize, d: usize, balls: &[u32]) -> (u64, u64) {
+        let slack = balls
+            .iter()
+            .map(|&ball| self.ball[ball as usize])
+            .min()
+            .unwrap_or(u64::MAX);
+        let room = self.share[d]
+            .min(self.seat_of(prepared, s).map_or(u64::MAX, |f| self.seat[f]))
+            .min(slack);
+        (room, slack)
+    }
+
+    /// Records `n` new places at site s in district d.
+    fn take(&mut self, prepared: &Prepared, s: usize, d: usize, n: u64, balls: &[u32]) {
+        self.share[d] -= n.min(self.share[d]);
+        if let Some(f) = self.seat_of(prepared, s) {
+            self.seat[f] -= n;
+        }
+        for &ball in balls {
+            self.ball[ball as usize] -= n;
+        }
     }
 }
 
@@ -77,21 +139,7 @@ fn one_greedy_plan<'a>(
     balls_of: impl Fn(usize) -> &'a [u32],
 ) -> Plan {
     let mut plan = Plan::empty(instance.sites.len());
-    let mut ball_left: Vec<u64> = prepared.spacing.iter().map(|b| b.room).collect();
-    let mut share_left: Vec<u64> = prepared
-        .share_room
-        .iter()
-        .enumerate()
-        .map(|(d, r)| {
-            let cap = district_caps.map_or(u64::MAX, |caps| caps[d]);
-            r.unwrap_or(u64::MAX).min(cap)
-        })
-        .collect();
-    let mut seat_left: Vec<u64> = prepared
-        .seat_room
-        .iter()
-        .map(|r| r.unwrap_or(u64::MAX))
-        .collect();
+    let mut rooms = Left::new(prepared, district_caps);
     let mut left = prepared.demand;
     for (s, &room) in prepared.site_room.iter().enumerate() {
         if left == 0 {
@@ -100,26 +148,16 @@ fn one_greedy_plan<'a>(
         let Some(d) = prepared.site_district[s] else {
             continue;
         };
-        let seat = prepared.seat_facility[s].and_then(|f| seat_left.get(f as usize).map(|_| f));
-        let mut take = u64::from(room)
+        let d = d as usize;
+        let take = u64::from(room)
             .min(left)
-            .min(share_left[d as usize])
-            .min(seat.map_or(u64::MAX, |f| seat_left[f as usize]));
-        for &ball in balls_of(s) {
-            take = take.min(ball_left[ball as usize]);
-        }
+            .min(rooms.room(prepared, s, d, balls_of(s)).0);
         if take == 0 || take < u64::from(instance.sites[s].min_places) {
             continue;
         }
         left -= take;
         plan.places[s] = take as u32;
-        share_left[d as usize] -= take.min(share_left[d as usize]);
-        if let Some(f) = seat {
-            seat_left[f as usize] -= take;
-        }
-        for &ball in balls_of(s) {
-            ball_left[ball as usize] -= take;
-        }
+        rooms.take(prepared, s, d, take, balls_of(s));
     }
     plan
 }
@@ -163,17 +201,7 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
     }
     let mut next = vec![0usize; districts];
     let mut plan = Plan::empty(instance.sites.len());
-    let mut ball_left: Vec<u64> = prepared.spacing.iter().map(|b| b.room).collect();
-    let mut share_left: Vec<u64> = prepared
-        .share_room
-        .iter()
-        .map(|r| r.unwrap_or(u64::MAX))
-        .collect();
-    let mut seat_left: Vec<u64> = prepared
-        .seat_room
-        .iter()
-        .map(|r| r.unwrap_or(u64::MAX))
-        .collect();
+    let mut rooms = Left::new(prepared, None);
     let mut below: Vec<f64> = prepared
         .target
         .iter()
@@ -198,15 +226,8 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
         for k in 0..count {
             let i = (next[d] + k) % count;
             let s = sites_of[d][i] as usize;
-            let seat = prepared.seat_facility[s].filter(|&f| (f as usize) < seat_left.len());
-            let mut room = u64::from(prepared.site_room[s] - plan.places[s])
-                .min(share_left[d])
-                .min(seat.map_or(u64::MAX, |f| seat_left[f as usize]));
-            let mut slack = u64::MAX;
-            for &ball in greedy.balls_of(s) {
-                slack = slack.min(ball_left[ball as usize]);
-            }
-            room = room.min(slack);
+            let (room, slack) = rooms.room(prepared, s, d, greedy.balls_of(s));
+            let room = room.min(u64::from(prepared.site_room[s] - plan.places[s]));
             let wanted = if plan.places[s] == 0 {
                 u64::from(instance.sites[s].min_places).max(1)
             } else {
@@ -224,15 +245,8 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
         let mut granted = 0u64;
         if let Some((_, i, wanted)) = best {
             let s = sites_of[d][i] as usize;
-            let seat = prepared.seat_facility[s].filter(|&f| (f as usize) < seat_left.len());
             plan.places[s] += wanted as u32;
-            share_left[d] -= wanted.min(share_left[d]);
-            if let Some(f) = seat {
-                seat_left[f as usize] -= wanted;
-            }
-            for &ball in greedy.balls_of(s) {
-                ball_left[ball as usize] -= wanted;
-            }
+            rooms.take(prepared, s, d, wanted, greedy.balls_of(s));
             next[d] = i + 1;
             granted = wanted;
         }
