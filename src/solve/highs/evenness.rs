@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::stages::solve_program;
 use crate::error::Error;
 use crate::model::{Instance, Stage};
-use crate::solve::exact::proof::time_limited;
+use crate::solve::exact::proof::{reached, time_limited};
 use crate::solve::model::districts::separable_districts;
 use crate::solve::model::greedy;
 use crate::solve::model::prepare::Prepared;
@@ -115,14 +115,13 @@ pub(crate) fn solve_within_evenness_bounds(
         // the bounds, which the city without them may beat: the gap reported is against
         // the relaxation's optimum of the first stage the plan does not reach, a bound
         // that holds for the city.
-        let reached = relaxed
-            .stages
-            .iter()
-            .take_while(|&&(stage, optimum)| {
-                stage_value(stage, instance, prepared, &solution.plan)
-                    <= optimum + 1e-9 * optimum.abs().max(1.0)
-            })
-            .count();
+        let reached = reached(
+            &relaxed.stages,
+            relaxed
+                .stages
+                .iter()
+                .map(|&(stage, _)| stage_value(stage, instance, prepared, &solution.plan)),
+        );
         return Ok(Some(Solution {
             method: solution.method,
             ..time_limited(instance, prepared, solution.plan, relaxed, reached, started)
