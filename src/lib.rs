@@ -42,6 +42,7 @@
 //!     stages: Stage::DEFAULT.to_vec(),
 //!     objective: ObjectiveOptions::default(),
 //!     solver: SolverOptions::default(),
+//!     network: None,
 //! };
 //! let geography = Geography::of(&instance);
 //! let prepared = Prepared::new(&instance, &geography);

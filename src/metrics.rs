@@ -316,6 +316,7 @@ mod tests {
             stages: Stage::DEFAULT.to_vec(),
             objective: ObjectiveOptions::default(),
             solver: SolverOptions::default(),
+            network: None,
         }
     }
 

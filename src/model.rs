@@ -320,7 +320,32 @@ pub struct Instance {
     pub stages: Vec<Stage>,
     pub objective: ObjectiveOptions,
     pub solver: SolverOptions,
+    /// The street network of `[input] network`: with it, distances from sites to facilities
+    /// are walked along the streets (docs/model.md "Distances on foot").
+    pub network: Option<Streets>,
 }
+
+/// A street network as read: its lines in the metric CRS, in file order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Streets {
+    /// One entry per line (a MultiLineString gives one per part), in file order; lines meet
+    /// only where they share a vertex (to 1 cm).
+    pub lines: Vec<StreetLine>,
+    /// Sites and facilities farther than this from every line are off the network.
+    pub max_snap_m: f64,
+}
+
+/// One line of the street network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreetLine {
+    /// The feature's id (its index in the file when it has none), for messages.
+    pub id: String,
+    /// Vertices in the metric CRS, in order.
+    pub points: Vec<[f64; 2]>,
+}
+
+/// Default `[network] max_snap_m`.
+pub const DEFAULT_MAX_SNAP_M: f64 = 300.0;
 
 impl Instance {
     pub fn facility_layer(&self, kind: &str) -> Option<&FacilityLayer> {

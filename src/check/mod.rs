@@ -336,6 +336,7 @@ pub(crate) mod tests {
             stages: Stage::DEFAULT.to_vec(),
             objective: ObjectiveOptions::default(),
             solver: SolverOptions::default(),
+            network: None,
         }
     }
 

@@ -15,6 +15,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "objective",
             "solver",
             "output",
+            "network",
         ],
     ),
     (
@@ -26,6 +27,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "metric_crs",
             "facilities",
             "statistics",
+            "network",
         ],
     ),
     ("input.facilities", &["*"]),
@@ -62,6 +64,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("objective", &["stages", "spread_metres", "access_kinds"]),
     ("solver", &["time_limit_s", "mip_gap", "threads"]),
     ("output", &["dir"]),
+    ("network", &["max_snap_m", "routes"]),
 ];
 
 pub(super) fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {

@@ -64,6 +64,18 @@ pub struct Scenario {
     pub statistics: Option<StatisticsInput>,
     /// The conditions (`where`) of `rules.district`, parsed, in the same order.
     pub district_conditions: Vec<Expression>,
+    /// `[input] network` with `[network]`: the street network distances are walked on.
+    pub network: Option<NetworkInput>,
+}
+
+/// The street network of `[input] network`, with the settings of `[network]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkInput {
+    pub file: PathBuf,
+    /// Sites and facilities farther from the network are off it (default 300 m).
+    pub max_snap_m: f64,
+    /// Write `routes.geojson` (default true).
+    pub routes: bool,
 }
 
 impl Scenario {
@@ -98,6 +110,8 @@ impl Scenario {
         let objective = parse_objective(&raw.objective, &stages, &facility_kinds).map_err(bad)?;
 
         let solver = parse_solver(&raw.solver).map_err(bad)?;
+        let network =
+            parse_network(raw.input.network.as_deref(), raw.network, &resolve).map_err(bad)?;
 
         Ok(Scenario {
             file: file.to_path_buf(),
@@ -128,6 +142,7 @@ impl Scenario {
             output_dir: raw.output.dir.as_deref().map(resolve),
             statistics,
             district_conditions,
+            network,
         })
     }
 
@@ -160,8 +175,40 @@ impl Scenario {
         if let Some(statistics) = &self.statistics {
             files.push(&statistics.file);
         }
+        if let Some(network) = &self.network {
+            files.push(&network.file);
+        }
         files
     }
+}
+
+/// `[input] network` and `[network]`: the settings need the layer, and the snapping distance
+/// must be a positive number of metres.
+fn parse_network(
+    path: Option<&str>,
+    settings: Option<raw::RawNetwork>,
+    resolve: &dyn Fn(&str) -> PathBuf,
+) -> Result<Option<NetworkInput>, String> {
+    let Some(path) = path else {
+        return match settings {
+            Some(_) => Err("[network] is set but [input] has no network; add network = \"streets.geojson\" (a line layer of the streets) to [input]".into()),
+            None => Ok(None),
+        };
+    };
+    let settings = settings.unwrap_or_default();
+    let max_snap_m = settings
+        .max_snap_m
+        .unwrap_or(crate::model::DEFAULT_MAX_SNAP_M);
+    if !(max_snap_m.is_finite() && max_snap_m > 0.0) {
+        return Err(format!(
+            "[network] max_snap_m must be a positive number of metres (how far a site or facility may lie from the nearest street), found {max_snap_m}"
+        ));
+    }
+    Ok(Some(NetworkInput {
+        file: resolve(path),
+        max_snap_m,
+        routes: settings.routes.unwrap_or(true),
+    }))
 }
 
 #[cfg(test)]

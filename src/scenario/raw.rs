@@ -23,6 +23,7 @@ pub(super) struct RawScenario {
     pub(super) solver: RawSolver,
     #[serde(default)]
     pub(super) output: RawOutput,
+    pub(super) network: Option<RawNetwork>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +36,7 @@ pub(super) struct RawInput {
     #[serde(default)]
     pub(super) facilities: BTreeMap<String, String>,
     pub(super) statistics: Option<RawStatistics>,
+    pub(super) network: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,4 +123,11 @@ pub(super) struct RawSolver {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawOutput {
     pub(super) dir: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNetwork {
+    pub(super) max_snap_m: Option<f64>,
+    pub(super) routes: Option<bool>,
 }

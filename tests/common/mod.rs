@@ -55,6 +55,7 @@ pub fn instance(districts: Vec<District>, sites: Vec<Site>, demand: u64) -> Inst
         stages: Stage::DEFAULT.to_vec(),
         objective: ObjectiveOptions::default(),
         solver: SolverOptions::default(),
+        network: None,
     }
 }
 

@@ -137,6 +137,9 @@ pub fn load_instance_warned(
         })
         .collect::<Result<Vec<_>, Error>>()?;
 
+    // The street network is read by `streets` (issue 21, in progress).
+    let network = None;
+
     let total_weight: f64 = districts.iter().map(|d| d.weight).sum();
     if total_weight <= 0.0 {
         return Err(InputError::new(
@@ -166,6 +169,7 @@ pub fn load_instance_warned(
             stages: scenario.stages.clone(),
             objective: scenario.objective.clone(),
             solver: scenario.solver.clone(),
+            network,
         },
         warnings,
     ))
