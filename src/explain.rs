@@ -1,7 +1,7 @@
 //! Why not more here? For each district the rule that stops more places there, and how much
 //! of a shortfall each rule accounts for.
 
-use crate::model::{Instance, Plan, SiteStatus};
+use crate::model::{Instance, Plan, Site, SiteStatus};
 use crate::solve::{Exclusion, Prepared};
 
 /// The rule that stops more new places in a district (`""` when nothing does).
@@ -56,6 +56,7 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
         spacing: usize,
         seats: usize,
         access: usize,
+        unreachable: usize,
         no_capacity: usize,
     }
     let mut tally = vec![Tally::default(); district_count];
@@ -70,6 +71,7 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
         t.sites += 1;
         match prepared.exclusion[site] {
             Some(Exclusion::Access(_)) => t.access += 1,
+            Some(Exclusion::Unreachable) => t.unreachable += 1,
             Some(Exclusion::NoCapacity) => t.no_capacity += 1,
             Some(_) => {}
             None => {
@@ -104,8 +106,10 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
                 "seats"
             } else if t.usable > 0 || t.no_capacity > 0 {
                 "site_caps"
-            } else if t.access > 0 {
+            } else if t.access > 0 && t.access >= t.unreachable {
                 "access"
+            } else if t.unreachable > 0 {
+                "unreachable"
             } else {
                 "no_sites"
             }
@@ -114,7 +118,8 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
 }
 
 /// How much of the shortfall each rule accounts for, in the order the rules take capacity
-/// away: no capacity left at available sites at all, then access, then district share caps,
+/// away: no capacity left at available sites at all, then (with a street network) sites that
+/// reach no facility on foot, then access, then district share caps,
 /// then the district rules' caps on new places (`max_new`);
 /// what remains is due to spacing (or seats, or all-or-nothing minimum occupancy, whichever
 /// the scenario uses first). The amounts add up to the shortfall.
@@ -125,21 +130,33 @@ pub fn shortfall_reasons(
 ) -> Vec<(&'static str, u64)> {
     let demand = instance.demand;
     let max_per_site = instance.rules.max_per_site;
-    // K1: room at available sites under capacity and max_per_site alone.
+    // K1: room at available sites under capacity and max_per_site alone; K1': without the
+    // sites that reach no facility on foot.
+    let available = |s: usize, site: &Site| {
+        prepared.site_district[s].is_some() && site.status != SiteStatus::Excluded
+    };
+    let room_of = |site: &Site| {
+        u64::from(
+            site.capacity
+                .min(max_per_site)
+                .saturating_sub(site.occupied),
+        )
+    };
     let raw_room: u64 = instance
         .sites
         .iter()
         .enumerate()
-        .filter(|(s, site)| {
-            prepared.site_district[*s].is_some() && site.status != SiteStatus::Excluded
+        .filter(|&(s, site)| available(s, site))
+        .map(|(_, site)| room_of(site))
+        .sum();
+    let reachable_room: u64 = instance
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|&(s, site)| {
+            available(s, site) && prepared.exclusion[s] != Some(Exclusion::Unreachable)
         })
-        .map(|(_, site)| {
-            u64::from(
-                site.capacity
-                    .min(max_per_site)
-                    .saturating_sub(site.occupied),
-            )
-        })
+        .map(|(_, site)| room_of(site))
         .sum();
     // K2: after access (and minimums that no longer fit).
     let site_room = prepared.site_room_total();
@@ -175,10 +192,12 @@ pub fn shortfall_reasons(
         .sum();
     let short = |room: u64| demand.saturating_sub(room).min(shortfall);
     let no_capacity = short(raw_room);
-    let access = short(site_room) - no_capacity;
-    let share_cap = short(share_only) - no_capacity - access;
-    let max_new = short(capped_room.min(share_only)) - no_capacity - access - share_cap;
-    let rest = shortfall - no_capacity - access - share_cap - max_new;
+    let unreachable = short(reachable_room) - no_capacity;
+    let access = short(site_room) - no_capacity - unreachable;
+    let share_cap = short(share_only) - no_capacity - unreachable - access;
+    let max_new =
+        short(capped_room.min(share_only)) - no_capacity - unreachable - access - share_cap;
+    let rest = shortfall - no_capacity - unreachable - access - share_cap - max_new;
     let rest_reason = if instance.rules.spacing.is_some() {
         "spacing"
     } else if instance.rules.seats.is_some() {
@@ -186,15 +205,20 @@ pub fn shortfall_reasons(
     } else {
         "min_places"
     };
-    let mut reasons = vec![
-        ("no_capacity", no_capacity),
+    let mut reasons = vec![("no_capacity", no_capacity)];
+    // Said only where distances are walked, so that scenarios without a network keep their
+    // keys.
+    if instance.network.is_some() {
+        reasons.push(("unreachable", unreachable));
+    }
+    reasons.extend([
         ("access", access),
         ("share_cap", share_cap),
         ("max_new", max_new),
         ("spacing", 0),
         ("seats", 0),
         ("min_places", 0),
-    ];
+    ]);
     if let Some(entry) = reasons.iter_mut().find(|(k, _)| *k == rest_reason) {
         entry.1 += rest;
     }

@@ -60,6 +60,7 @@ pub mod generate;
 pub mod io;
 pub mod metrics;
 pub mod model;
+pub mod network;
 pub mod progress;
 pub mod scenario;
 pub mod solve;

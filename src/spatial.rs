@@ -9,17 +9,26 @@ use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
+use std::sync::Arc;
+
 use crate::model::{District, Instance, Site};
+use crate::network::Walks;
 use crate::progress::{Progress, Silent};
 
 /// Which district contains each site, and how far each site is from its nearest facilities.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Geography {
     /// Index of the containing district per site (first in file order on ties); `None` = outside.
     pub site_district: Vec<Option<u32>>,
     /// Per facility layer (order of `Instance::facilities`), per site: nearest facility index
-    /// and its distance in metres; `None` when the layer is empty.
+    /// and its distance in metres; `None` when the layer is empty. With a street network the
+    /// distance is the walk, and `None` also means that no facility of the kind can be
+    /// reached on foot (the site is off the network, or its part of it has none).
     pub nearest: Vec<Vec<Option<Nearest>>>,
+    /// With a street network: the straight-line nearest facility, as `nearest` without one.
+    pub straight: Option<Vec<Vec<Option<Nearest>>>>,
+    /// With a street network: the graph and the searches, for routes and the network's facts.
+    pub walks: Option<Arc<Walks>>,
 }
 
 /// The nearest facility of one kind.
@@ -40,7 +49,7 @@ impl Geography {
         progress.start("finding the district of each site", Some(sites));
         let site_district = locate_sites(&instance.districts, &instance.sites, progress);
         let positions: Vec<[f64; 2]> = instance.sites.iter().map(|s| s.position).collect();
-        let nearest = instance
+        let straight: Vec<Vec<Option<Nearest>>> = instance
             .facilities
             .iter()
             .map(|layer| {
@@ -49,10 +58,29 @@ impl Geography {
                 nearest_points_with(&points, &positions, progress)
             })
             .collect();
-        Geography {
-            site_district,
-            nearest,
+        match &instance.network {
+            None => Geography {
+                site_district,
+                nearest: straight,
+                straight: None,
+                walks: None,
+            },
+            Some(streets) => {
+                progress.start("walks along the street network", None);
+                let walks = Walks::new(streets, instance);
+                Geography {
+                    site_district,
+                    nearest: walks.nearest(),
+                    straight: Some(straight),
+                    walks: Some(Arc::new(walks)),
+                }
+            }
         }
+    }
+
+    /// The straight-line nearest facilities (the same as `nearest` without a network).
+    pub fn straight_nearest(&self) -> &[Vec<Option<Nearest>>] {
+        self.straight.as_deref().unwrap_or(&self.nearest)
     }
 }
 

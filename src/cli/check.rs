@@ -5,8 +5,9 @@ use std::path::Path;
 use super::{load_quietly, print, thousands, Progress};
 use crate::error::Error;
 use crate::explain::shortfall_reasons;
-use crate::model::{SiteStatus, Stage};
+use crate::model::{Instance, SiteStatus, Stage};
 use crate::solve::Prepared;
+use crate::spatial::Geography;
 
 pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
     let loaded = load_quietly(scenario_path, progress)?;
@@ -57,6 +58,7 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
             .collect();
         text += &format!("  facilities: {}\n", layers.join(", "));
     }
+    text += &network_lines(instance, &loaded.geography);
     let existing: f64 = prepared.district_existing.iter().sum();
     text += &format!(
         "  demand: {} new places ({} places exist already)\n",
@@ -100,7 +102,12 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
     let reasons = shortfall_reasons(instance, &prepared, instance.demand);
     let lost: u64 = reasons
         .iter()
-        .filter(|(k, _)| matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new"))
+        .filter(|(k, _)| {
+            matches!(
+                *k,
+                "no_capacity" | "unreachable" | "access" | "share_cap" | "max_new"
+            )
+        })
         .map(|(_, n)| n)
         .sum();
     if lost == 0 {
@@ -109,7 +116,11 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
         let because: Vec<String> = reasons
             .iter()
             .filter(|(k, n)| {
-                *n > 0 && matches!(*k, "no_capacity" | "access" | "share_cap" | "max_new")
+                *n > 0
+                    && matches!(
+                        *k,
+                        "no_capacity" | "unreachable" | "access" | "share_cap" | "max_new"
+                    )
             })
             .map(|(k, n)| format!("{k} {}", thousands(*n)))
             .collect();
@@ -173,6 +184,44 @@ fn district_rules(instance: &crate::model::Instance) -> String {
             },
             shown.join(", "),
             if districts.len() > 12 { ", …" } else { "" }
+        );
+    }
+    text
+}
+
+/// The street network as `check` reports it: its size and parts, the facilities off it
+/// and, per kind, the sites that reach no facility on foot. Empty without a network.
+fn network_lines(instance: &Instance, geography: &Geography) -> String {
+    let Some(walks) = &geography.walks else {
+        return String::new();
+    };
+    let graph = &walks.graph;
+    let mut text = format!(
+        "  street network: {} nodes, {} edges, {:.1} km in {} connected part{}; distances to facilities are walked along it\n",
+        thousands(graph.nodes.len() as u64),
+        thousands(graph.edges() as u64),
+        graph.km(),
+        thousands(graph.parts as u64),
+        if graph.parts == 1 { "" } else { "s" },
+    );
+    let off_sites = walks.site_joints.iter().filter(|j| j.is_none()).count();
+    text += &format!(
+        "  sites off the network (more than {} m from every street): {}\n",
+        graph.max_snap_m,
+        thousands(off_sites as u64)
+    );
+    for (layer, l) in instance.facilities.iter().enumerate() {
+        let off = walks.facilities_off_network(layer);
+        let unreachable = geography.nearest[layer]
+            .iter()
+            .filter(|n| n.is_none())
+            .count();
+        text += &format!(
+            "  {}: {} of {} off the network; {} sites reach none on foot\n",
+            l.kind,
+            thousands(off as u64),
+            thousands(l.facilities.len() as u64),
+            thousands(unreachable as u64),
         );
     }
     text

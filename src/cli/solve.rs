@@ -99,6 +99,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         fair_share_key: scenario.fair_share_key(),
         extra,
         shown_sites: shown_sites(instance, &solution.plan)?,
+        routes: scenario.network.as_ref().is_some_and(|n| n.routes),
     };
     write_plan(&folder, &report)?;
     let timings = [

@@ -11,6 +11,8 @@ use serde_json::{json, Map, Value};
 pub enum Shape<'a> {
     Point([f64; 2]),
     Area(&'a MultiPolygon<f64>),
+    /// A line through longitude/latitude positions (the ways on foot).
+    Line(&'a [[f64; 2]]),
 }
 
 /// Writes a FeatureCollection feature by feature (no tree of the whole layer in memory).
@@ -33,6 +35,16 @@ pub fn write_collection<'a, W: Write>(
                 out.write_all(b"}")?;
             }
             Shape::Area(area) => write_multipolygon(out, area)?,
+            Shape::Line(points) => {
+                out.write_all(b"{\"type\":\"LineString\",\"coordinates\":[")?;
+                for (i, &p) in points.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    write_position(out, p)?;
+                }
+                out.write_all(b"]}")?;
+            }
         }
         out.write_all(b",\"properties\":")?;
         serde_json::to_writer(&mut *out, &properties)?;

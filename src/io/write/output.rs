@@ -11,6 +11,8 @@ use super::geojson_out::{round3, write_collection, Shape};
 use super::plan_report::{site_kind, PlanReport};
 use super::qml;
 use crate::error::{Error, InputError};
+use crate::model::{Instance, Stage};
+use crate::spatial::{Geography, Nearest};
 
 /// Files quartier writes into an output folder; a folder holding anything else is not
 /// replaced.
@@ -21,6 +23,8 @@ pub const OUTPUT_FILES: &[&str] = &[
     "sites.qml",
     "districts.qml",
     "report.html",
+    "routes.geojson",
+    "routes.qml",
 ];
 
 /// An output folder being written: files go to a temporary sibling folder until `commit`.
@@ -208,7 +212,156 @@ pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Erro
     folder.write("districts.qml", |out| {
         out.write_all(qml::districts_qml(report.figures.per_1000_max).as_bytes())
     })?;
+    if report.routes && report.geography.walks.is_some() {
+        let routes = routes(report)?;
+        folder.write("routes.geojson", |out| write_routes(out, &routes))?;
+        let kinds = route_kinds(report.instance);
+        folder.write("routes.qml", |out| {
+            out.write_all(qml::routes_qml(&kinds).as_bytes())
+        })?;
+    }
     Ok(())
+}
+
+/// The street network's figures for `summary.json` and `check`: its size, connected parts,
+/// the facilities off it and the sites that reach no facility of a kind on foot (per kind,
+/// of all sites in the layer). `None` without a network.
+pub fn network_facts(instance: &Instance, geography: &Geography) -> Option<Value> {
+    let walks = geography.walks.as_ref()?;
+    let graph = &walks.graph;
+    let per_kind = |count: &dyn Fn(usize) -> usize| -> Value {
+        Value::Object(
+            instance
+                .facilities
+                .iter()
+                .enumerate()
+                .map(|(layer, l)| (l.kind.clone(), json!(count(layer))))
+                .collect(),
+        )
+    };
+    Some(json!({
+        "nodes": graph.nodes.len(),
+        "edges": graph.edges(),
+        "km": (graph.km() * 10.0).round() / 10.0,
+        "parts": graph.parts,
+        "max_snap_m": graph.max_snap_m,
+        "sites_off_network": walks.site_joints.iter().filter(|j| j.is_none()).count(),
+        "facilities_off_network": per_kind(&|layer| walks.facilities_off_network(layer)),
+        "sites_unreachable": per_kind(&|layer| geography.nearest[layer].iter().filter(|n| n.is_none()).count()),
+    }))
+}
+
+/// The facility kinds the routes lead to: those of the access rule and stage, or every
+/// kind when neither names one.
+pub fn route_kinds(instance: &Instance) -> Vec<String> {
+    let mut kinds: Vec<String> = instance
+        .rules
+        .access
+        .iter()
+        .map(|a| a.kind.clone())
+        .collect();
+    if instance.stages.contains(&Stage::Access) {
+        for kind in instance.access_kinds() {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    if kinds.is_empty() {
+        kinds = instance.facilities.iter().map(|l| l.kind.clone()).collect();
+    }
+    // In the order of the facility layers.
+    instance
+        .facilities
+        .iter()
+        .map(|l| l.kind.clone())
+        .filter(|k| kinds.contains(k))
+        .collect()
+}
+
+/// One way on foot for `routes.geojson`, in longitude/latitude.
+struct RouteOut {
+    site_id: String,
+    kind: String,
+    facility_id: String,
+    metres: f64,
+    line_metres: f64,
+    lonlat: Vec<[f64; 2]>,
+}
+
+/// For each site with new places and each route kind, the walk to its nearest facility,
+/// reprojected to longitude/latitude in one go.
+fn routes(report: &PlanReport) -> Result<Vec<RouteOut>, Error> {
+    let instance = report.instance;
+    let Some(walks) = &report.geography.walks else {
+        return Ok(Vec::new());
+    };
+    let kinds = route_kinds(instance);
+    let layers: Vec<usize> = instance
+        .facilities
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| kinds.contains(&l.kind))
+        .map(|(i, _)| i)
+        .collect();
+    let mut found = Vec::new();
+    let mut points: Vec<[f64; 2]> = Vec::new();
+    for (s, site) in instance.sites.iter().enumerate() {
+        if report.plan.places[s] == 0 {
+            continue;
+        }
+        for &layer in &layers {
+            let Some(route) = walks.route(layer, s, site.position) else {
+                continue;
+            };
+            let facility = instance.facilities[layer].facilities[route.facility as usize].position;
+            let line_metres =
+                (facility[0] - site.position[0]).hypot(facility[1] - site.position[1]);
+            points.extend(&route.points);
+            points.push(facility);
+            found.push((s, layer, route, line_metres));
+        }
+    }
+    let lonlat = crate::io::crs::to_lonlat(&instance.metric_crs, &points).map_err(|e| {
+        InputError::new(
+            &instance.metric_crs,
+            format!("cannot reproject the routes to longitude/latitude: {e}"),
+        )
+    })?;
+    let mut at = 0;
+    Ok(found
+        .into_iter()
+        .map(|(site, layer, route, line_metres)| {
+            let n = route.points.len() + 1;
+            let mut way: Vec<[f64; 2]> = lonlat[at..at + n].to_vec();
+            at += n;
+            way.dedup();
+            let layer = &instance.facilities[layer];
+            RouteOut {
+                site_id: instance.sites[site].id.clone(),
+                kind: layer.kind.clone(),
+                facility_id: layer.facilities[route.facility as usize].id.clone(),
+                metres: route.metres,
+                line_metres,
+                lonlat: way,
+            }
+        })
+        .collect())
+}
+
+fn write_routes<W: Write>(out: &mut W, routes: &[RouteOut]) -> std::io::Result<()> {
+    write_collection(
+        out,
+        routes.iter().map(|r| {
+            let mut p = Map::new();
+            p.insert("site".into(), json!(r.site_id));
+            p.insert("kind".into(), json!(r.kind));
+            p.insert("facility".into(), json!(r.facility_id));
+            p.insert("metres".into(), json!(r.metres.round() as u64));
+            p.insert("line_metres".into(), json!(r.line_metres.round() as u64));
+            (Shape::Line(&r.lonlat), p)
+        }),
+    )
 }
 
 /// Writes `summary.json` (last, so that it can carry the time taken to write the others).
@@ -250,11 +403,16 @@ fn write_sites<W: Write>(out: &mut W, report: &PlanReport) -> std::io::Result<()
         }
         // For the map: new accommodation, existing, or existing and extended.
         p.insert("kind".into(), json!(site_kind(site.occupied, places)));
+        let metres =
+            |n: &Option<Nearest>| n.map_or(Value::Null, |n| json!(n.metres.round() as u64));
         for (layer, nearest) in instance.facilities.iter().zip(&report.geography.nearest) {
-            p.insert(
-                format!("dist_{}_m", layer.kind),
-                nearest[s].map_or(Value::Null, |n| json!(n.metres.round() as u64)),
-            );
+            p.insert(format!("dist_{}_m", layer.kind), metres(&nearest[s]));
+        }
+        // With a street network `dist_` is the walk and `line_` the straight line.
+        if let Some(straight) = &report.geography.straight {
+            for (layer, nearest) in instance.facilities.iter().zip(straight) {
+                p.insert(format!("line_{}_m", layer.kind), metres(&nearest[s]));
+            }
         }
         (Shape::Point(lonlat), p)
     });
@@ -392,6 +550,17 @@ pub fn summary(report: &PlanReport, timings: &[(&str, f64)]) -> Value {
                 .collect(),
         ),
     );
+    s.insert(
+        "distance".into(),
+        json!(if report.geography.walks.is_some() {
+            "network"
+        } else {
+            "straight"
+        }),
+    );
+    if let Some(network) = network_facts(report.instance, report.geography) {
+        s.insert("network".into(), network);
+    }
     if !report.levels.is_empty() {
         s.insert(
             "levels".into(),

@@ -36,6 +36,8 @@ pub struct PlanReport<'a> {
     /// The sites shown (new places or occupied ones) with their WGS84 positions, from
     /// `shown_sites`.
     pub shown_sites: Vec<(usize, [f64; 2])>,
+    /// With a street network: write `routes.geojson` (`[network] routes`).
+    pub routes: bool,
 }
 
 /// The sites the output shows, those with new or occupied places, and their WGS84

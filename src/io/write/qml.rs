@@ -178,6 +178,65 @@ pub fn sites_qml() -> String {
     )
 }
 
+/// A line symbol: solid, 0.6 mm, in one colour.
+fn line_symbol(name: usize, colour: &str) -> String {
+    format!(
+        r#"      <symbol type="line" name="{name}" alpha="0.85" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleLine" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option type="QString" name="line_color" value="{colour},255"/>
+            <Option type="QString" name="line_width" value="0.6"/>
+            <Option type="QString" name="line_width_unit" value="MM"/>
+            <Option type="QString" name="line_style" value="solid"/>
+            <Option type="QString" name="capstyle" value="round"/>
+            <Option type="QString" name="joinstyle" value="round"/>
+          </Option>
+        </layer>
+      </symbol>
+"#
+    )
+}
+
+/// Colours of the route kinds, in the order of the facility layers.
+const ROUTE_COLOURS: [&str; 6] = [
+    "230,97,1",
+    "94,60,153",
+    "27,158,119",
+    "217,95,2",
+    "117,112,179",
+    "102,166,30",
+];
+
+/// The style of `routes.geojson`: one colour per facility kind (`kind`), labelled
+/// "Weg zur … (zu Fuß)".
+pub fn routes_qml(kinds: &[String]) -> String {
+    let mut categories = String::new();
+    let mut symbols = String::new();
+    for (i, kind) in kinds.iter().enumerate() {
+        let kind = super::html::escape(kind);
+        categories += &format!(
+            "      <category value=\"{kind}\" symbol=\"{i}\" label=\"Weg zu Fuß: {kind}\" render=\"true\"/>\n"
+        );
+        symbols += &line_symbol(i, ROUTE_COLOURS[i % ROUTE_COLOURS.len()]);
+    }
+    format!(
+        r#"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<qgis version="3.22.0" styleCategories="Symbology">
+  <renderer-v2 type="categorizedSymbol" attr="kind" symbollevels="0" enableorderby="0" forceraster="0">
+    <categories>
+{categories}    </categories>
+    <symbols>
+{symbols}    </symbols>
+    <source-symbol>
+{source}    </source-symbol>
+  </renderer-v2>
+  <layerGeometryType>1</layerGeometryType>
+</qgis>
+"#,
+        source = line_symbol(0, ROUTE_COLOURS[0]),
+    )
+}
+
 /// Colours of the levels, darkest first ("open first"), then lighter.
 const LEVEL_COLOURS: [&str; 6] = [
     "8,48,107",

@@ -16,6 +16,9 @@ pub enum Exclusion {
     Outside,
     /// Status `excluded`.
     Status,
+    /// With a street network: off it, or no facility of a kind that the access rule or stage
+    /// names can be reached on foot.
+    Unreachable,
     /// Too far from a facility the access rule names (index into `Rules::access`).
     Access(usize),
     /// No room left under its capacity and `max_per_site` (or less room than its minimum).
@@ -28,6 +31,7 @@ impl Exclusion {
         match self {
             Exclusion::Outside => "outside",
             Exclusion::Status => "status",
+            Exclusion::Unreachable => "unreachable",
             Exclusion::Access(_) => "access",
             Exclusion::NoCapacity => "no_capacity",
         }
@@ -81,6 +85,8 @@ pub struct Prepared {
     pub access_distance: Arc<Vec<f64>>,
     /// The neighbourhoods of stage spread, indexed when first needed.
     spread: Arc<OnceLock<SpreadBalls>>,
+    /// Distances to facilities are walked along a street network.
+    pub walked: bool,
 }
 
 impl Prepared {
@@ -93,6 +99,7 @@ impl Prepared {
             .map(|a| instance.facilities.iter().position(|l| l.kind == a.kind))
             .collect();
 
+        let unreachable = unreachable_sites(instance, geography);
         let mut site_room = Vec::with_capacity(instance.sites.len());
         let mut exclusion = Vec::with_capacity(instance.sites.len());
         for (index, site) in instance.sites.iter().enumerate() {
@@ -102,6 +109,8 @@ impl Prepared {
                 Some(Exclusion::Outside)
             } else if site.status == SiteStatus::Excluded {
                 Some(Exclusion::Status)
+            } else if unreachable.get(index).copied().unwrap_or(false) {
+                Some(Exclusion::Unreachable)
             } else if let Some(rule) = rules.access.iter().enumerate().position(|(k, rule)| {
                 let nearest = access_layers[k].and_then(|layer| geography.nearest[layer][index]);
                 !matches!(nearest, Some(n) if n.metres <= rule.metres)
@@ -163,6 +172,7 @@ impl Prepared {
             seat_facility: Arc::new(seat_facility),
             seat_room,
             access_distance: Arc::new(access_distance),
+            walked: instance.network.is_some(),
             spread: Arc::new(OnceLock::new()),
         };
         prepared.spacing = Arc::new(prepared.spacing_limits(instance));
@@ -342,10 +352,14 @@ impl Prepared {
 
     /// Counts of excluded sites by reason key, in a stable order.
     pub fn exclusion_counts(&self) -> Vec<(&'static str, usize)> {
-        let mut counts: Vec<(&'static str, usize)> = ["outside", "status", "access", "no_capacity"]
-            .iter()
-            .map(|&k| (k, 0))
-            .collect();
+        let mut counts: Vec<(&'static str, usize)> =
+            ["outside", "status", "unreachable", "access", "no_capacity"]
+                .iter()
+                .map(|&k| (k, 0))
+                .collect();
+        if !self.walked {
+            counts.retain(|(k, _)| *k != "unreachable");
+        }
         for reason in self.exclusion.iter().flatten() {
             if let Some(entry) = counts.iter_mut().find(|(k, _)| *k == reason.key()) {
                 entry.1 += 1;
@@ -368,6 +382,34 @@ fn targets(instance: &Instance, district_existing: &[f64], demand: u64) -> Vec<f
         .districts
         .iter()
         .map(|d| total * d.weight / total_weight)
+        .collect()
+}
+
+/// docs/model.md "Distances on foot": with a street network, the sites that cannot reach any
+/// facility of a kind that rule 6 or stage E names (kinds without facilities are left to
+/// the access rule). Empty without a network.
+fn unreachable_sites(instance: &Instance, geography: &Geography) -> Vec<bool> {
+    if instance.network.is_none() {
+        return Vec::new();
+    }
+    let mut kinds: Vec<String> = instance
+        .rules
+        .access
+        .iter()
+        .map(|a| a.kind.clone())
+        .collect();
+    if instance.stages.contains(&Stage::Access) {
+        kinds.extend(instance.access_kinds());
+    }
+    let layers: Vec<usize> = instance
+        .facilities
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.facilities.is_empty() && kinds.contains(&l.kind))
+        .map(|(index, _)| index)
+        .collect();
+    (0..instance.sites.len())
+        .map(|s| layers.iter().any(|&l| geography.nearest[l][s].is_none()))
         .collect()
 }
 
