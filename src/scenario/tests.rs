@@ -146,3 +146,39 @@ fn normalise_removes_parent_steps() {
     assert_eq!(normalise(Path::new("a/../b/./c")), PathBuf::from("b/c"));
     assert_eq!(normalise(Path::new("../x")), PathBuf::from("../x"));
 }
+
+#[test]
+fn network_settings_with_their_defaults_and_only_with_a_layer() {
+    let with_network = MINIMAL.replace("[demand]", "network = \"streets.geojson\"\n[demand]");
+    let network = parse(&with_network).unwrap().network.unwrap();
+    assert_eq!(network.file, PathBuf::from("scenarios/streets.geojson"));
+    assert_eq!(network.max_snap_m, 300.0);
+    assert!(network.routes);
+    assert!(parse(MINIMAL).unwrap().network.is_none());
+
+    let set = parse(&format!(
+        "{with_network}\n[network]\nmax_snap_m = 120.5\nroutes = false\n"
+    ))
+    .unwrap()
+    .network
+    .unwrap();
+    assert_eq!((set.max_snap_m, set.routes), (120.5, false));
+
+    let err = parse(&format!("{MINIMAL}\n[network]\nmax_snap_m = 200\n")).unwrap_err();
+    assert_eq!(
+        err,
+        "scenarios/test.toml: [network] is set but [input] has no network; add network = \"streets.geojson\" (a line layer of the streets) to [input]"
+    );
+    for bad in ["0", "-50", "nan"] {
+        let err = parse(&format!("{with_network}\n[network]\nmax_snap_m = {bad}\n")).unwrap_err();
+        assert!(
+            err.contains("[network] max_snap_m must be a positive number of metres"),
+            "{bad}: {err}"
+        );
+    }
+    let err = parse(&format!("{with_network}\n[network]\nmax_snap = 200\n")).unwrap_err();
+    assert!(
+        err.contains("unknown key \"max_snap\" in [network] (did you mean \"max_snap_m\"?)"),
+        "{err}"
+    );
+}

@@ -237,10 +237,16 @@ fn read_geometry(raw: &RawGeometry) -> Result<Geom, (String, Option<serde_json::
     let Some(kind) = raw.kind.as_deref() else {
         return Err(("the geometry has no \"type\"".into(), None));
     };
-    let known = ["Point", "MultiPoint", "Polygon", "MultiPolygon"];
-    let other = ["LineString", "MultiLineString", "GeometryCollection"];
-    if let Some(name) = other.iter().find(|n| **n == kind) {
-        return Ok(Geom::Other(name));
+    let known = [
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+    ];
+    if kind == "GeometryCollection" {
+        return Ok(Geom::Other("GeometryCollection"));
     }
     if !known.contains(&kind) {
         return Err((format!("unknown geometry type \"{kind}\""), None));
@@ -254,6 +260,11 @@ fn read_geometry(raw: &RawGeometry) -> Result<Geom, (String, Option<serde_json::
         "MultiPoint" => {
             serde_json::from_str::<Vec<Pos>>(text).map(|p| Geom::MultiPoint(positions(p)))
         }
+        "LineString" => {
+            serde_json::from_str::<Vec<Pos>>(text).map(|p| Geom::LineString(positions(p)))
+        }
+        "MultiLineString" => serde_json::from_str::<Vec<Vec<Pos>>>(text)
+            .map(|l| Geom::MultiLineString(l.into_iter().map(positions).collect())),
         "Polygon" => serde_json::from_str::<Vec<Vec<Pos>>>(text).map(|r| Geom::Polygon(rings(r))),
         _ => serde_json::from_str::<Vec<Vec<Vec<Pos>>>>(text)
             .map(|p| Geom::MultiPolygon(p.into_iter().map(rings).collect())),

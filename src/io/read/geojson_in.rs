@@ -433,6 +433,27 @@ mod tests {
         let layer = parse_layer(&text.replace("[1]}", "[1, 2]}"), "x.geojson").unwrap();
         assert_eq!(layer.features[1].geometry_type(), "LineString");
         assert_eq!(
+            layer.features[1].geometry,
+            Some(Geom::LineString(vec![[0.0, 0.0], [1.0, 1.0]]))
+        );
+        // Lines are read as lines, heights dropped; their broken coordinates are located too.
+        let lines = r#"{"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": [[[0,0,5],[1,1,6]],[[1,1],[2,0],[3,1]]]}, "properties": {}},
+            {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[0,0],[1]]}, "properties": {}}]}"#;
+        let err = parse_layer(lines, "x.geojson").unwrap_err().to_string();
+        assert!(
+            err.contains("feature 1: invalid GeoJSON at line 3") && err.contains("two numbers"),
+            "{err}"
+        );
+        let read = parse_layer(&lines.replace("[1]]", "[1, 0]]"), "x.geojson").unwrap();
+        assert_eq!(
+            read.features[0].geometry,
+            Some(Geom::MultiLineString(vec![
+                vec![[0.0, 0.0], [1.0, 1.0]],
+                vec![[1.0, 1.0], [2.0, 0.0], [3.0, 1.0]]
+            ]))
+        );
+        assert_eq!(
             layer.features[0].geometry,
             Some(Geom::MultiPolygon(vec![vec![vec![
                 [0.0, 0.0],

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use geo_traits::{
-    CoordTrait, GeometryTrait, GeometryType, LineStringTrait, MultiPointTrait, MultiPolygonTrait,
-    PointTrait, PolygonTrait,
+    CoordTrait, GeometryTrait, GeometryType, LineStringTrait, LineTrait, MultiLineStringTrait,
+    MultiPointTrait, MultiPolygonTrait, PointTrait, PolygonTrait,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
@@ -215,9 +215,7 @@ pub fn decode(blob: &[u8]) -> Result<Geom, String> {
     // Flags (GeoPackage 1.4, 2.1.3): bit 0 byte order, bits 1–3 the envelope, bit 4 an
     // empty geometry, bit 5 an extended (non-standard) geometry type.
     let flags = blob[3];
-    if flags & 0b0001_0000 != 0 {
-        return Ok(Geom::Other(EMPTY));
-    }
+    let empty = flags & 0b0001_0000 != 0;
     if flags & 0b0010_0000 != 0 {
         return Err("an extended geometry type (not one of the standard's); save the layer with a standard geometry type".into());
     }
@@ -229,7 +227,17 @@ pub fn decode(blob: &[u8]) -> Result<Geom, String> {
         other => return Err(format!("unknown envelope kind {other}")),
     };
     let start = 8 + envelope;
-    let wkb = blob.get(start..).ok_or("the geometry is cut short")?;
+    let wkb = blob.get(start..);
+    if empty {
+        // An empty line is a line without vertices, which a street network skips with a
+        // warning; any other empty geometry is named as such.
+        let line = wkb
+            .and_then(|wkb| wkb::reader::read_wkb(wkb).ok())
+            .map(|geometry| from_wkb(&geometry))
+            .filter(|g| matches!(g, Geom::LineString(_) | Geom::MultiLineString(_)));
+        return Ok(line.unwrap_or(Geom::Other(EMPTY)));
+    }
+    let wkb = wkb.ok_or("the geometry is cut short")?;
     let geometry = wkb::reader::read_wkb(wkb).map_err(|e| e.to_string())?;
     Ok(from_wkb(&geometry))
 }
@@ -264,8 +272,12 @@ fn from_wkb(geometry: &impl GeometryTrait<T = f64>) -> Geom {
         GeometryType::MultiPolygon(m) => {
             Geom::MultiPolygon(m.polygons().map(|p| polygon(&p)).collect())
         }
-        GeometryType::LineString(_) | GeometryType::Line(_) => Geom::Other("LineString"),
-        GeometryType::MultiLineString(_) => Geom::Other("MultiLineString"),
+        // Z and M values, as a 3D or measured line carries them, are dropped with `coord`.
+        GeometryType::LineString(l) => Geom::LineString(ring(l)),
+        GeometryType::Line(l) => Geom::LineString(vec![coord(l.start()), coord(l.end())]),
+        GeometryType::MultiLineString(m) => {
+            Geom::MultiLineString(m.line_strings().map(|l| ring(&l)).collect())
+        }
         GeometryType::GeometryCollection(_) => Geom::Other("GeometryCollection"),
         GeometryType::Rect(_) | GeometryType::Triangle(_) => {
             Geom::Other("Polygon (rectangle or triangle)")
@@ -319,5 +331,74 @@ mod tests {
         assert_eq!(decode(&nan), Ok(Geom::Other("an empty geometry")));
         assert!(decode(b"XX").is_err());
         assert!(decode(&blob[..12]).is_err());
+    }
+
+    /// Little-endian ISO WKB of `type_code` after a header without envelope (`flags` besides
+    /// the byte order), then `body`.
+    fn blob(flags: u8, type_code: u32, body: &[u8]) -> Vec<u8> {
+        let mut blob = vec![b'G', b'P', 0, 0b0000_0001 | flags, 0xE8, 0x64, 0, 0, 1];
+        blob.extend_from_slice(&type_code.to_le_bytes());
+        blob.extend_from_slice(body);
+        blob
+    }
+
+    /// A count, then the positions with `dims` numbers each (x, y, then z and/or m).
+    fn points(positions: &[&[f64]]) -> Vec<u8> {
+        let mut body = (positions.len() as u32).to_le_bytes().to_vec();
+        for position in positions {
+            for value in *position {
+                body.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        body
+    }
+
+    #[test]
+    fn lines_with_heights_and_measures() {
+        let xy = points(&[&[1.0, 2.0], &[3.0, 4.0]]);
+        assert_eq!(
+            decode(&blob(0, 2, &xy)),
+            Ok(Geom::LineString(vec![[1.0, 2.0], [3.0, 4.0]]))
+        );
+        // LineString Z (1002), M (2002) and ZM (3002): x and y kept.
+        let xyz = points(&[&[1.0, 2.0, 60.0], &[3.0, 4.0, 61.0]]);
+        let xyzm = points(&[&[1.0, 2.0, 60.0, 0.0], &[3.0, 4.0, 61.0, 2.8]]);
+        for (code, body) in [(1002, &xyz), (2002, &xyz), (3002, &xyzm)] {
+            assert_eq!(
+                decode(&blob(0, code, body)),
+                Ok(Geom::LineString(vec![[1.0, 2.0], [3.0, 4.0]])),
+                "{code}"
+            );
+        }
+        // MultiLineString Z (1005): two LineString Z parts, each with its own header.
+        let mut body = 2u32.to_le_bytes().to_vec();
+        for part in [
+            points(&[&[1.0, 2.0, 60.0], &[3.0, 4.0, 61.0]]),
+            points(&[&[3.0, 4.0, 61.0], &[5.0, 6.0, 62.0], &[7.0, 8.0, 63.0]]),
+        ] {
+            body.push(1);
+            body.extend_from_slice(&1002u32.to_le_bytes());
+            body.extend_from_slice(&part);
+        }
+        assert_eq!(
+            decode(&blob(0, 1005, &body)),
+            Ok(Geom::MultiLineString(vec![
+                vec![[1.0, 2.0], [3.0, 4.0]],
+                vec![[3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
+            ]))
+        );
+        // An empty line (flag bit 4) stays a line, without vertices; an empty point does not.
+        assert_eq!(
+            decode(&blob(0b0001_0000, 2, &points(&[]))),
+            Ok(Geom::LineString(Vec::new()))
+        );
+        assert_eq!(
+            decode(&blob(0b0001_0000, 5, &0u32.to_le_bytes())),
+            Ok(Geom::MultiLineString(Vec::new()))
+        );
+        assert_eq!(
+            decode(&blob(0b0001_0000, 1, &[])),
+            Ok(Geom::Other("an empty geometry"))
+        );
     }
 }

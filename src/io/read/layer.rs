@@ -66,7 +66,10 @@ pub enum Geom {
     MultiPoint(Vec<Position>),
     Polygon(PolygonRings),
     MultiPolygon(Vec<PolygonRings>),
-    /// Any other type (LineString, GeometryCollection, …), by name, for messages.
+    /// A line (a street): its vertices in order.
+    LineString(Vec<Position>),
+    MultiLineString(Vec<Vec<Position>>),
+    /// Any other type (GeometryCollection, …), by name, for messages.
     Other(&'static str),
 }
 
@@ -78,6 +81,8 @@ impl Geom {
             Geom::MultiPoint(points) => points.clone(),
             Geom::Polygon(rings) => rings.iter().flatten().copied().collect(),
             Geom::MultiPolygon(polygons) => polygons.iter().flatten().flatten().copied().collect(),
+            Geom::LineString(line) => line.clone(),
+            Geom::MultiLineString(lines) => lines.iter().flatten().copied().collect(),
             Geom::Other(_) => Vec::new(),
         }
     }
@@ -89,6 +94,8 @@ impl Geom {
             Geom::MultiPoint(points) => points.iter_mut().collect(),
             Geom::Polygon(rings) => rings.iter_mut().flatten().collect(),
             Geom::MultiPolygon(polygons) => polygons.iter_mut().flatten().flatten().collect(),
+            Geom::LineString(line) => line.iter_mut().collect(),
+            Geom::MultiLineString(lines) => lines.iter_mut().flatten().collect(),
             Geom::Other(_) => Vec::new(),
         }
     }
@@ -99,6 +106,8 @@ impl Geom {
             Geom::MultiPoint(_) => "MultiPoint",
             Geom::Polygon(_) => "Polygon",
             Geom::MultiPolygon(_) => "MultiPolygon",
+            Geom::LineString(_) => "LineString",
+            Geom::MultiLineString(_) => "MultiLineString",
             Geom::Other(name) => name,
         }
     }

@@ -5,8 +5,9 @@
 //! follow, a warning (returned beside the instance) where one can.
 //!
 //! The files are read by `file`, the statistics table by `statistics`; the layers become
-//! districts (`districts`) and sites and facilities (`points`), which share the checks of
-//! `feature`. Nothing here is imported by those readers.
+//! districts (`districts`), sites and facilities (`points`) and the street network
+//! (`streets`), which share the checks of `feature`. Nothing here is imported by those
+//! readers.
 
 use std::path::Path;
 
@@ -16,6 +17,7 @@ use super::file::{read_layer_with, read_text};
 use super::layer::{format_number, Layer};
 use super::points::{project_facilities, project_sites, read_facilities, read_sites};
 use super::statistics::Table;
+use super::streets::{project_streets, read_streets};
 use crate::error::{Error, InputError, Warning};
 use crate::io::crs;
 use crate::model::{FacilityLayer, Instance, Stage};
@@ -82,6 +84,7 @@ pub fn load_instance_warned(
             Ok((kind.clone(), layer))
         })
         .collect::<Result<Vec<_>, InputError>>()?;
+    let streets_raw = read_streets(scenario, &default_crs, progress, &mut warnings)?;
     let table = match &scenario.statistics {
         Some(input) => Some(Table::read(input)?),
         None => None,
@@ -137,8 +140,9 @@ pub fn load_instance_warned(
         })
         .collect::<Result<Vec<_>, Error>>()?;
 
-    // The street network is read by `streets` (issue 21, in progress).
-    let network = None;
+    let network = streets_raw
+        .map(|raw| project_streets(raw, &metric))
+        .transpose()?;
 
     let total_weight: f64 = districts.iter().map(|d| d.weight).sum();
     if total_weight <= 0.0 {

@@ -9,7 +9,8 @@
 //! - `file`: bytes, text, and a layer of any format by its path; `statistics`: the table.
 //! - `feature`: what the readers above share (ids, positions, messages, polygon checks, a
 //!   layer's CRS, reprojection).
-//! - `districts`, `points`: the layers into districts, sites and facilities.
+//! - `districts`, `points`, `streets`: the layers into districts, sites and facilities, and
+//!   the street network.
 //! - `load`: the scenario into an `Instance`; `plan_in`, `compare`: a plan and an output
 //!   folder read back.
 
@@ -28,4 +29,5 @@ mod points;
 mod quick_feature;
 pub mod shp;
 pub mod statistics;
+mod streets;
 pub mod validate;

@@ -285,6 +285,19 @@ fn one_or_many(mut list: Vec<PolygonRings>) -> Geom {
     }
 }
 
+/// The parts of a Shapefile polyline: one part is a LineString, several a MultiLineString.
+fn lines<P>(parts: &[Vec<P>], xy: impl Fn(&P) -> Position) -> Geom {
+    let mut lines: Vec<Vec<Position>> = parts
+        .iter()
+        .map(|part| part.iter().map(&xy).collect())
+        .collect();
+    if lines.len() == 1 {
+        Geom::LineString(lines.remove(0))
+    } else {
+        Geom::MultiLineString(lines)
+    }
+}
+
 fn geometry(shape: Shape) -> Option<Geom> {
     Some(match shape {
         Shape::NullShape => return None,
@@ -297,7 +310,9 @@ fn geometry(shape: Shape) -> Option<Geom> {
         Shape::Polygon(p) => one_or_many(polygons(p.rings(), |p| [p.x, p.y])),
         Shape::PolygonM(p) => one_or_many(polygons(p.rings(), |p| [p.x, p.y])),
         Shape::PolygonZ(p) => one_or_many(polygons(p.rings(), |p| [p.x, p.y])),
-        Shape::Polyline(_) | Shape::PolylineM(_) | Shape::PolylineZ(_) => Geom::Other("LineString"),
+        Shape::Polyline(l) => lines(l.parts(), |p| [p.x, p.y]),
+        Shape::PolylineM(l) => lines(l.parts(), |p| [p.x, p.y]),
+        Shape::PolylineZ(l) => lines(l.parts(), |p| [p.x, p.y]),
         Shape::Multipatch(_) => Geom::Other("Multipatch"),
     })
 }
@@ -306,6 +321,33 @@ fn geometry(shape: Shape) -> Option<Geom> {
 mod tests {
     use super::*;
     use encoding_rs::*;
+
+    #[test]
+    fn polylines_are_lines_one_per_part() {
+        use shapefile::{Point, PointM, PointZ, Polyline, PolylineM, PolylineZ};
+        let one = Polyline::new(vec![Point::new(1.0, 2.0), Point::new(3.0, 4.0)]);
+        assert_eq!(
+            geometry(Shape::Polyline(one)),
+            Some(Geom::LineString(vec![[1.0, 2.0], [3.0, 4.0]]))
+        );
+        let z = |x, y| PointZ::new(x, y, 60.0, 0.0);
+        let two = PolylineZ::with_parts(vec![
+            vec![z(1.0, 2.0), z(3.0, 4.0)],
+            vec![z(3.0, 4.0), z(5.0, 6.0), z(7.0, 8.0)],
+        ]);
+        assert_eq!(
+            geometry(Shape::PolylineZ(two)),
+            Some(Geom::MultiLineString(vec![
+                vec![[1.0, 2.0], [3.0, 4.0]],
+                vec![[3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
+            ]))
+        );
+        let m = PolylineM::new(vec![PointM::new(1.0, 2.0, 0.5), PointM::new(3.0, 4.0, 1.5)]);
+        assert_eq!(
+            geometry(Shape::PolylineM(m)),
+            Some(Geom::LineString(vec![[1.0, 2.0], [3.0, 4.0]]))
+        );
+    }
 
     #[test]
     fn cpg_labels_as_gis_programs_write_them() {
