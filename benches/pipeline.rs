@@ -137,6 +137,8 @@ fn pipeline(c: &mut Criterion) {
             fair_share_key: scenario.fair_share_key(),
             extra: Map::new(),
             shown_sites: shown_sites(&instance, &solution.plan).unwrap(),
+            routes: false,
+            ways: Vec::new(),
         };
         let out = dir.path().join("out");
         group.bench_with_input(BenchmarkId::new("write", sites), &report, |b, r| {

@@ -155,6 +155,18 @@ fn the_plan_walks_round_by_the_bridge() {
     assert!(out.join("routes.qml").exists());
     assert!(!routes.to_string().contains("\"crs\""));
 
+    assert!(run.stdout.contains("routes.geojson"), "{}", run.stdout);
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<h2>Wege zu Fuß</h2>"));
+    // One row for schools: 2 sites, S-Nord-West ruled out by the walk, S-Wiese unreachable.
+    assert!(
+        page.contains("<td>school</td><td>2</td><td>985 m</td>"),
+        "{}",
+        &page[page.find("Wege zu Fuß").unwrap()..][..1500]
+    );
+    assert!(page.contains("<td>höchstens 2.000 m zu Fuß</td><td>1</td><td>1</td>"));
+    assert!(page.contains("S-Nord-Ost → Grundschule Süd (school): 1.750 m zu Fuß"));
+
     verifies("scenario.toml", "plan", dir.path());
 }
 
@@ -185,7 +197,9 @@ fn a_plan_made_in_a_straight_line_breaks_the_walking_rule() {
     assert!(uses_far_sites, "{sites}");
     assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
     assert!(
-        verify.stdout.contains("\"S-Nord-West\"") && verify.stdout.contains("on foot"),
+        verify.stdout.contains(
+            "site \"S-Nord-West\": nearest school is 3,180 m away on foot (limit 2,000 m)"
+        ),
         "{}",
         verify.stdout
     );

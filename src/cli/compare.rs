@@ -300,6 +300,7 @@ fn map_of(output: &Output) -> String {
             })
             .collect(),
         max_value: max,
+        lines: Vec::new(),
     };
     map_svg(&data, 470.0)
 }

@@ -9,7 +9,7 @@ use super::{load, print, thousands, warn_rules_without_districts, Progress};
 use crate::error::Error;
 use crate::explain::{limited_by, shortfall_reasons};
 use crate::io::output::{summary, write_plan, write_summary};
-use crate::io::plan_report::shown_sites;
+use crate::io::plan_report::{shown_sites, ways_on_foot};
 use crate::io::{OutputFolder, PlanReport};
 use crate::metrics::{figures, level_figures, mean_distances, most_new_within};
 use crate::model::Stage;
@@ -100,8 +100,10 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         extra,
         shown_sites: shown_sites(instance, &solution.plan)?,
         routes: scenario.network.as_ref().is_some_and(|n| n.routes),
+        ways: ways_on_foot(instance, geography, &solution.plan)?,
     };
     write_plan(&folder, &report)?;
+    let report_has_routes = report.routes && geography.walks.is_some();
     let timings = [
         ("load", loaded.load_s),
         ("index", loaded.index_s + prepare_s),
@@ -171,7 +173,15 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
             })
             .collect();
         if !shown.is_empty() {
-            text += &format!("  mean distance from a new place: {}\n", shown.join(", "));
+            text += &format!(
+                "  mean distance from a new place{}: {}\n",
+                if instance.network.is_some() {
+                    " on foot"
+                } else {
+                    ""
+                },
+                shown.join(", ")
+            );
         }
     }
     if let Some(d) = figures.worst_district {
@@ -200,8 +210,13 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         );
     }
     text += &format!(
-        "  written to {}/ (sites.geojson, districts.geojson, summary.json)\n",
-        target.display()
+        "  written to {}/ (sites.geojson, districts.geojson, {}summary.json)\n",
+        target.display(),
+        if report_has_routes {
+            "routes.geojson, "
+        } else {
+            ""
+        }
     );
     print(&text);
     Ok(0)

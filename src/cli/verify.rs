@@ -167,7 +167,12 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
         .collect();
     if !shown.is_empty() {
         text += &format!(
-            "  mean distance from a new place to the nearest: {}\n",
+            "  mean distance from a new place to the nearest{}: {}\n",
+            if instance.network.is_some() {
+                " on foot"
+            } else {
+                ""
+            },
             shown.join(", ")
         );
     }

@@ -20,6 +20,8 @@ pub struct MapData<'a> {
     pub sites: Vec<([f64; 2], u32, &'static str, String)>,
     /// Largest value, for the class breaks.
     pub max_value: f64,
+    /// Lines drawn over the areas (ways on foot): positions, colour, tooltip.
+    pub lines: Vec<(&'a [[f64; 2]], &'static str, String)>,
 }
 
 impl<'a> MapData<'a> {
@@ -59,6 +61,7 @@ impl<'a> MapData<'a> {
             areas,
             sites,
             max_value: report.figures.per_1000_max,
+            lines: Vec::new(),
         }
     }
 }
@@ -123,6 +126,18 @@ pub fn map_svg(data: &MapData, width: f64) -> String {
             svg,
             r##"<path d="{path}" fill="{}" stroke="#666" stroke-width="0.6" fill-rule="evenodd"><title>{}</title></path>"##,
             colour(*value),
+            escape(title)
+        );
+    }
+    for (points, colour, title) in &data.lines {
+        let mut path = String::new();
+        for (i, p) in points.iter().enumerate() {
+            let (x, y) = px(p[0], p[1]);
+            let _ = write!(path, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
+        }
+        let _ = write!(
+            svg,
+            r#"<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.8" stroke-linejoin="round" stroke-opacity="0.9"><title>{}</title></path>"#,
             escape(title)
         );
     }

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::geojson_out::{round3, write_collection, Shape};
-use super::plan_report::{site_kind, PlanReport};
+use super::plan_report::{site_kind, PlanReport, WayOnFoot};
 use super::qml;
 use crate::error::{Error, InputError};
-use crate::model::{Instance, Stage};
+use crate::model::Instance;
 use crate::spatial::{Geography, Nearest};
 
 /// Files quartier writes into an output folder; a folder holding anything else is not
@@ -213,9 +213,8 @@ pub fn write_plan(folder: &OutputFolder, report: &PlanReport) -> Result<(), Erro
         out.write_all(qml::districts_qml(report.figures.per_1000_max).as_bytes())
     })?;
     if report.routes && report.geography.walks.is_some() {
-        let routes = routes(report)?;
-        folder.write("routes.geojson", |out| write_routes(out, &routes))?;
-        let kinds = route_kinds(report.instance);
+        folder.write("routes.geojson", |out| write_routes(out, &report.ways))?;
+        let kinds = super::plan_report::route_kinds(report.instance);
         folder.write("routes.qml", |out| {
             out.write_all(qml::routes_qml(&kinds).as_bytes())
         })?;
@@ -251,105 +250,7 @@ pub fn network_facts(instance: &Instance, geography: &Geography) -> Option<Value
     }))
 }
 
-/// The facility kinds the routes lead to: those of the access rule and stage, or every
-/// kind when neither names one.
-pub fn route_kinds(instance: &Instance) -> Vec<String> {
-    let mut kinds: Vec<String> = instance
-        .rules
-        .access
-        .iter()
-        .map(|a| a.kind.clone())
-        .collect();
-    if instance.stages.contains(&Stage::Access) {
-        for kind in instance.access_kinds() {
-            if !kinds.contains(&kind) {
-                kinds.push(kind);
-            }
-        }
-    }
-    if kinds.is_empty() {
-        kinds = instance.facilities.iter().map(|l| l.kind.clone()).collect();
-    }
-    // In the order of the facility layers.
-    instance
-        .facilities
-        .iter()
-        .map(|l| l.kind.clone())
-        .filter(|k| kinds.contains(k))
-        .collect()
-}
-
-/// One way on foot for `routes.geojson`, in longitude/latitude.
-struct RouteOut {
-    site_id: String,
-    kind: String,
-    facility_id: String,
-    metres: f64,
-    line_metres: f64,
-    lonlat: Vec<[f64; 2]>,
-}
-
-/// For each site with new places and each route kind, the walk to its nearest facility,
-/// reprojected to longitude/latitude in one go.
-fn routes(report: &PlanReport) -> Result<Vec<RouteOut>, Error> {
-    let instance = report.instance;
-    let Some(walks) = &report.geography.walks else {
-        return Ok(Vec::new());
-    };
-    let kinds = route_kinds(instance);
-    let layers: Vec<usize> = instance
-        .facilities
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| kinds.contains(&l.kind))
-        .map(|(i, _)| i)
-        .collect();
-    let mut found = Vec::new();
-    let mut points: Vec<[f64; 2]> = Vec::new();
-    for (s, site) in instance.sites.iter().enumerate() {
-        if report.plan.places[s] == 0 {
-            continue;
-        }
-        for &layer in &layers {
-            let Some(route) = walks.route(layer, s, site.position) else {
-                continue;
-            };
-            let facility = instance.facilities[layer].facilities[route.facility as usize].position;
-            let line_metres =
-                (facility[0] - site.position[0]).hypot(facility[1] - site.position[1]);
-            points.extend(&route.points);
-            points.push(facility);
-            found.push((s, layer, route, line_metres));
-        }
-    }
-    let lonlat = crate::io::crs::to_lonlat(&instance.metric_crs, &points).map_err(|e| {
-        InputError::new(
-            &instance.metric_crs,
-            format!("cannot reproject the routes to longitude/latitude: {e}"),
-        )
-    })?;
-    let mut at = 0;
-    Ok(found
-        .into_iter()
-        .map(|(site, layer, route, line_metres)| {
-            let n = route.points.len() + 1;
-            let mut way: Vec<[f64; 2]> = lonlat[at..at + n].to_vec();
-            at += n;
-            way.dedup();
-            let layer = &instance.facilities[layer];
-            RouteOut {
-                site_id: instance.sites[site].id.clone(),
-                kind: layer.kind.clone(),
-                facility_id: layer.facilities[route.facility as usize].id.clone(),
-                metres: route.metres,
-                line_metres,
-                lonlat: way,
-            }
-        })
-        .collect())
-}
-
-fn write_routes<W: Write>(out: &mut W, routes: &[RouteOut]) -> std::io::Result<()> {
+fn write_routes<W: Write>(out: &mut W, routes: &[WayOnFoot]) -> std::io::Result<()> {
     write_collection(
         out,
         routes.iter().map(|r| {

@@ -92,6 +92,135 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
+/// Colours of the ways on foot by facility kind (as in `routes.qml`).
+const WAY_COLOURS: [&str; 6] = [
+    "#e66101", "#5e3c99", "#1b9e77", "#d95f02", "#7570b3", "#66a61e",
+];
+
+/// The section "Wege zu Fuß": per facility kind, the walk against the straight line for the
+/// sites with new places, the sites that the walk rules out under the access rule, and a
+/// map of the ways that differ most from the straight line.
+fn ways_section(report: &PlanReport) -> String {
+    let instance = report.instance;
+    let geography = report.geography;
+    let Some(walks) = &geography.walks else {
+        return String::new();
+    };
+    let straight = geography.straight_nearest();
+    let graph = &walks.graph;
+    let mut html = format!(
+        "<h2>Wege zu Fuß</h2><p>Entfernungen zu Einrichtungen sind hier Fußwege auf dem Straßennetz ({} km, {} Knoten, {} zusammenhängende Teilnetz{}), nicht die Luftlinie: Flüsse, Bahnlinien und große Straßen machen Wege länger. Abstandsregel und Streuung bleiben in Luftlinie. Ein Standort, der mehr als {} m vom nächsten Weg entfernt liegt oder von dem aus keine Einrichtung einer geforderten Art erreichbar ist, bekommt keine neuen Plätze.</p>",
+        de(graph.km(), 1),
+        de(graph.nodes.len() as f64, 0),
+        de(graph.parts as f64, 0),
+        if graph.parts == 1 { "" } else { "e" },
+        de(graph.max_snap_m, 0),
+    );
+    html += "<table><thead><tr><th>Art</th><th>Standorte mit neuen Plätzen</th><th>mittlerer Fußweg</th><th>mittlere Luftlinie</th><th>Umweg (Median)</th><th>größter Umweg</th><th>Regel</th><th>nur in Luftlinie nah genug</th><th>nicht erreichbar</th></tr></thead><tbody>";
+    let usable = |s: usize| {
+        geography.site_district[s].is_some()
+            && instance.sites[s].status != crate::model::SiteStatus::Excluded
+    };
+    for (layer, facilities) in instance.facilities.iter().enumerate() {
+        let mut walk_sum = 0.0;
+        let mut line_sum = 0.0;
+        let mut ratios = Vec::new();
+        let mut used = 0usize;
+        for (s, &places) in report.plan.places.iter().enumerate() {
+            if places == 0 {
+                continue;
+            }
+            if let (Some(walk), Some(line)) = (geography.nearest[layer][s], straight[layer][s]) {
+                used += 1;
+                walk_sum += walk.metres;
+                line_sum += line.metres;
+                if line.metres > 1.0 {
+                    ratios.push(walk.metres / line.metres);
+                }
+            }
+        }
+        ratios.sort_by(f64::total_cmp);
+        let rule = instance
+            .rules
+            .access
+            .iter()
+            .find(|a| a.kind == facilities.kind);
+        let unreachable = (0..instance.sites.len())
+            .filter(|&s| usable(s) && geography.nearest[layer][s].is_none())
+            .count();
+        let ruled_out = rule.map(|rule| {
+            (0..instance.sites.len())
+                .filter(|&s| {
+                    usable(s)
+                        && straight[layer][s].is_some_and(|n| n.metres <= rule.metres)
+                        && !geography.nearest[layer][s].is_some_and(|n| n.metres <= rule.metres)
+                })
+                .count()
+        });
+        let mean = |sum: f64| {
+            if used == 0 {
+                "–".to_string()
+            } else {
+                format!("{} m", de(sum / used as f64, 0))
+            }
+        };
+        let times =
+            |r: Option<&f64>| r.map_or("–".to_string(), |r| format!("{}-fach", de(*r, 2)));
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&facilities.kind),
+            de(used as f64, 0),
+            mean(walk_sum),
+            mean(line_sum),
+            times(ratios.get(ratios.len() / 2)),
+            times(ratios.last()),
+            rule.map_or("–".to_string(), |r| format!("höchstens {} m zu Fuß", de(r.metres, 0))),
+            ruled_out.map_or("–".to_string(), |n| de(n as f64, 0)),
+            de(unreachable as f64, 0),
+        );
+    }
+    html += "</tbody></table><p class=\"note\">„Nur in Luftlinie nah genug“: Standorte, die die Entfernungsregel in Luftlinie einhielten, zu Fuß aber nicht; sie bekommen keine neuen Plätze. „Nicht erreichbar“: Standorte abseits des Wegenetzes oder in einem Teilnetz ohne Einrichtung dieser Art. Umweg: Fußweg geteilt durch Luftlinie.</p>";
+    if !report.ways.is_empty() {
+        // The ways that differ most from the straight line, at most 40.
+        let mut order: Vec<usize> = (0..report.ways.len()).collect();
+        let detour = |w: &super::plan_report::WayOnFoot| w.metres / w.line_metres.max(1.0);
+        order.sort_by(|&a, &b| detour(&report.ways[b]).total_cmp(&detour(&report.ways[a])));
+        order.truncate(40);
+        let mut data = MapData::of_report(report);
+        data.lines = order
+            .iter()
+            .map(|&w| {
+                let way = &report.ways[w];
+                let colour = instance
+                    .facilities
+                    .iter()
+                    .position(|l| l.kind == way.kind)
+                    .map_or(WAY_COLOURS[0], |i| WAY_COLOURS[i % WAY_COLOURS.len()]);
+                (
+                    way.lonlat.as_slice(),
+                    colour,
+                    format!(
+                        "{} → {} ({}): {} m zu Fuß, {} m Luftlinie",
+                        way.site_id,
+                        way.facility_id,
+                        way.kind,
+                        de(way.metres, 0),
+                        de(way.line_metres, 0)
+                    ),
+                )
+            })
+            .collect();
+        let _ = write!(
+            html,
+            "<p>Die Karte zeigt die {} Wege mit dem größten Umweg (Linien, Farbe nach Art der Einrichtung); alle Wege stehen in <code>routes.geojson</code>.</p>",
+            de(order.len() as f64, 0)
+        );
+        html += &map_svg(&data, 760.0);
+    }
+    html
+}
+
 /// The section on demand levels: what each level places, how even it is, what staging
 /// costs, and which sites open when.
 fn levels_section(report: &PlanReport) -> String {
@@ -272,6 +401,9 @@ pub fn report_html(report: &PlanReport) -> String {
     }
     html += "<h2>Karte</h2>";
     html += &map_svg(&MapData::of_report(report), 760.0);
+    if report.geography.walks.is_some() {
+        html += &ways_section(report);
+    }
     html += "<h2>Soll und Ist je Bezirk</h2>";
     html += &chart_svg(report);
     let keyed = report.fair_share_key.is_some();
