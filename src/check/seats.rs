@@ -1,7 +1,9 @@
 //! Rule 7: every site inside a district is served by its nearest facility of the seats kind;
 //! the children of the places it serves, κ · (o_s + x_s), stay within
-//! max(seats_j, κ · Σ o_s).
+//! max(seats_j, κ · Σ o_s). With a street network "nearest" is on foot, and a site that
+//! reaches no facility of the kind is served by none.
 
+use super::walk::Distances;
 use super::Violation;
 use crate::model::{Instance, Plan};
 use crate::spatial::Geography;
@@ -9,6 +11,7 @@ use crate::spatial::Geography;
 pub fn check(
     instance: &Instance,
     geography: &Geography,
+    distances: &Distances,
     plan: &Plan,
     violations: &mut Vec<Violation>,
 ) {
@@ -26,10 +29,10 @@ pub fn check(
         if geography.site_district[s].is_none() {
             continue;
         }
-        let Some(nearest) = geography.nearest[layer][s] else {
+        let Some((facility, _)) = distances.nearest(layer, s) else {
             continue;
         };
-        let j = nearest.facility as usize;
+        let j = facility as usize;
         occupied[j] += f64::from(site.occupied);
         total[j] += f64::from(site.occupied) + f64::from(plan.places[s]);
         served[j] += 1;
