@@ -410,3 +410,4 @@ fn levels_measure_the_sites_of_every_level() {
 }
 
 mod brute_force;
+mod timing;
