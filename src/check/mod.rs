@@ -10,12 +10,16 @@ mod seats;
 mod share;
 mod sites;
 mod spacing;
+mod walk;
+
+pub use walk::{walk_distances, Unreachable, TIE_M};
 
 use std::fmt;
 
 use crate::metrics::{figures_at, Figures};
 use crate::model::{Instance, Plan};
 use crate::spatial::Geography;
+use walk::Distances;
 
 /// A broken rule, with the ids and amounts a planner needs to find and fix it.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,12 +66,22 @@ pub enum Violation {
         metres: f64,
         members: Vec<String>,
     },
-    /// New places at a site too far from its nearest facility of a kind.
+    /// New places at a site too far from its nearest facility of a kind (`on_foot`: the
+    /// distance is walked along the street network, else a straight line; `metres` is
+    /// `None` when the kind has no facility at all).
     Access {
         site: String,
         kind: String,
         metres: Option<f64>,
         limit: f64,
+        on_foot: bool,
+    },
+    /// New places at a site that reaches no facility of a kind on foot (a kind that the
+    /// access rule or stage access names), and why.
+    Unreachable {
+        site: String,
+        kind: String,
+        why: Unreachable,
     },
     /// Children from the places served by a facility above its free seats.
     Seats {
@@ -100,6 +114,7 @@ impl Violation {
             Violation::MaxNew { .. } => "max_new",
             Violation::Spacing { .. } => "spacing",
             Violation::Access { .. } => "access",
+            Violation::Unreachable { .. } => "unreachable",
             Violation::Seats { .. } => "seats",
             Violation::Nesting { .. } => "nesting",
         }
@@ -192,15 +207,32 @@ impl fmt::Display for Violation {
                     number(*limit as f64)
                 )
             }
-            Violation::Access { site, kind, metres, limit } => match metres {
+            Violation::Access { site, kind, metres, limit, on_foot } => match metres {
                 Some(m) => write!(
                     f,
-                    "site \"{site}\": nearest {kind} is {} m away (limit {} m)",
+                    "site \"{site}\": nearest {kind} is {} m away{} (limit {} m)",
                     number(m.round()),
+                    if *on_foot { " on foot" } else { "" },
                     number(*limit)
                 ),
                 None => write!(f, "site \"{site}\" gets new places but there is no {kind} at all (limit {} m)", number(*limit)),
             },
+            Violation::Unreachable { site, kind, why } => {
+                let why = match why {
+                    Unreachable::SiteOffNetwork { metres, max_snap_m } => format!(
+                        "the site is {} m from the nearest street, more than max_snap_m = {} m",
+                        number(metres.round()),
+                        number(*max_snap_m)
+                    ),
+                    Unreachable::NotInPart => format!("no {kind} in its part of the street network"),
+                    Unreachable::FacilitiesOffNetwork { max_snap_m } => format!(
+                        "every {kind} is more than max_snap_m = {} m from the street network",
+                        number(*max_snap_m)
+                    ),
+                    Unreachable::NoStreet => "the street network has no street".to_string(),
+                };
+                write!(f, "site \"{site}\": no {kind} can be reached on foot ({why})")
+            }
             Violation::Seats { facility, kind, children, limit, sites } => write!(
                 f,
                 "{kind} \"{facility}\": {} children from the places at the {sites} sites it serves exceed its {} free seats",
@@ -235,14 +267,30 @@ pub fn check_plan_at(
     plan: &Plan,
     demand: u64,
 ) -> Report {
+    let distances = Distances::measure(instance, geography, |s| has_places(instance, plan, s));
+    check_with(instance, geography, &distances, plan, demand)
+}
+
+/// Sites whose distances to facilities the rules need: those with new or occupied places.
+fn has_places(instance: &Instance, plan: &Plan, s: usize) -> bool {
+    plan.places[s] > 0 || instance.sites[s].occupied > 0
+}
+
+fn check_with(
+    instance: &Instance,
+    geography: &Geography,
+    distances: &Distances,
+    plan: &Plan,
+    demand: u64,
+) -> Report {
     let figures = figures_at(instance, &geography.site_district, plan, demand);
     let mut violations = Vec::new();
     demand::check(demand, plan, &mut violations);
     sites::check(instance, geography, plan, &mut violations);
     share::check(instance, &figures, &mut violations);
     spacing::check(instance, geography, plan, &mut violations);
-    access::check(instance, geography, plan, &mut violations);
-    seats::check(instance, geography, plan, &mut violations);
+    access::check(instance, distances, plan, &mut violations);
+    seats::check(instance, geography, distances, plan, &mut violations);
     Report {
         violations,
         figures,
@@ -273,10 +321,14 @@ impl LevelsReport {
 /// rule at that level's demand, and that places never fall from one level to the next.
 pub fn check_levels(instance: &Instance, geography: &Geography, plans: &[Plan]) -> LevelsReport {
     let levels = instance.demand_levels();
+    // Walks are measured once, from the sites with places at any level.
+    let distances = Distances::measure(instance, geography, |s| {
+        plans.iter().any(|plan| has_places(instance, plan, s))
+    });
     let reports = plans
         .iter()
         .zip(&levels)
-        .map(|(plan, level)| check_plan_at(instance, geography, plan, level.places))
+        .map(|(plan, level)| check_with(instance, geography, &distances, plan, level.places))
         .collect();
     let mut nesting = Vec::new();
     for (l, pair) in plans.windows(2).enumerate() {

@@ -1,7 +1,9 @@
 //! Rule 7: every site inside a district is served by its nearest facility of the seats kind;
 //! the children of the places it serves, κ · (o_s + x_s), stay within
-//! max(seats_j, κ · Σ o_s).
+//! max(seats_j, κ · Σ o_s). With a street network "nearest" is on foot, and a site that
+//! reaches no facility of the kind is served by none.
 
+use super::walk::Distances;
 use super::Violation;
 use crate::model::{Instance, Plan};
 use crate::spatial::Geography;
@@ -9,6 +11,7 @@ use crate::spatial::Geography;
 pub fn check(
     instance: &Instance,
     geography: &Geography,
+    distances: &Distances,
     plan: &Plan,
     violations: &mut Vec<Violation>,
 ) {
@@ -23,13 +26,14 @@ pub fn check(
     let mut total = vec![0.0f64; facilities.len()];
     let mut served = vec![0usize; facilities.len()];
     for (s, site) in instance.sites.iter().enumerate() {
-        if geography.site_district[s].is_none() {
+        // Only sites with places bring children (and only they are measured on foot).
+        if geography.site_district[s].is_none() || plan.places[s] == 0 && site.occupied == 0 {
             continue;
         }
-        let Some(nearest) = geography.nearest[layer][s] else {
+        let Some((facility, _)) = distances.nearest(layer, s) else {
             continue;
         };
-        let j = nearest.facility as usize;
+        let j = facility as usize;
         occupied[j] += f64::from(site.occupied);
         total[j] += f64::from(site.occupied) + f64::from(plan.places[s]);
         served[j] += 1;
@@ -61,7 +65,11 @@ mod tests {
     fn children_beyond_the_free_seats() {
         let mut inst = city(
             &[1000.0],
-            vec![site("A", 500.0, 500.0, 50), site("B", 600.0, 500.0, 50)],
+            vec![
+                site("A", 500.0, 500.0, 50),
+                site("B", 600.0, 500.0, 50),
+                site("C", 700.0, 500.0, 50),
+            ],
             100,
         );
         inst.facilities = vec![FacilityLayer {
@@ -76,7 +84,16 @@ mod tests {
             kind: "school".into(),
             per_place: 0.25,
         });
-        assert!(rules_broken(&inst, vec![10, 10]).is_empty());
-        assert_eq!(rules_broken(&inst, vec![11, 10]), vec!["seats"]);
+        assert!(rules_broken(&inst, vec![10, 10, 0]).is_empty());
+        assert_eq!(rules_broken(&inst, vec![11, 10, 0]), vec!["seats"]);
+        // C, without places, brings no children and is not counted among the sites served.
+        let geography = crate::spatial::Geography::of(&inst);
+        let plan = crate::model::Plan {
+            places: vec![11, 10, 0],
+        };
+        assert_eq!(
+            super::super::check_plan(&inst, &geography, &plan).violations[0].to_string(),
+            "school \"G\": 5.25 children from the places at the 2 sites it serves exceed its 5 free seats"
+        );
     }
 }
