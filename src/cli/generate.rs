@@ -10,7 +10,7 @@ use crate::generate::{
     grid_scenario_toml, tight_scenario_toml, validate_city, validate_grid, validate_tight_grid,
     write_demo_layer, write_demo_statistics, write_grid_layer, write_tight_layer, City, CityFacts,
     CityPreset, CitySpec, DemoSpec, GridSpec, TightGridSpec, CITY_SCENARIO_FILES, DEMO_STATISTICS,
-    LAYER_FILES,
+    LAYER_FILES, STREETS_FILE,
 };
 use crate::io::OutputFolder;
 
@@ -67,6 +67,7 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
     let mut ours: Vec<&str> = LAYER_FILES.to_vec();
     ours.extend(CITY_SCENARIO_FILES);
     ours.push(DEMO_STATISTICS);
+    ours.push(STREETS_FILE);
     let out: &Path = &args.out;
     let mut counts = Vec::new();
     let mut written_scenarios: Vec<&str> = Vec::new();
@@ -75,7 +76,7 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
     if args.demo {
         folder = OutputFolder::prepare_for(out, &[], &ours)?;
         let spec = DemoSpec { seed: args.seed };
-        for layer in LAYER_FILES {
+        for layer in LAYER_FILES.into_iter().chain([STREETS_FILE]) {
             progress.step(&format!("writing {layer}"));
             let mut written = 0;
             folder.write(layer, |w| {
