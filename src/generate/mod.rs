@@ -14,7 +14,8 @@
 //!   the spacing rule binds everywhere, the benchmark of time limits.
 //!
 //! Street networks (`streets`, the layer `streets.geojson`) for distances on foot: the demo
-//! city's streets with a river, a canal and a railway as barriers (always written with it).
+//! city's streets with a river, a canal and a railway as barriers (always written with it),
+//! and a street grid for the grids and the tight grid (`--streets`).
 //!
 //! Nothing here touches files: every layer is written feature by feature to a writer, so a
 //! grid with a million sites never sits in memory. The random numbers come from a
@@ -33,7 +34,7 @@ pub use city::{validate_city, City, CityFacts, CityPreset, CitySpec};
 use demo::demo_places;
 pub use demo::{write_demo_layer, write_demo_statistics, DemoSpec};
 pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
-pub use streets::STREETS_FILE;
+pub use streets::{grid_streets_scenario, write_grid_streets, GridStreets, STREETS_FILE};
 pub use tight::{tight_scenario_toml, validate_tight_grid, write_tight_layer, TightGridSpec};
 
 /// Scenario files the city generator writes next to its layers.

@@ -6,12 +6,14 @@
 //!   barriers that make a walk longer than the straight line — a river with a handful of
 //!   bridges, a canal whose bridges pass over the towpaths, a railway with a few underpasses —
 //!   plus a park without paths and an allotment garden whose paths meet no street;
+//! - street grids for the benchmark grids (`write_grid_streets`), streamed block by block.
 //!
 //! The files keep the reader's rules by construction: every vertex is a node, and lines that
 //! meet share a vertex with exactly the same coordinates (both are written from one node).
 //! No two distinct nodes lie within a metre of each other, and no node lies within a metre
 //! of a line it is not on, so nothing is a junction by accident or a near-miss by rounding.
 
+mod grid;
 mod musterstadt;
 #[cfg(test)]
 mod tests;
@@ -22,6 +24,7 @@ use std::io::{self, Write};
 use super::geometry::{crossing, distance, distance_to_segment, Point};
 use super::{begin_collection, end_collection, json_string};
 
+pub use grid::{grid_streets_scenario, write_grid_streets, GridStreets};
 pub(super) use musterstadt::{musterstadt, DemoPlaces, Musterstadt};
 
 /// The street layer a generator writes next to the others.

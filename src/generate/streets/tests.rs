@@ -5,7 +5,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use super::*;
 use crate::generate::geometry::{crossing, distance, distance_to_segment};
-use crate::generate::{write_demo_layer, DemoSpec};
+use crate::generate::{write_demo_layer, DemoSpec, GridSpec, TightGridSpec};
 
 /// One straight piece of a line, between two nodes.
 #[derive(Debug, Clone)]
@@ -515,4 +515,107 @@ fn musterstadt_walks_are_longer_than_straight_lines() {
         assert!(tenth >= 1.9, "{tenth}");
         assert!(share >= 0.15, "{share}");
     }
+}
+
+fn grid_streets(spec: &GridStreets) -> (u64, Vec<u8>) {
+    let mut out = Vec::new();
+    let n = write_grid_streets(spec, &mut out).unwrap();
+    (n, out)
+}
+
+#[test]
+fn grid_streets_are_deterministic_and_one_part() {
+    let spec = GridSpec {
+        cells: 40,
+        sites: 100,
+        seed: 7,
+    }
+    .streets();
+    let (n, bytes) = grid_streets(&spec);
+    assert!(bytes == grid_streets(&spec).1);
+    assert!(bytes != grid_streets(&GridStreets { seed: 8, ..spec }).1);
+    let graph = Graph::read(&bytes);
+    assert_eq!(graph.features as u64, n);
+    assert_eq!(graph.pieces.len() as u64, n, "one block per feature");
+    // 41 streets each way of 40 blocks, less those across the river and the railway.
+    let full = 2 * 41 * 40;
+    assert!(n < full && n > full - 200, "{n}");
+    let parts = graph.parts();
+    assert!(graph
+        .pieces
+        .iter()
+        .all(|p| parts[p.a] == parts[graph.pieces[0].a]));
+    // Every node of the grid is a junction of identical coordinates.
+    assert_eq!(graph.nodes.len(), 41 * 41);
+    assert!(near_misses_and_crossings(&graph).is_empty());
+}
+
+#[test]
+fn grid_barriers_are_crossed_only_at_bridges_and_underpasses() {
+    for spec in [
+        GridSpec {
+            cells: 60,
+            sites: 1,
+            seed: 3,
+        }
+        .streets(),
+        TightGridSpec {
+            cells: 30,
+            sites: 1,
+            seed: 3,
+        }
+        .streets(),
+    ] {
+        let layout = spec.layout();
+        let graph = Graph::read(&grid_streets(&spec).1);
+        let river = kinds_across(&graph, &layout.river_line());
+        assert!(river.iter().all(|(kind, _)| kind == "bridge"), "{river:?}");
+        let bridges = graph.pieces.iter().filter(|p| p.kind == "bridge").count();
+        // Every 1–2 km over 6 or 7.5 km.
+        assert!((3..=8).contains(&bridges), "{bridges}");
+        let rail = layout.rail_line().unwrap();
+        let under = kinds_across(&graph, &rail);
+        assert!(
+            under.iter().all(|(kind, _)| kind == "underpass"),
+            "{under:?}"
+        );
+        let underpasses = graph
+            .pieces
+            .iter()
+            .filter(|p| p.kind == "underpass")
+            .count();
+        assert!((4..=12).contains(&underpasses), "{underpasses}");
+        let parts = graph.parts();
+        assert!(graph
+            .pieces
+            .iter()
+            .all(|p| parts[p.a] == parts[graph.pieces[0].a]));
+    }
+}
+
+#[test]
+fn small_grids_have_no_barriers() {
+    let spec = GridSpec {
+        cells: 5,
+        sites: 1,
+        seed: 1,
+    }
+    .streets();
+    let (n, bytes) = grid_streets(&spec);
+    assert_eq!(n, 2 * 6 * 5);
+    let graph = Graph::read(&bytes);
+    assert!(graph.pieces.iter().all(|p| p.kind != "bridge"));
+}
+
+#[test]
+fn grid_scenario_walks_on_the_streets() {
+    let spec = GridSpec {
+        cells: 20,
+        sites: 1000,
+        seed: 1,
+    };
+    let text = grid_streets_scenario(&crate::generate::grid_scenario_toml(&spec));
+    let table: toml::Table = text.parse().unwrap();
+    assert_eq!(table["input"]["network"].as_str(), Some(STREETS_FILE));
+    assert_eq!(table["input"]["sites"].as_str(), Some("sites.geojson"));
 }
