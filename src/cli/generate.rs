@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use super::{print, thousands, Progress};
 use crate::error::{Error, InputError};
 use crate::generate::{
-    grid_scenario_toml, tight_scenario_toml, validate_city, validate_grid, validate_tight_grid,
-    write_demo_layer, write_demo_statistics, write_grid_layer, write_tight_layer, City, CityFacts,
-    CityPreset, CitySpec, DemoSpec, GridSpec, TightGridSpec, CITY_SCENARIO_FILES, DEMO_STATISTICS,
-    LAYER_FILES,
+    grid_scenario_toml, grid_streets_scenario, tight_scenario_toml, validate_city, validate_grid,
+    validate_tight_grid, write_demo_layer, write_demo_statistics, write_grid_layer,
+    write_grid_streets, write_tight_layer, City, CityFacts, CityPreset, CitySpec, DemoSpec,
+    GridSpec, GridStreets, TightGridSpec, CITY_SCENARIO_FILES, DEMO_STATISTICS, LAYER_FILES,
+    STREETS_FILE,
 };
 use crate::io::OutputFolder;
 
@@ -50,6 +51,12 @@ pub struct GenerateArgs {
     /// centres, with a time limit of 60 s: the benchmark of time limits.
     #[arg(long, requires_all = ["cells", "sites"], conflicts_with_all = ["demo", "city"])]
     pub tight: bool,
+    /// Also write streets.geojson for a grid: a street along every district border (every
+    /// 100 m; in the tight grid every 125 m), a river crossed only at bridges every 1–2 km and
+    /// a railway crossed at underpasses about every kilometre; the scenario then walks on it
+    /// (`[input] network`). The demo city always comes with its streets.
+    #[arg(long, requires_all = ["cells", "sites"], conflicts_with_all = ["demo", "city"])]
+    pub streets: bool,
 }
 
 /// The kinds of realistic city `generate --city` writes.
@@ -67,6 +74,7 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
     let mut ours: Vec<&str> = LAYER_FILES.to_vec();
     ours.extend(CITY_SCENARIO_FILES);
     ours.push(DEMO_STATISTICS);
+    ours.push(STREETS_FILE);
     let out: &Path = &args.out;
     let mut counts = Vec::new();
     let mut written_scenarios: Vec<&str> = Vec::new();
@@ -75,7 +83,7 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
     if args.demo {
         folder = OutputFolder::prepare_for(out, &[], &ours)?;
         let spec = DemoSpec { seed: args.seed };
-        for layer in LAYER_FILES {
+        for layer in LAYER_FILES.into_iter().chain([STREETS_FILE]) {
             progress.step(&format!("writing {layer}"));
             let mut written = 0;
             folder.write(layer, |w| {
@@ -138,9 +146,12 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
             })?;
             counts.push((layer, written));
         }
-        folder.write("scenario.toml", |w| {
-            w.write_all(tight_scenario_toml(&spec).as_bytes())
-        })?;
+        let mut scenario = tight_scenario_toml(&spec);
+        if args.streets {
+            write_streets(&folder, &spec.streets(), progress, &mut counts)?;
+            scenario = grid_streets_scenario(&scenario);
+        }
+        folder.write("scenario.toml", |w| w.write_all(scenario.as_bytes()))?;
     } else {
         let spec = GridSpec {
             cells: args.cells.unwrap_or(0),
@@ -158,9 +169,12 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
             })?;
             counts.push((layer, written));
         }
-        folder.write("scenario.toml", |w| {
-            w.write_all(grid_scenario_toml(&spec).as_bytes())
-        })?;
+        let mut scenario = grid_scenario_toml(&spec);
+        if args.streets {
+            write_streets(&folder, &spec.streets(), progress, &mut counts)?;
+            scenario = grid_streets_scenario(&scenario);
+        }
+        folder.write("scenario.toml", |w| w.write_all(scenario.as_bytes()))?;
     }
     let target = folder.commit()?;
     progress.finish();
@@ -181,6 +195,23 @@ pub fn run(args: GenerateArgs, progress: &Progress) -> Result<i32, Error> {
     }
     print(&text);
     Ok(0)
+}
+
+/// Writes a grid's streets.geojson.
+fn write_streets(
+    folder: &OutputFolder,
+    streets: &GridStreets,
+    progress: &Progress,
+    counts: &mut Vec<(&str, u64)>,
+) -> Result<(), Error> {
+    progress.step(&format!("writing {STREETS_FILE}"));
+    let mut written = 0;
+    folder.write(STREETS_FILE, |w| {
+        written = write_grid_streets(streets, w)?;
+        Ok(())
+    })?;
+    counts.push((STREETS_FILE, written));
+    Ok(())
 }
 
 /// The city in a few lines, for the planner who runs the benchmark.

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use super::geometry::{area, clip_nearer, point_in};
 use super::rng::Rng;
+use super::streets::{musterstadt, DemoPlaces, Musterstadt, STREETS_FILE};
 use super::{
     begin_collection, end_collection, json_string, point_feature, polygon_feature, unknown_layer,
 };
@@ -323,9 +324,40 @@ fn build(seed: u64) -> City {
     }
 }
 
+/// Where Musterstadt's sites, schools and Kitas lie (a hall's footprint by its centre).
+#[cfg(test)]
+pub(crate) fn demo_places(seed: u64) -> [Vec<(f64, f64)>; 3] {
+    places(&build(seed))
+}
+
+fn places(city: &City) -> [Vec<(f64, f64)>; 3] {
+    let at = |list: &[DemoFacility]| list.iter().map(|f| f.at).collect::<Vec<_>>();
+    [
+        city.sites.iter().map(|s| s.at).collect(),
+        at(&city.schools),
+        at(&city.kitas),
+    ]
+}
+
+/// Musterstadt's streets, around its sites and facilities.
+fn streets(city: &City, seed: u64) -> Musterstadt {
+    let [sites, schools, kitas] = places(city);
+    musterstadt(&DemoPlaces {
+        seed,
+        centre: CENTRE,
+        radii: RADII,
+        sites: &sites,
+        schools: &schools,
+        kitas: &kitas,
+    })
+}
+
 /// Writes one layer of Musterstadt; returns the number of features.
 pub fn write_demo_layer(spec: &DemoSpec, layer: &str, out: &mut impl Write) -> io::Result<u64> {
     let city = build(spec.seed);
+    if layer == STREETS_FILE {
+        return streets(&city, spec.seed).network.write(out);
+    }
     begin_collection(out)?;
     let mut written = 0u64;
     match layer {

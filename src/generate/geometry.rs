@@ -75,3 +75,43 @@ pub fn point_in(ring: &[Point], rng: &mut Rng) -> Point {
     }
     ring[0]
 }
+
+/// Euclidean distance in metres.
+pub fn distance(a: Point, b: Point) -> f64 {
+    (a.0 - b.0).hypot(a.1 - b.1)
+}
+
+/// Euclidean distance from `p` to the segment `a`–`b`, and the parameter of the closest point
+/// (0 at `a`, 1 at `b`).
+pub fn distance_to_segment(p: Point, a: Point, b: Point) -> (f64, f64) {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let length2 = dx * dx + dy * dy;
+    let t = if length2 > 0.0 {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / length2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (distance(p, (a.0 + t * dx, a.1 + t * dy)), t)
+}
+
+/// Where the segments `p`–`q` and `a`–`b` cross: the parameters along each (0 ≤ t, u ≤ 1), or
+/// `None` when they do not meet or are parallel.
+pub fn crossing(p: Point, q: Point, a: Point, b: Point) -> Option<(f64, f64)> {
+    let (rx, ry) = (q.0 - p.0, q.1 - p.1);
+    let (sx, sy) = (b.0 - a.0, b.1 - a.1);
+    let denominator = rx * sy - ry * sx;
+    if denominator.abs() < 1e-12 {
+        return None;
+    }
+    let (wx, wy) = (a.0 - p.0, a.1 - p.1);
+    let t = (wx * sy - wy * sx) / denominator;
+    let u = (wx * ry - wy * rx) / denominator;
+    ((0.0..=1.0).contains(&t) && (0.0..=1.0).contains(&u)).then_some((t, u))
+}
+
+/// Distance from `p` to a polyline.
+pub fn distance_to_line(p: Point, line: &[Point]) -> f64 {
+    line.windows(2)
+        .map(|w| distance_to_segment(p, w[0], w[1]).0)
+        .fold(f64::INFINITY, f64::min)
+}

@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 
 use super::rng::Rng;
+use super::streets::GridStreets;
 use super::{begin_collection, end_collection, json_string, point_feature, unknown_layer};
 
 const ORIGIN: (f64, f64) = (380_000.0, 5_740_000.0);
@@ -17,6 +18,19 @@ pub struct GridSpec {
     pub cells: u32,
     pub sites: u64,
     pub seed: u64,
+}
+
+impl GridSpec {
+    /// The grid's streets: one along every district border.
+    pub fn streets(&self) -> GridStreets {
+        GridStreets {
+            origin: ORIGIN,
+            cells: self.cells,
+            cell: CELL,
+            per_cell: 1,
+            seed: self.seed,
+        }
+    }
 }
 
 /// A message for arguments a grid cannot be made from.

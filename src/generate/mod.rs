@@ -13,6 +13,10 @@
 //! - the tight grid (`write_tight_layer`): districts of 250 m with two dense centres where
 //!   the spacing rule binds everywhere, the benchmark of time limits.
 //!
+//! Street networks (`streets`, the layer `streets.geojson`) for distances on foot: the demo
+//! city's streets with a river, a canal and a railway as barriers (always written with it),
+//! and a street grid for the grids and the tight grid (`--streets`).
+//!
 //! Nothing here touches files: every layer is written feature by feature to a writer, so a
 //! grid with a million sites never sits in memory. The random numbers come from a
 //! hand-written SplitMix64, so the files never change with a crate's version.
@@ -22,11 +26,15 @@ mod demo;
 mod geometry;
 mod grid;
 pub(crate) mod rng;
+mod streets;
 mod tight;
 
 pub use city::{validate_city, City, CityFacts, CityPreset, CitySpec};
+#[cfg(test)]
+use demo::demo_places;
 pub use demo::{write_demo_layer, write_demo_statistics, DemoSpec};
 pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
+pub use streets::{grid_streets_scenario, write_grid_streets, GridStreets, STREETS_FILE};
 pub use tight::{tight_scenario_toml, validate_tight_grid, write_tight_layer, TightGridSpec};
 
 /// Scenario files the city generator writes next to its layers.

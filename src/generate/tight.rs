@@ -8,6 +8,7 @@
 use std::io::{self, Write};
 
 use super::rng::Rng;
+use super::streets::GridStreets;
 use super::{begin_collection, end_collection, json_string, point_feature, unknown_layer};
 
 const ORIGIN: (f64, f64) = (380_000.0, 5_740_000.0);
@@ -21,6 +22,20 @@ pub struct TightGridSpec {
     pub cells: u32,
     pub sites: u64,
     pub seed: u64,
+}
+
+impl TightGridSpec {
+    /// The tight grid's streets: along every district border and through every district's
+    /// middle, 125 m apart.
+    pub fn streets(&self) -> GridStreets {
+        GridStreets {
+            origin: ORIGIN,
+            cells: self.cells,
+            cell: CELL,
+            per_cell: 2,
+            seed: self.seed,
+        }
+    }
 }
 
 /// A message for arguments a tight grid cannot be made from.
