@@ -467,10 +467,8 @@ class PlanPlaces(QuartierAlgorithm):
                 names["inputs/%s.geojson" % stem] = shown
             else:
                 path = how[1]
-                extension = os.path.splitext(path)[1] or ".geojson"
-                target = os.path.join(inputs, stem + extension)
                 try:
-                    shutil.copyfile(path, target)
+                    target = layers.copy_layer_file(path, inputs, stem)
                 except OSError as error:
                     raise QgsProcessingException(
                         "The scenario file names %s = \"%s\", which cannot be read: %s"

@@ -9,6 +9,7 @@ numbers) and names with umlauts reach quartier unchanged.
 """
 
 import os
+import shutil
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -98,6 +99,37 @@ def export_geojson(source, path, what, layer_name, context, feedback, progress=N
         del writer
     _check_crs_member(path, target)
     return count
+
+
+#: The files of a Shapefile that quartier reads besides the .shp (any case, as Windows
+#: writes them).
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def split_layer_name(path):
+    """'streets.gpkg#Straßen' as ('streets.gpkg', '#Straßen'); any other path as (path, '')."""
+    at = path.lower().rfind(".gpkg#")
+    if at < 0:
+        return path, ""
+    return path[:at + len(".gpkg")], path[at + len(".gpkg"):]
+
+
+def copy_layer_file(path, folder, stem):
+    """Copies a layer file that a scenario names (GeoJSON, `file.gpkg#layer`, a Shapefile
+    with its .dbf, .prj and .cpg, a CSV table) into `folder` as `stem` with its extension;
+    returns the path to name in the scenario (with the GeoPackage's layer). Raises OSError."""
+    file, layer = split_layer_name(path)
+    extension = os.path.splitext(file)[1] or ".geojson"
+    target = os.path.join(folder, stem + extension)
+    shutil.copyfile(file, target)
+    if extension.lower() == ".shp":
+        base = os.path.splitext(os.path.basename(file))[0]
+        source_dir = os.path.dirname(file) or "."
+        for name in sorted(os.listdir(source_dir)):
+            own, ext = os.path.splitext(name)
+            if own == base and ext.lower() in SHAPEFILE_PARTS and ext.lower() != ".shp":
+                shutil.copyfile(os.path.join(source_dir, name), os.path.join(folder, stem + ext))
+    return target + layer
 
 
 def _check_crs_member(path, crs):
