@@ -17,6 +17,7 @@ from qgis.core import (
     QgsFeature,
     QgsFeatureRequest,
     QgsFeatureSink,
+    QgsFields,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsProviderRegistry,
@@ -26,6 +27,11 @@ from qgis.core import (
 )
 
 WGS84 = "EPSG:4326"
+
+#: The only fields of a street network handed to quartier: those it names a line by in its
+#: messages (its own id, the OSM id of an extract, a GeoPackage's fid). A city's street
+#: layer has many more, which quartier would not read.
+NETWORK_FIELDS = ("id", "osm_id", "fid")
 
 
 def target_crs(crs):
@@ -39,9 +45,10 @@ def target_crs(crs):
     return QgsCoordinateReferenceSystem(WGS84)
 
 
-def export_geojson(source, path, what, layer_name, context, feedback, progress=None):
+def export_geojson(source, path, what, layer_name, context, feedback, progress=None, keep=None):
     """Writes the features of a feature source (a layer, or its selected features) to a
-    GeoJSON file for quartier; returns the number of features written."""
+    GeoJSON file for quartier; returns the number of features written. `keep`: the only
+    fields to write, where the layer has them (None: every field)."""
     crs = source.sourceCrs()
     target = target_crs(crs)
     if target is None:
@@ -63,6 +70,12 @@ def export_geojson(source, path, what, layer_name, context, feedback, progress=N
     options.layerOptions = ["RFC7946=NO", "WRITE_NAME=NO"]
     geometry_type = QgsWkbTypes.flatType(source.wkbType())
     fields = source.fields()
+    columns = list(range(fields.count()))
+    if keep is not None:
+        columns = [i for i in (fields.indexOf(name) for name in keep) if i >= 0]
+        fields = QgsFields()
+        for index in columns:
+            fields.append(source.fields().at(index))
     writer = QgsVectorFileWriter.create(
         path, fields, geometry_type, target, context.transformContext(), options
     )
@@ -73,12 +86,15 @@ def export_geojson(source, path, what, layer_name, context, feedback, progress=N
     total = source.featureCount()
     count = 0
     request = QgsFeatureRequest()
+    if keep is not None:
+        request.setSubsetOfAttributes(columns)
     try:
         for feature in source.getFeatures(request):
             if feedback.isCanceled():
                 break
             out = QgsFeature(fields)
-            out.setAttributes(feature.attributes())
+            attributes = feature.attributes()
+            out.setAttributes([attributes[i] for i in columns])
             geometry = feature.geometry()
             if not geometry.isNull():
                 geometry = type(geometry)(geometry)
