@@ -123,6 +123,18 @@ fn the_plugin_zip_installs_and_registers_the_provider() {
     );
     expect(
         &out,
+        "Plan places has an optional street network (a line layer) and, under Advanced parameters, the max. distance to it",
+    );
+    expect(
+        &out,
+        "Check a plan has an optional street network (a line layer) and, under Advanced parameters, the max. distance to it",
+    );
+    expect(
+        &out,
+        "Plan places outputs the routes layer and the street network's figures",
+    );
+    expect(
+        &out,
         "loading it again registers the provider with the saved setting",
     );
 }
@@ -154,6 +166,10 @@ fn the_scenario_writer_reads_back_and_merges_as_documented() {
         "the scenario written reads back to the same values",
     );
     expect(&stdout, "facility kinds with dots are one key");
+    expect(
+        &stdout,
+        "the input files of a scenario include the street network",
+    );
 }
 
 #[test]
@@ -213,6 +229,67 @@ fn check_a_plan_edited_in_qgis() {
         "the edits are still there, unsaved, and the plan's file is unchanged",
     );
     expect(&out, "a plan without places fails with quartier's message");
+}
+
+/// Distances on foot (tests/on_foot.rs's town cut by a river, its streets a GeoPackage):
+/// Plan places with the street network adds the routes with their style and the walks to
+/// the sites layer; selected streets and the max. distance reach quartier; Check a plan
+/// checks a straight-line plan on foot; a scenario file may name the network as a
+/// GeoPackage layer or a Shapefile.
+#[test]
+fn plan_places_and_check_a_plan_on_foot_along_a_street_network() {
+    if !qgis_available() {
+        return;
+    }
+    let out = run_script("plugin_network.py", &[]);
+    expect(
+        &out,
+        "the plan and the network's figures are quartier's on the original files",
+    );
+    expect(
+        &out,
+        "the streets are handed over as MultiLineStrings in EPSG:25832 with their ids only",
+    );
+    expect(&out, "the algorithm's outputs carry the network's figures");
+    expect(
+        &out,
+        "three result layers added: ['Flussstadt – districts', 'Flussstadt – routes', 'Flussstadt – sites']",
+    );
+    expect(
+        &out,
+        "the routes layer is styled by quartier's routes.qml: categorizedSymbol on \"kind\"",
+    );
+    expect(&out, "the routes lie between the sites and the districts");
+    expect(
+        &out,
+        "the sites layer has dist_school_m (on foot) and line_school_m (straight)",
+    );
+    expect(
+        &out,
+        "selected streets only: 4 of 5 handed over, in 2 parts",
+    );
+    expect(
+        &out,
+        "without a network: straight distances, two layers and no routes",
+    );
+    expect(
+        &out,
+        "checked on foot with the network of the form, the far sites break the access rule",
+    );
+    expect(
+        &out,
+        "the plan made on foot keeps every rule with its scenario's network",
+    );
+    expect(
+        &out,
+        "a scenario file naming the network as Shapefile: handed over as inputs/network.shp",
+    );
+    assert_eq!(
+        out.matches("ok quartier verify finds plan/sites.geojson keeps every rule")
+            .count(),
+        5,
+        "{out}"
+    );
 }
 
 #[test]

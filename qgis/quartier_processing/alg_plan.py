@@ -1,12 +1,14 @@
 """Plan places: the form becomes a scenario file, quartier solves it, and the plan comes
-back into the project as two styled layers.
+back into the project as styled layers: sites, districts and, with a street network, the
+ways on foot from the sites to the facilities.
 
 The output folder D the planner picks gets:
 
     D/scenario.toml     the scenario that ran (repeat it with `quartier solve scenario.toml` in D)
     D/inputs/           the layers as handed to quartier (GeoJSON)
     D/plan/             quartier's output folder: sites.geojson, districts.geojson, their
-                        .qml styles, summary.json, report.html
+                        .qml styles, summary.json, report.html (and routes.geojson with
+                        routes.qml when the scenario has a street network)
 
 Everything is first written to a hidden folder in D and moved into place only when
 quartier has solved (and verified) the plan, so a failed or cancelled run leaves D as it
@@ -41,7 +43,7 @@ from qgis.core import (
 
 from . import layers, runner
 from . import scenario as sc
-from .common import QuartierAlgorithm, help_text, read_summary
+from .common import QuartierAlgorithm, help_text, input_hints, read_summary
 
 #: Facility layers in the form; a scenario file may name more.
 FACILITY_SLOTS = 4
@@ -59,7 +61,7 @@ PHASES = [
 
 #: Decimals shown in the form's number fields (metres and seconds whole, shares finer).
 DECIMALS = {"MAX_SHARE": 4, "RADIUS_METRES": 0, "ACCESS_": 0, "SEATS_PER_PLACE": 2,
-            "SPREAD_METRES": 0, "TIME_LIMIT": 0}
+            "SPREAD_METRES": 0, "TIME_LIMIT": 0, "MAX_SNAP": 0}
 
 DISTRICT_FIELDS = [
     ("DISTRICT_ID", "id", "District id field", QgsProcessingParameterField.Any),
@@ -97,6 +99,12 @@ their new places and the districts shaded by places per 1,000 residents.</p>
 (<i>id, name, population; id, capacity, status, occupied, min_places, cost</i>); an empty
 field picker means quartier's name. Facility layers (schools, Kitas, stops) each get a
 <i>kind</i> (default: the layer name), used by the access and seats rules.</p>
+<p><b>Street network</b> (optional): a line layer of the streets and footpaths. With it,
+distances from the sites to the facilities are the ways on foot along the streets, not
+straight lines, and the plan gets a layer of <i>routes</i>: the way from each site with
+new places to its nearest facility of each kind. Sites and facilities farther from every
+street than the max. distance (default 300 m, under Advanced parameters) count as off the
+network.</p>
 <p><b>Demand</b>: the number of new places, or demand levels (<i>1000, 2000, 3000</i>) for
 an uncertain forecast, with optional weights (<i>0.5, 0.3, 0.2</i>).</p>
 <p><b>Starting from a scenario file</b>: its values are the defaults, and every field you
@@ -194,6 +202,12 @@ class PlanPlaces(QuartierAlgorithm):
             add(QgsProcessingParameterField(
                 name, self.tr(label), parentLayerParameterName="FACILITY_1", type=kind,
                 optional=True), advanced)
+        add(QgsProcessingParameterFeatureSource(
+            "NETWORK", self.tr("Street network (walk distances to facilities)"),
+            [QgsProcessing.TypeVectorLine], optional=True))
+        add(QgsProcessingParameterNumber(
+            "MAX_SNAP", self.tr("Max. distance to the street network in metres (default 300)"),
+            QgsProcessingParameterNumber.Double, optional=True, minValue=1), advanced)
         add(QgsProcessingParameterString(
             "SEATS_KIND", self.tr("Rule: seats, the facility kind with free seats (school)"),
             optional=True))
@@ -225,6 +239,9 @@ class PlanPlaces(QuartierAlgorithm):
             "PLAN_SITES", self.tr("Plan: sites"), QgsProcessing.TypeVectorPoint))
         self.addOutput(QgsProcessingOutputVectorLayer(
             "PLAN_DISTRICTS", self.tr("Plan: districts"), QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputVectorLayer(
+            "PLAN_ROUTES", self.tr("Plan: routes on foot (with a street network)"),
+            QgsProcessing.TypeVectorLine))
         self.addOutput(QgsProcessingOutputFolder("PLAN_FOLDER", self.tr("quartier's output folder")))
         self.addOutput(QgsProcessingOutputFile("SCENARIO_FILE", self.tr("Scenario file that ran")))
         # A file, not QgsProcessingOutputHtml: QGIS 3.22's batch dialog fails on HTML outputs.
@@ -234,6 +251,15 @@ class PlanPlaces(QuartierAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("SHORTFALL", self.tr("Shortfall")))
         self.addOutput(QgsProcessingOutputNumber("SITES_USED", self.tr("Sites used")))
         self.addOutput(QgsProcessingOutputNumber("DISSIMILARITY", self.tr("Dissimilarity D")))
+        self.addOutput(QgsProcessingOutputString(
+            "DISTANCE", self.tr("Distances to facilities (network | straight)")))
+        self.addOutput(QgsProcessingOutputNumber("NETWORK_KM", self.tr("Street network: km")))
+        self.addOutput(QgsProcessingOutputNumber(
+            "NETWORK_PARTS", self.tr("Street network: connected parts")))
+        self.addOutput(QgsProcessingOutputNumber(
+            "SITES_OFF_NETWORK", self.tr("Sites off the street network")))
+        self.addOutput(QgsProcessingOutputNumber(
+            "SITES_UNREACHABLE", self.tr("Sites excluded: no facility reachable on foot")))
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -373,6 +399,19 @@ class PlanPlaces(QuartierAlgorithm):
                 stem += "_"
             stems.add(stem)
             layer_plan.append(("input.facilities." + kind, how, stem))
+        network = self.parameterAsSource(parameters, "NETWORK", context)
+        base_network = base.get("input", {}).get("network")
+        if network is not None:
+            layer = self.parameterAsVectorLayer(parameters, "NETWORK", context)
+            shown = layer.name() if layer is not None else str(parameters.get("NETWORK"))
+            layer_plan.append(("input.network", ("source", network, shown), "network"))
+        elif isinstance(base_network, str):
+            layer_plan.append(("input.network", ("file", _resolve(base_dir, base_network)), "network"))
+        max_snap = number(parameters, "MAX_SNAP", context)
+        if max_snap is not None and network is None and not isinstance(base_network, str):
+            raise sc.ScenarioError(
+                "a max. distance to the street network needs a street network layer (or a "
+                "scenario file that names one)")
         statistics = base.get("input", {}).get("statistics")
         if isinstance(statistics, dict) and isinstance(statistics.get("file"), str):
             layer_plan.append(("input.statistics.file",
@@ -384,7 +423,8 @@ class PlanPlaces(QuartierAlgorithm):
         objective["access_kinds"] = sc.parse_names(text(parameters, "ACCESS_KINDS", context))
         time_limit = number(parameters, "TIME_LIMIT", context)
         solver = {"time_limit_s": sc.REMOVE if time_limit == 0 else time_limit}
-        data = sc.merge(data, {"rules": rules, "objective": objective, "solver": solver})
+        data = sc.merge(data, {"rules": rules, "objective": objective, "solver": solver,
+                               "network": {"max_snap_m": _whole(max_snap)}})
 
         # The fair share follows the population unless a weight is named; say so in the file,
         # so that a population field under another name is also the weight.
@@ -460,17 +500,16 @@ class PlanPlaces(QuartierAlgorithm):
                 def progress(share, index=index):
                     feedback.setProgress(10.0 * (index + share) / count)
 
+                keep = layers.NETWORK_FIELDS if key == "input.network" else None
                 written = layers.export_geojson(
-                    source, target, key.split(".")[-1], shown, context, feedback, progress)
+                    source, target, key.split(".")[-1], shown, context, feedback, progress, keep)
                 feedback.pushInfo("inputs/%s.geojson: %d features of the layer \"%s\""
                                   % (stem, written, shown))
                 names["inputs/%s.geojson" % stem] = shown
             else:
                 path = how[1]
-                extension = os.path.splitext(path)[1] or ".geojson"
-                target = os.path.join(inputs, stem + extension)
                 try:
-                    shutil.copyfile(path, target)
+                    target = layers.copy_layer_file(path, inputs, stem)
                 except OSError as error:
                     raise QgsProcessingException(
                         "The scenario file names %s = \"%s\", which cannot be read: %s"
@@ -497,7 +536,7 @@ class PlanPlaces(QuartierAlgorithm):
         result = self.run_quartier(binary, ["solve", "scenario.toml", "--out", "plan"], feedback,
                           cwd=staging, progress_range=(10.0, 95.0), phases=PHASES)
         if result.code != 0:
-            raise self.failure("solve the scenario", result, _hints(result, names))
+            raise self.failure("solve the scenario", result, input_hints(result, names))
         if self.parameterAsBoolean(parameters, "VERIFY", context):
             feedback.setProgressText("Auditing the plan with quartier verify")
             audit = self.run_quartier(binary, ["verify", "scenario.toml", "plan/sites.geojson"], feedback,
@@ -532,11 +571,19 @@ class PlanPlaces(QuartierAlgorithm):
     def results(self, folder, result, context, feedback):
         plan = os.path.join(folder, "plan")
         summary = read_summary(plan) or {}
+        network = summary.get("network") or {}
         name = summary.get("scenario") or "quartier"
         sites = os.path.join(plan, "sites.geojson")
         districts = os.path.join(plan, "districts.geojson")
-        for path, label, output in ((districts, "districts", "PLAN_DISTRICTS"),
-                                    (sites, "sites", "PLAN_SITES")):
+        # Only with a street network (and [network] routes not switched off). Processing
+        # adds the layers in the order of their paths, each above the last: the ways on foot
+        # lie over the districts and under the sites.
+        routes = os.path.join(plan, "routes.geojson")
+        routes = routes if os.path.exists(routes) else None
+        loaded = [(districts, "districts", "PLAN_DISTRICTS"), (sites, "sites", "PLAN_SITES")]
+        if routes:
+            loaded.append((routes, "routes", "PLAN_ROUTES"))
+        for path, label, output in loaded:
             details = QgsProcessingContext.LayerDetails(
                 "%s – %s" % (name, label), context.project(), output)
             # The scenario's name, also where Processing prefers file names ("sites" of
@@ -546,6 +593,13 @@ class PlanPlaces(QuartierAlgorithm):
             context.addLayerToLoadOnCompletion(path, details)
         feedback.pushInfo("The plan is in %s; the layers are added to the project with "
                           "quartier's styles." % plan)
+        if network:
+            feedback.pushInfo(
+                "Distances to facilities were walked along the street network (%s km, "
+                "connected parts: %s); sites off the network (more than %s m from every "
+                "street): %s." % (network.get("km"), network.get("parts"),
+                                  _whole(network.get("max_snap_m")),
+                                  network.get("sites_off_network")))
         return {
             "OUTPUT": folder,
             "PLAN_SITES": sites,
@@ -558,6 +612,12 @@ class PlanPlaces(QuartierAlgorithm):
             "SHORTFALL": summary.get("shortfall"),
             "SITES_USED": summary.get("sites_used"),
             "DISSIMILARITY": summary.get("dissimilarity"),
+            "PLAN_ROUTES": routes,
+            "DISTANCE": summary.get("distance"),
+            "NETWORK_KM": network.get("km"),
+            "NETWORK_PARTS": network.get("parts"),
+            "SITES_OFF_NETWORK": network.get("sites_off_network"),
+            "SITES_UNREACHABLE": (summary.get("sites_excluded") or {}).get("unreachable"),
         }
 
 
@@ -576,15 +636,3 @@ def _known(kinds):
     if not kinds:
         return " (there are no facility layers)"
     return " (kinds: %s)" % ", ".join(sorted(kinds))
-
-
-def _hints(result, names):
-    """Which project layer an inputs/ file of quartier's message is."""
-    hints = []
-    text = result.error_text()
-    for path, shown in names.items():
-        if path in text:
-            hints.append(
-                "%s is the layer \"%s\" as handed to quartier; feature N is the (N+1)-th "
-                "feature in the layer's order (open its attribute table)." % (path, shown))
-    return hints

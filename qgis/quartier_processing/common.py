@@ -117,3 +117,15 @@ def read_summary(folder):
 def help_text(html):
     """The help panel shows line breaks as they are; the source wraps its lines."""
     return " ".join(html.split())
+
+
+def input_hints(result, names):
+    """Which project layer a file of quartier's message is ({file as named: layer name})."""
+    hints = []
+    text = result.error_text()
+    for path, shown in names.items():
+        if path in text:
+            hints.append(
+                "%s is the layer \"%s\" as handed to quartier; feature N is the (N+1)-th "
+                "feature in the layer's order (open its attribute table)." % (path, shown))
+    return hints

@@ -9,6 +9,7 @@ numbers) and names with umlauts reach quartier unchanged.
 """
 
 import os
+import shutil
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -16,6 +17,7 @@ from qgis.core import (
     QgsFeature,
     QgsFeatureRequest,
     QgsFeatureSink,
+    QgsFields,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsProviderRegistry,
@@ -25,6 +27,11 @@ from qgis.core import (
 )
 
 WGS84 = "EPSG:4326"
+
+#: The only fields of a street network handed to quartier: those it names a line by in its
+#: messages (its own id, the OSM id of an extract, a GeoPackage's fid). A city's street
+#: layer has many more, which quartier would not read.
+NETWORK_FIELDS = ("id", "osm_id", "fid")
 
 
 def target_crs(crs):
@@ -38,9 +45,10 @@ def target_crs(crs):
     return QgsCoordinateReferenceSystem(WGS84)
 
 
-def export_geojson(source, path, what, layer_name, context, feedback, progress=None):
+def export_geojson(source, path, what, layer_name, context, feedback, progress=None, keep=None):
     """Writes the features of a feature source (a layer, or its selected features) to a
-    GeoJSON file for quartier; returns the number of features written."""
+    GeoJSON file for quartier; returns the number of features written. `keep`: the only
+    fields to write, where the layer has them (None: every field)."""
     crs = source.sourceCrs()
     target = target_crs(crs)
     if target is None:
@@ -62,6 +70,12 @@ def export_geojson(source, path, what, layer_name, context, feedback, progress=N
     options.layerOptions = ["RFC7946=NO", "WRITE_NAME=NO"]
     geometry_type = QgsWkbTypes.flatType(source.wkbType())
     fields = source.fields()
+    columns = list(range(fields.count()))
+    if keep is not None:
+        columns = [i for i in (fields.indexOf(name) for name in keep) if i >= 0]
+        fields = QgsFields()
+        for index in columns:
+            fields.append(source.fields().at(index))
     writer = QgsVectorFileWriter.create(
         path, fields, geometry_type, target, context.transformContext(), options
     )
@@ -72,12 +86,15 @@ def export_geojson(source, path, what, layer_name, context, feedback, progress=N
     total = source.featureCount()
     count = 0
     request = QgsFeatureRequest()
+    if keep is not None:
+        request.setSubsetOfAttributes(columns)
     try:
         for feature in source.getFeatures(request):
             if feedback.isCanceled():
                 break
             out = QgsFeature(fields)
-            out.setAttributes(feature.attributes())
+            attributes = feature.attributes()
+            out.setAttributes([attributes[i] for i in columns])
             geometry = feature.geometry()
             if not geometry.isNull():
                 geometry = type(geometry)(geometry)
@@ -98,6 +115,37 @@ def export_geojson(source, path, what, layer_name, context, feedback, progress=N
         del writer
     _check_crs_member(path, target)
     return count
+
+
+#: The files of a Shapefile that quartier reads besides the .shp (any case, as Windows
+#: writes them).
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def split_layer_name(path):
+    """'streets.gpkg#Straßen' as ('streets.gpkg', '#Straßen'); any other path as (path, '')."""
+    at = path.lower().rfind(".gpkg#")
+    if at < 0:
+        return path, ""
+    return path[:at + len(".gpkg")], path[at + len(".gpkg"):]
+
+
+def copy_layer_file(path, folder, stem):
+    """Copies a layer file that a scenario names (GeoJSON, `file.gpkg#layer`, a Shapefile
+    with its .dbf, .prj and .cpg, a CSV table) into `folder` as `stem` with its extension;
+    returns the path to name in the scenario (with the GeoPackage's layer). Raises OSError."""
+    file, layer = split_layer_name(path)
+    extension = os.path.splitext(file)[1] or ".geojson"
+    target = os.path.join(folder, stem + extension)
+    shutil.copyfile(file, target)
+    if extension.lower() == ".shp":
+        base = os.path.splitext(os.path.basename(file))[0]
+        source_dir = os.path.dirname(file) or "."
+        for name in sorted(os.listdir(source_dir)):
+            own, ext = os.path.splitext(name)
+            if own == base and ext.lower() in SHAPEFILE_PARTS and ext.lower() != ".shp":
+                shutil.copyfile(os.path.join(source_dir, name), os.path.join(folder, stem + ext))
+    return target + layer
 
 
 def _check_crs_member(path, crs):

@@ -1,8 +1,8 @@
 """The scenario file: read an existing one, merge the form's values over it, write TOML.
 
 Plain Python without QGIS, so that it can be tested on its own. The key names are those of
-quartier's scenario contract ([input], [fields.*], [demand], [rules], [objective],
-[solver], [output]); nothing here renames them.
+quartier's scenario contract ([input], [network], [fields.*], [demand], [rules],
+[objective], [solver], [output]); nothing here renames them.
 """
 
 import copy
@@ -57,13 +57,14 @@ def read_scenario(path):
 
 def input_files(data):
     """Every input file a scenario names, as (key path, relative path) pairs:
-    ("input.districts", ...), ("input.facilities.school", ...), ("input.statistics.file", ...).
+    ("input.districts", ...), ("input.facilities.school", ...), ("input.network", ...),
+    ("input.statistics.file", ...).
     """
     found = []
     section = data.get("input", {})
     if not isinstance(section, dict):
         return found
-    for key in ("districts", "sites"):
+    for key in ("districts", "sites", "network"):
         if isinstance(section.get(key), str):
             found.append(("input." + key, section[key]))
     facilities = section.get("facilities", {})
@@ -249,7 +250,7 @@ def file_stem(kind):
 INLINE = {"rules.radius", "rules.access", "rules.seats"}
 
 #: Order of the top-level tables and keys, as in the contract.
-ORDER = ["name", "input", "fields", "demand", "rules", "objective", "solver", "output"]
+ORDER = ["name", "input", "network", "fields", "demand", "rules", "objective", "solver", "output"]
 
 
 def to_toml(data, header=()):

@@ -1,6 +1,7 @@
 """The plugin zip installs as "Install from ZIP" installs it, into a fresh QGIS profile,
 and registers the Processing provider "quartier" with its three algorithms, the form's
-field pickers for every field mapping of the scenario, and the setting for the binary;
+field pickers for every field mapping of the scenario, the street network and its max.
+distance in Plan places and Check a plan, and the setting for the binary;
 unloading the plugin removes them again.
 
 Usage: python3 plugin_install.py PLUGIN_ZIP WORK_DIR QUARTIER VERSION
@@ -13,7 +14,14 @@ import zipfile
 sys.path.insert(0, os.path.dirname(__file__))
 import plugin_harness as h  # noqa: E402
 
-from qgis.core import QgsApplication, QgsProcessingParameterField  # noqa: E402
+from qgis.core import (  # noqa: E402
+    QgsApplication,
+    QgsProcessing,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterNumber,
+)
 
 FIELD_MAPPINGS = {
     "DISTRICT_ID": ("DISTRICTS", "id"),
@@ -75,6 +83,23 @@ def main():
         if expected not in names:
             h.fail("Plan places has no parameter " + expected)
     h.check(True, "Plan places has the demand, rules, objective and solver parameters")
+    for algorithm in (plan, registry.algorithmById("quartier:checkplan")):
+        network = algorithm.parameterDefinition("NETWORK")
+        max_snap = algorithm.parameterDefinition("MAX_SNAP")
+        h.check(isinstance(network, QgsProcessingParameterFeatureSource)
+                and network.dataTypes() == [QgsProcessing.TypeVectorLine]
+                and network.flags() & QgsProcessingParameterDefinition.FlagOptional
+                and not network.flags() & QgsProcessingParameterDefinition.FlagAdvanced
+                and isinstance(max_snap, QgsProcessingParameterNumber)
+                and max_snap.flags() & QgsProcessingParameterDefinition.FlagAdvanced
+                and max_snap.flags() & QgsProcessingParameterDefinition.FlagOptional
+                and "street network" in algorithm.shortHelpString().lower(),
+                "%s has an optional street network (a line layer) and, under Advanced "
+                "parameters, the max. distance to it" % algorithm.displayName())
+    outputs = [o.name() for o in plan.outputDefinitions()]
+    h.check(all(name in outputs for name in ("PLAN_ROUTES", "DISTANCE", "NETWORK_KM", "NETWORK_PARTS",
+                                             "SITES_OFF_NETWORK", "SITES_UNREACHABLE")),
+            "Plan places outputs the routes layer and the street network's figures")
     h.check(not plan.shortHelpString() == "" and "batch" in plan.shortHelpString().lower(),
             "Plan places explains itself in the dialog's help panel")
 

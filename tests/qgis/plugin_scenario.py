@@ -30,7 +30,9 @@ def main():
             "sites": "inputs/sites.geojson",
             "facilities": {"Grundschule Süd": "inputs/facility_grundschule.geojson", "kita": "k.geojson"},
             "statistics": {"file": "stats.csv", "key": "Nr", "decimal": ","},
+            "network": "Straßen.gpkg#Straßen",
         },
+        "network": {"max_snap_m": 450, "routes": False},
         "fields": {"districts": {"id": "BEZ_NR", "weight": "pop * (1 - 0.5 * sgb2_rate)"}},
         "demand": {"levels": [1000, 2000, 3000], "weights": [0.5, 0.3, 0.2]},
         "rules": {
@@ -57,8 +59,8 @@ def main():
         if line not in text:
             h.fail("the scenario lacks the line %r:\n%s" % (line, text))
     h.check(True, "the contract's keys and the inline tables of its examples are used")
-    order = [text.index("[" + t) for t in ("input]", "fields.districts]", "demand]", "rules]",
-                                              "objective]", "solver]", "output]")]
+    order = [text.index("[" + t) for t in ("input]", "network]", "fields.districts]", "demand]",
+                                              "rules]", "objective]", "solver]", "output]")]
     h.check(order == sorted(order), "the tables come in the contract's order")
 
     base = {"name": "Basis", "demand": {"places": 2300},
@@ -119,6 +121,12 @@ def main():
             "kinds from layer names, ASCII file names, paths relative to the output folder")
     h.check(sc.get_path({"input": {"facilities": {"a.b": "x"}}}, "input.facilities.a.b") == "x",
             "facility kinds with dots are one key")
+    h.check(sc.input_files(data) == [
+        ("input.districts", "C:\\Daten\\Stadtteile.geojson"), ("input.sites", "inputs/sites.geojson"),
+        ("input.network", "Straßen.gpkg#Straßen"),
+        ("input.facilities.Grundschule Süd", "inputs/facility_grundschule.geojson"),
+        ("input.facilities.kita", "k.geojson"), ("input.statistics.file", "stats.csv")],
+            "the input files of a scenario include the street network")
 
 
 main()
