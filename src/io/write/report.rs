@@ -153,7 +153,7 @@ fn ways_section(report: &PlanReport) -> String {
                 .filter(|&s| {
                     usable(s)
                         && straight[layer][s].is_some_and(|n| n.metres <= rule.metres)
-                        && !geography.nearest[layer][s].is_some_and(|n| n.metres <= rule.metres)
+                        && geography.nearest[layer][s].is_some_and(|n| n.metres > rule.metres)
                 })
                 .count()
         });
