@@ -7,7 +7,8 @@
 //! `QUARTIER_BENCH_LARGE=1`, as one run takes seconds), and the solve with the spacing rule
 //! on 20,000 sites; load and solve of the realistic cities (`generate --city`): the
 //! Münster-like city and the mid-size city benchmark. Fixed seeds, so every run measures the
-//! same inputs. Run with `cargo bench --bench pipeline` (one group: `-- city`).
+//! same inputs. Run with `cargo bench --bench pipeline` (one group: `-- city`). The group
+//! `walks` measures distances on foot on the same grids with their street grid.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -16,7 +17,8 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use quartier::explain::{limited_by, shortfall_reasons};
 use quartier::generate::{
-    grid_scenario_toml, write_grid_layer, City, CityPreset, CitySpec, GridSpec, LAYER_FILES,
+    grid_scenario_toml, grid_streets_scenario, write_grid_layer, write_grid_streets, City,
+    CityPreset, CitySpec, GridSpec, LAYER_FILES, STREETS_FILE,
 };
 use quartier::io::output::{summary, write_plan, write_summary};
 use quartier::io::plan_report::shown_sites;
@@ -227,5 +229,48 @@ fn cities(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline, spacing, cities);
+/// Distances on foot on the grids with their street grid (`generate --streets`): the walks
+/// from every site to the nearest school, Kita and stop (graph, joints, one search per kind),
+/// against the straight-line index of the same grid; and the checker's own walks for the
+/// sites of the plan.
+fn walks(c: &mut Criterion) {
+    let mut group = c.benchmark_group("walks");
+    group.sample_size(10);
+    for (cells, sites) in sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario_path = generate(dir.path(), cells, sites);
+        let spec = GridSpec {
+            cells,
+            sites,
+            seed: 7,
+        };
+        let mut out = BufWriter::new(File::create(dir.path().join(STREETS_FILE)).unwrap());
+        write_grid_streets(&spec.streets(), &mut out).unwrap();
+        drop(out);
+        let text = std::fs::read_to_string(&scenario_path).unwrap();
+        std::fs::write(&scenario_path, grid_streets_scenario(&text)).unwrap();
+        let scenario = read_scenario(&scenario_path).unwrap();
+        let instance = load_instance(&scenario).unwrap();
+        assert!(instance.network.is_some());
+        group.bench_with_input(
+            BenchmarkId::new("index on foot", sites),
+            &instance,
+            |b, i| b.iter(|| Geography::of(i)),
+        );
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let solution = solve(&instance, &prepared).unwrap();
+        let used: Vec<usize> = (0..instance.sites.len())
+            .filter(|&s| solution.plan.places[s] > 0)
+            .collect();
+        group.bench_with_input(
+            BenchmarkId::new("checker walks of the used sites", sites),
+            &used,
+            |b, used| b.iter(|| quartier::check::walk_distances(&instance, used)),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, spacing, cities, walks);
 criterion_main!(benches);

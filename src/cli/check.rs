@@ -197,10 +197,11 @@ fn network_lines(instance: &Instance, geography: &Geography) -> String {
     };
     let graph = &walks.graph;
     let mut text = format!(
-        "  street network: {} nodes, {} edges, {:.1} km in {} connected part{}; distances to facilities are walked along it\n",
+        "  street network: {} nodes, {} edges, {}.{} km in {} connected part{}; distances to facilities are walked along it\n",
         thousands(graph.nodes.len() as u64),
         thousands(graph.edges() as u64),
-        graph.km(),
+        thousands((graph.km() * 10.0).round() as u64 / 10),
+        (graph.km() * 10.0).round() as u64 % 10,
         thousands(graph.parts as u64),
         if graph.parts == 1 { "" } else { "s" },
     );
