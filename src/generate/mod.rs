@@ -30,8 +30,6 @@ mod streets;
 mod tight;
 
 pub use city::{validate_city, City, CityFacts, CityPreset, CitySpec};
-#[cfg(test)]
-use demo::demo_places;
 pub use demo::{write_demo_layer, write_demo_statistics, DemoSpec};
 pub use grid::{grid_scenario_toml, validate_grid, write_grid_layer, GridSpec};
 pub use streets::{grid_streets_scenario, write_grid_streets, GridStreets, STREETS_FILE};

@@ -300,7 +300,7 @@ struct Demo {
 }
 
 fn demo() -> Demo {
-    let [sites, schools, kitas] = crate::generate::demo_places(2015);
+    let [sites, schools, kitas] = crate::generate::demo::demo_places(2015);
     let streets = musterstadt(&DemoPlaces {
         seed: 2015,
         centre: (404_000.0, 5_757_000.0),

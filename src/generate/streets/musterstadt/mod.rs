@@ -22,9 +22,15 @@
 //! allotment garden has paths that meet no street: a second part of the network. Any other
 //! part the barriers cut off gets one of the crossings back.
 
+mod green;
+mod lines;
+mod names;
+
 use super::{Edge, Kind, Network};
-use crate::generate::geometry::{crossing, distance, distance_to_line, distance_to_segment, Point};
+use crate::generate::geometry::{distance, distance_to_line, distance_to_segment, Point};
 use crate::generate::rng::Rng;
+use lines::*;
+use names::*;
 
 /// Generator stream of the streets: the other layers stay as they were.
 const STREAM: u64 = 22;
@@ -63,219 +69,6 @@ pub(crate) struct Musterstadt {
     pub park: Option<(Point, f64)>,
     /// Centre and radius of the allotment garden, if a place for it was found.
     pub allotment: Option<(Point, f64)>,
-}
-
-const PREFIXES: [&str; 56] = [
-    "Linden",
-    "Kastanien",
-    "Mühlen",
-    "Königs",
-    "Schützen",
-    "Gärtner",
-    "Brücken",
-    "Kirch",
-    "Bäcker",
-    "Fröbel",
-    "Schul",
-    "Tannen",
-    "Weißdorn",
-    "Buchen",
-    "Hölderlin",
-    "Rosen",
-    "Görres",
-    "Markt",
-    "Düppel",
-    "Lärchen",
-    "Möwen",
-    "Ahorn",
-    "Birken",
-    "Eschen",
-    "Ulmen",
-    "Hügel",
-    "Wiesen",
-    "Feld",
-    "Garten",
-    "Schiller",
-    "Goethe",
-    "Lessing",
-    "Körner",
-    "Uhland",
-    "Mörike",
-    "Bülow",
-    "Blücher",
-    "Gneisenau",
-    "Scharnhorst",
-    "Hardenberg",
-    "Fürstenberg",
-    "Overberg",
-    "Ludgeri",
-    "Lamberti",
-    "Martini",
-    "Mauritz",
-    "Hörster",
-    "Sonnen",
-    "Stern",
-    "Flieder",
-    "Holunder",
-    "Wacholder",
-    "Schlehen",
-    "Hasel",
-    "Nuss",
-    "Kräuter",
-];
-
-const SUFFIXES: [&str; 8] = [
-    "straße", "weg", "allee", "gasse", "pfad", "kamp", "damm", "stiege",
-];
-
-const PLACE_NAMES: [&str; 12] = [
-    "Am Stadtgraben",
-    "An der Kleimannbrücke",
-    "Auf der Horst",
-    "Im Grünen Grund",
-    "Zur Schleuse",
-    "Hinter dem Dom",
-    "Über dem Kamp",
-    "Am Hörsterfriedhof",
-    "Großer Kamp",
-    "Kleiner Kamp",
-    "Am Kreuztor",
-    "Vor dem Neutor",
-];
-
-const RING: [&str; 4] = [
-    "Kaiser-Wilhelm-Ring",
-    "Hohenzollernring",
-    "Hansaring",
-    "Schillerring",
-];
-
-const RADIALS: [&str; 6] = [
-    "Warendorfer Straße",
-    "Wolbecker Straße",
-    "Hammer Straße",
-    "Weseler Straße",
-    "Steinfurter Straße",
-    "Grevener Straße",
-];
-
-const BRIDGES: [&str; 14] = [
-    "Ludgeribrücke",
-    "Kanonierbrücke",
-    "Aegidiibrücke",
-    "Mühlenbrücke",
-    "Königsbrücke",
-    "Wienburgbrücke",
-    "Lotharinger Brücke",
-    "Bischopinkbrücke",
-    "Hafenbrücke",
-    "Schleusenbrücke",
-    "Gievenbecker Brücke",
-    "Pleisterbrücke",
-    "Werseknie-Brücke",
-    "Düstere Brücke",
-];
-
-fn shuffle<T>(items: &mut [T], rng: &mut Rng) {
-    for i in (1..items.len()).rev() {
-        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-        items.swap(i, j);
-    }
-}
-
-/// Street names for the lattice, shuffled, each used once before any repeats.
-struct Names {
-    pool: Vec<String>,
-    next: usize,
-}
-
-impl Names {
-    fn new(rng: &mut Rng) -> Names {
-        let mut pool: Vec<String> = PREFIXES
-            .iter()
-            .flat_map(|a| SUFFIXES.iter().map(move |b| format!("{a}{b}")))
-            .chain(PLACE_NAMES.iter().map(|s| s.to_string()))
-            .collect();
-        shuffle(&mut pool, rng);
-        Names { pool, next: 0 }
-    }
-
-    fn take(&mut self) -> String {
-        let name = self.pool[self.next % self.pool.len()].clone();
-        self.next += 1;
-        name
-    }
-}
-
-/// A polyline offset sideways by `by` metres (left of its direction when positive).
-fn offset(line: &[Point], by: f64) -> Vec<Point> {
-    (0..line.len())
-        .map(|i| {
-            let (p, q) = (line[i.saturating_sub(1)], line[(i + 1).min(line.len() - 1)]);
-            let length = distance(p, q).max(1e-9);
-            let (nx, ny) = (-(q.1 - p.1) / length, (q.0 - p.0) / length);
-            (line[i].0 + by * nx, line[i].1 + by * ny)
-        })
-        .collect()
-}
-
-/// The longest run of consecutive vertices for which `keep` holds.
-fn longest_run(line: &[Point], keep: impl Fn(Point) -> bool) -> Vec<Point> {
-    let mut best: &[Point] = &[];
-    let mut start = 0;
-    for i in 0..=line.len() {
-        if i == line.len() || !keep(line[i]) {
-            if i - start > best.len() {
-                best = &line[start..i];
-            }
-            start = i + 1;
-        }
-    }
-    best.to_vec()
-}
-
-/// Whether an edge crosses a polyline.
-fn crosses(a: Point, b: Point, line: &[Point]) -> bool {
-    line.windows(2)
-        .any(|w| crossing(a, b, w[0], w[1]).is_some())
-}
-
-/// One barrier: a line streets may cross only where a crossing is kept.
-struct Barrier<'a> {
-    line: &'a [Point],
-    half_width: f64,
-    /// What a kept crossing is: a bridge or an underpass.
-    crossing: Kind,
-}
-
-impl Barrier<'_> {
-    /// Whether the edge lies in the barrier: across its line, or with its middle within it.
-    fn blocks(&self, net: &Network, e: &Edge) -> bool {
-        let (a, b) = net.segment(e);
-        crosses(a, b, self.line)
-            || distance_to_line(net.midpoint(e), self.line) < self.half_width - 2.0
-    }
-
-    /// Whether the edge crosses the barrier from one side to the other, both ends outside it.
-    fn spans(&self, net: &Network, e: &Edge) -> bool {
-        let (a, b) = net.segment(e);
-        crosses(a, b, self.line)
-            && distance_to_line(a, self.line) >= self.half_width - 1.0
-            && distance_to_line(b, self.line) >= self.half_width - 1.0
-    }
-
-    /// Where an edge crosses the line.
-    fn crossing_point(&self, net: &Network, e: &Edge) -> Option<Point> {
-        let (a, b) = net.segment(e);
-        self.line.windows(2).find_map(|w| {
-            crossing(a, b, w[0], w[1]).map(|(t, _)| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1)))
-        })
-    }
-}
-
-/// A point `fraction` of the way along a polyline (by vertex count).
-fn along(line: &[Point], fraction: f64) -> Point {
-    line[((line.len() - 1) as f64 * fraction).round() as usize]
 }
 
 /// The network while it is being built, with what the steps share.
@@ -751,78 +544,6 @@ impl Builder<'_> {
         self.net.edges = kept;
     }
 
-    /// The park without paths: around a Kita in the inner city, away from the barriers and
-    /// main roads, with no school and no other Kita in it and one to three sites near the
-    /// Kita (these end up off the network). Returns its centre.
-    fn park(&mut self, barriers: &[&[Point]], roads: &[&[Point]]) -> Option<Point> {
-        let places = self.places;
-        let centre = places.kitas.iter().copied().find(|&p| {
-            self.norm(p) < 0.7
-                && far_from(p, barriers, PARK + 150.0)
-                && far_from(p, roads, PARK + 50.0)
-                && within(places.schools, p, PARK) == 0
-                && within(places.kitas, p, PARK) == 1
-                && (1..=3).contains(&within(places.sites, p, PARK - 320.0))
-        })?;
-        self.clear(centre, PARK);
-        Some(centre)
-    }
-
-    /// The allotment garden: around a site with one or two others within 100 m, away from the
-    /// barriers, main roads, the park, schools and Kitas. Returns its centre.
-    fn allotment(
-        &mut self,
-        barriers: &[&[Point]],
-        roads: &[&[Point]],
-        park: Option<Point>,
-    ) -> Option<Point> {
-        let places = self.places;
-        let centre = places.sites.iter().copied().find(|&p| {
-            self.norm(p) < 0.8
-                && far_from(p, barriers, 350.0)
-                && far_from(p, roads, ALLOTMENT + 40.0)
-                && park.is_none_or(|c| distance(c, p) > PARK + ALLOTMENT + 300.0)
-                && within(places.schools, p, ALLOTMENT + 320.0) == 0
-                && within(places.kitas, p, ALLOTMENT + 320.0) == 0
-                && (2..=3).contains(&within(places.sites, p, 100.0))
-        })?;
-        self.clear(centre, ALLOTMENT);
-        Some(centre)
-    }
-
-    /// Removes every edge that comes within `radius` of `centre`.
-    fn clear(&mut self, centre: Point, radius: f64) {
-        let nodes = &self.net.nodes;
-        self.net
-            .edges
-            .retain(|e| distance_to_segment(centre, nodes[e.a], nodes[e.b]).0 >= radius);
-    }
-
-    /// The allotment garden's paths: a grid of 3 × 3 junctions 90 m apart that meets no
-    /// street.
-    fn garden_paths(&mut self, (x, y): Point, turn: f64) {
-        let street = self
-            .net
-            .street("Kleingartenanlage Am Mühlenbach", Kind::Footpath);
-        let grid: Vec<usize> = (0..9)
-            .map(|k| {
-                let (u, v) = (90.0 * (k % 3) as f64 - 90.0, 90.0 * (k / 3) as f64 - 90.0);
-                self.net.node((
-                    x + u * turn.cos() - v * turn.sin(),
-                    y + u * turn.sin() + v * turn.cos(),
-                ))
-            })
-            .collect();
-        for k in 0..9 {
-            if k % 3 < 2 {
-                self.net.edge(grid[k], grid[k + 1], street);
-            }
-            if k < 6 {
-                self.net.edge(grid[k], grid[k + 3], street);
-            }
-        }
-    }
-
     /// Gives each part cut off from the largest one a spare crossing that joins it (the
     /// first in order); parts that no crossing reaches are dropped.
     fn reconnect(&mut self) {
@@ -865,12 +586,4 @@ impl Builder<'_> {
             }
         }
     }
-}
-
-fn far_from(p: Point, lines: &[&[Point]], metres: f64) -> bool {
-    lines.iter().all(|line| distance_to_line(p, line) >= metres)
-}
-
-fn within(points: &[Point], p: Point, metres: f64) -> usize {
-    points.iter().filter(|&&q| distance(p, q) < metres).count()
 }
