@@ -41,6 +41,12 @@ pub struct Figures {
     pub max_rel_deviation: f64,
     /// The district with the largest absolute deviation.
     pub worst_district: Option<usize>,
+    /// Σ_d max(0, t_d − a_d)² / t_d over districts with t_d > 0 (stage fair's objective).
+    pub fair: f64,
+    /// min(1, a_d / t_d), the smallest over districts with t_d > 0 (1 when none has one).
+    pub min_share_reached: f64,
+    /// The district that reaches the smallest part of its share, when one is below it.
+    pub least_reached: Option<usize>,
     /// Over districts with residents.
     pub per_1000_min: f64,
     pub per_1000_median: f64,
@@ -120,6 +126,19 @@ pub fn figures_at(
         .filter(|d| d.target > 0.0)
         .map(|d| d.deviation.abs() / d.target)
         .fold(0.0, f64::max);
+    let fair = districts
+        .iter()
+        .filter(|d| d.target > 0.0 && d.total < d.target)
+        .map(|d| (d.target - d.total).powi(2) / d.target)
+        .sum();
+    let mut min_share_reached = 1.0f64;
+    let mut least_reached = None;
+    for (d, f) in districts.iter().enumerate() {
+        if f.target > 0.0 && f.total / f.target < min_share_reached {
+            min_share_reached = f.total / f.target;
+            least_reached = Some(d);
+        }
+    }
     let mut per_1000: Vec<f64> = districts.iter().filter_map(|d| d.per_1000).collect();
     per_1000.sort_by(f64::total_cmp);
     let median = match per_1000.len() {
@@ -138,6 +157,9 @@ pub fn figures_at(
         max_abs_deviation,
         max_rel_deviation,
         worst_district,
+        fair,
+        min_share_reached,
+        least_reached,
         per_1000_min: per_1000.first().copied().unwrap_or(0.0),
         per_1000_median: median,
         per_1000_max: per_1000.last().copied().unwrap_or(0.0),

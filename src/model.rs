@@ -202,6 +202,9 @@ pub enum Stage {
     Shortfall,
     /// B: sum of absolute deviations from the fair share.
     Evenness,
+    /// F: the deficits below the fair shares, squared and divided by the share: the
+    /// unavoidable deficit spread in proportion to the shares.
+    Fair,
     /// C: the largest absolute deviation of any district.
     Worst,
     /// S: the largest number of new places within `spread_metres` of any site.
@@ -214,12 +217,19 @@ pub enum Stage {
 
 impl Stage {
     /// The stages run when the scenario names none.
-    pub const DEFAULT: [Stage; 4] = [Stage::Shortfall, Stage::Evenness, Stage::Worst, Stage::Cost];
-
-    /// Every stage there is, in the order the model lists them.
-    pub const EVERY: [Stage; 6] = [
+    pub const DEFAULT: [Stage; 5] = [
         Stage::Shortfall,
         Stage::Evenness,
+        Stage::Fair,
+        Stage::Worst,
+        Stage::Cost,
+    ];
+
+    /// Every stage there is, in the order the model lists them.
+    pub const EVERY: [Stage; 7] = [
+        Stage::Shortfall,
+        Stage::Evenness,
+        Stage::Fair,
         Stage::Worst,
         Stage::Spread,
         Stage::Access,
@@ -230,6 +240,7 @@ impl Stage {
         match self {
             Stage::Shortfall => "shortfall",
             Stage::Evenness => "evenness",
+            Stage::Fair => "fair",
             Stage::Worst => "worst",
             Stage::Spread => "spread",
             Stage::Access => "access",

@@ -383,7 +383,7 @@ fn objective_stages_spread_and_access() {
         ),
         (
             "stages = [\"shortfall\", \"evenness\", \"nearby\"]",
-            "scenario.toml: [objective] stages: unknown stage \"nearby\"; known stages: shortfall, evenness, worst, spread, access, cost",
+            "scenario.toml: [objective] stages: unknown stage \"nearby\"; known stages: shortfall, evenness, fair, worst, spread, access, cost",
         ),
         (
             "stages = [\"shortfall\", \"evenness\", \"spread\"]\nspread_metres = -5",

@@ -321,6 +321,7 @@ fn figure_values(
             let value = match stage {
                 Stage::Shortfall => f.shortfall as f64,
                 Stage::Evenness => f.evenness,
+                Stage::Fair => f.fair,
                 Stage::Worst => f.max_abs_deviation,
                 Stage::Spread => {
                     most_new_within(
@@ -412,7 +413,7 @@ fn brute_force(instance: &Instance, geography: &Geography) -> Vec<(Stage, f64)> 
                 let values = figure_values(instance, geography, plan, levels[l].places);
                 for (k, (stage, value)) in values.into_iter().enumerate() {
                     let scale = match stage {
-                        Stage::Evenness | Stage::Worst if total(l) > 0.0 => {
+                        Stage::Evenness | Stage::Fair | Stage::Worst if total(l) > 0.0 => {
                             total(levels.len() - 1) / total(l)
                         }
                         _ => 1.0,

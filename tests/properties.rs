@@ -1,6 +1,7 @@
 //! Property tests on random small cities: the checker finds nothing wrong with any solved
 //! plan, and on tiny cities the evenness optimum equals a brute-force enumeration of every
-//! plan (feasibility judged by the independent checker, not the solver).
+//! plan, and so do the fair deficits after it (feasibility judged by the independent
+//! checker, not the solver).
 
 mod common;
 
@@ -78,21 +79,25 @@ fn arb_city() -> impl Strategy<Value = Instance> {
 }
 
 /// Every plan with x_s ≤ capacity: keep those the checker accepts, then the lexicographic
-/// optimum of (most placed, least sum of deviations).
-fn brute_force(instance: &Instance, geography: &Geography) -> (u64, f64) {
+/// optimum of (most placed, least sum of deviations, least fair deficits).
+fn brute_force(instance: &Instance, geography: &Geography) -> (u64, f64, f64) {
     let caps: Vec<u32> = instance.sites.iter().map(|s| s.capacity).collect();
     let mut plan = Plan::empty(caps.len());
-    let mut best: Option<(u64, f64)> = None;
+    let mut best: Option<(u64, f64, f64)> = None;
     loop {
         if plan.placed() <= instance.demand {
             let report = check_plan(instance, geography, &plan);
             if report.violations.is_empty() {
-                let candidate = (report.figures.placed, report.figures.evenness);
+                let f = &report.figures;
+                let candidate = (f.placed, f.evenness, f.fair);
                 best = Some(match best {
                     None => candidate,
                     Some(b)
                         if candidate.0 > b.0
-                            || (candidate.0 == b.0 && candidate.1 < b.1 - 1e-9) =>
+                            || (candidate.0 == b.0 && candidate.1 < b.1 - 1e-9)
+                            || (candidate.0 == b.0
+                                && (candidate.1 - b.1).abs() <= 1e-9
+                                && candidate.2 < b.2 - 1e-9) =>
                     {
                         candidate
                     }
@@ -128,12 +133,17 @@ proptest! {
         prop_assert!(report.violations.is_empty(), "{:?}",
             report.violations.iter().map(|v| v.to_string()).collect::<Vec<_>>());
         let f = figures(&instance, &geography.site_district, &solution.plan);
-        let (placed, evenness) = brute_force(&instance, &geography);
+        let (placed, evenness, fair) = brute_force(&instance, &geography);
         prop_assert_eq!(f.placed, placed);
         prop_assert!((f.evenness - evenness).abs() <= 1e-6 * evenness.max(1.0),
             "solver {} vs brute force {}", f.evenness, evenness);
         let reported = solution.stages.iter().find(|(s, _)| *s == Stage::Evenness).unwrap().1;
         prop_assert!((reported - evenness).abs() <= 1e-6 * evenness.max(1.0));
+        // Stage fair (in the default order) against the brute force, and as reported.
+        prop_assert!((f.fair - fair).abs() <= 1e-6 * fair.max(1.0),
+            "fair: solver {} vs brute force {}", f.fair, fair);
+        let reported = solution.stages.iter().find(|(s, _)| *s == Stage::Fair).unwrap().1;
+        prop_assert!((reported - fair).abs() <= 1e-6 * fair.max(1.0));
     }
 }
 

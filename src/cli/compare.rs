@@ -26,6 +26,7 @@ const FIGURES: &[(&str, &str)] = &[
     ("dissimilarity", "dissimilarity D"),
     ("max_abs_deviation", "largest deviation (places)"),
     ("max_rel_deviation", "largest deviation (share of target)"),
+    ("min_share_reached", "smallest part of a fair share reached"),
 ];
 
 fn figure(summary: &Value, key: &str) -> Option<f64> {

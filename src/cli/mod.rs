@@ -258,6 +258,91 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// A scenario loaded and indexed, with the time each step took.
+/// The line on fair shares: the smallest part of its fair share that a district reaches.
+/// With `limited_by` (the solver's explanation), districts that a rule stops (no sites, a
+/// cap, spacing …) are told apart from those with room left: a district with room left
+/// stays below its share only where places that already exist put others over theirs (so
+/// the demand cannot reach every share) or places are short.
+pub fn fair_share_line(
+    instance: &crate::model::Instance,
+    f: &crate::metrics::Figures,
+    limited_by: Option<&[&str]>,
+) -> String {
+    let below = |d: &usize| {
+        let x = &f.districts[*d];
+        x.target > 0.0 && x.total < x.target - 1e-9
+    };
+    let part = |d: usize| f.districts[d].total / f.districts[d].target;
+    let lowest = |ds: &mut dyn Iterator<Item = usize>| {
+        ds.min_by(|&a, &b| part(a).total_cmp(&part(b)).then(a.cmp(&b)))
+    };
+    let percent = |d: usize| (part(d) * 100.0 + 1e-9).floor().max(0.0);
+    let named = |d: usize| {
+        format!(
+            "{} \"{}\", {:.0} of {:.1}",
+            instance.districts[d].id,
+            instance.districts[d].name,
+            f.districts[d].total,
+            f.districts[d].target
+        )
+    };
+    let rule = |d: usize| limited_by.and_then(|l| l.get(d)).copied().unwrap_or("");
+    let count = f.districts.len();
+    let Some(free) = lowest(&mut (0..count).filter(below).filter(|&d| rule(d).is_empty())) else {
+        let Some(stopped) = lowest(&mut (0..count).filter(below)) else {
+            return "  fair shares: every district reaches its fair share\n".to_string();
+        };
+        return format!(
+            "  fair shares: every district with room left reaches its fair share; {} below theirs where a rule stops more places (lowest: {}, {})\n",
+            thousands((0..count).filter(below).count() as u64),
+            named(stopped),
+            rule(stopped)
+        );
+    };
+    let over = f
+        .districts
+        .iter()
+        .filter(|x| x.target > 0.0 && x.existing > x.target + 1e-9)
+        .count();
+    let why = if f.shortfall > 0 {
+        " (places are short)".to_string()
+    } else if over > 0 {
+        format!(
+            " (places that already exist put {} district{} over {} share, so the demand cannot reach every share)",
+            thousands(over as u64),
+            if over == 1 { "" } else { "s" },
+            if over == 1 { "its" } else { "their" }
+        )
+    } else {
+        String::new()
+    };
+    let mut line = format!(
+        "  fair shares: every district{} reaches at least {:.0} % of its fair share{why}; lowest: {}\n",
+        if limited_by.is_some() { " with room left" } else { "" },
+        percent(free),
+        named(free)
+    );
+    let stopped: Vec<usize> = (0..count)
+        .filter(below)
+        .filter(|&d| !rule(d).is_empty())
+        .collect();
+    if let Some(low) = lowest(&mut stopped.iter().copied()) {
+        if part(low) < part(free) {
+            line += &format!(
+                "  and {} where a rule stops more places {} lower (lowest: {}, {})\n",
+                match stopped.len() {
+                    1 => "1 district".to_string(),
+                    n => format!("{} districts", thousands(n as u64)),
+                },
+                if stopped.len() == 1 { "stays" } else { "stay" },
+                named(low),
+                rule(low)
+            );
+        }
+    }
+    line
+}
+
 pub struct Loaded {
     pub scenario: crate::scenario::Scenario,
     pub instance: crate::model::Instance,

@@ -192,6 +192,7 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
             district.id, district.name, f.total, f.target, f.deviation
         );
     }
+    text += &super::fair_share_line(instance, &figures, Some(&limited));
     for (l, level) in levels.iter().enumerate() {
         let f = &level.figures;
         text += &format!(

@@ -116,7 +116,7 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
         for violation in &report.violations {
             text += &format!("  ✗ {violation}\n");
         }
-        text += &figure_lines(&report.figures, "");
+        text += &figure_lines(instance, &report.figures, "");
         plan.clone()
     } else {
         let report = check_levels(instance, &loaded.geography, &plans);
@@ -134,7 +134,7 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
                 l + 1,
                 thousands(level.figures.demand)
             );
-            text += &figure_lines(&level.figures, "  ");
+            text += &figure_lines(instance, &level.figures, "  ");
         }
         plans.last().cloned().unwrap_or(plan.clone())
     };
@@ -191,7 +191,7 @@ pub fn run(scenario_path: &Path, plan_path: &Path, progress: &Progress) -> Resul
 }
 
 /// The evenness figures of one plan (or level), indented by `indent`.
-fn figure_lines(f: &Figures, indent: &str) -> String {
+fn figure_lines(instance: &crate::model::Instance, f: &Figures, indent: &str) -> String {
     let mut text = format!(
         "{indent}  placed {} of {} new places at {} sites; shortfall {}\n",
         thousands(f.placed),
@@ -209,6 +209,11 @@ fn figure_lines(f: &Figures, indent: &str) -> String {
     text += &format!(
         "{indent}  places per 1,000 residents: min {:.1}, median {:.1}, max {:.1}\n",
         f.per_1000_min, f.per_1000_median, f.per_1000_max
+    );
+    text += &format!(
+        "{indent}  fair deficits F = {:.3}\n{indent}{}",
+        f.fair,
+        super::fair_share_line(instance, f, None)
     );
     text
 }

@@ -404,6 +404,7 @@ pub fn summary(report: &PlanReport, timings: &[(&str, f64)]) -> Value {
         "per_1000".into(),
         json!({"min": f.per_1000_min, "median": f.per_1000_median, "max": f.per_1000_max}),
     );
+    s.insert("min_share_reached".into(), json!(f.min_share_reached));
     s.insert(
         "stages".into(),
         Value::Object(

@@ -65,6 +65,7 @@ fn rules_in_words(report: &PlanReport) -> Vec<String> {
         .map(|s| match s {
             Stage::Shortfall => "möglichst viele Plätze unterbringen".to_string(),
             Stage::Evenness => "möglichst gleichmäßig nach Einwohnern verteilen".to_string(),
+            Stage::Fair => "wo nicht jeder Bezirk sein Soll erreichen kann, den Rückstand im Verhältnis zum Soll auf die Bezirke verteilen".to_string(),
             Stage::Worst => {
                 "den am stärksten abweichenden Bezirk möglichst gut stellen".to_string()
             }
@@ -223,6 +224,65 @@ fn ways_section(report: &PlanReport) -> String {
 
 /// The section on demand levels: what each level places, how even it is, what staging
 /// costs, and which sites open when.
+/// The districts below their fair share, the furthest below (as a part of the share) first:
+/// how far, and what stops more places there.
+fn below_share_section(report: &PlanReport) -> String {
+    /// More rows than this are counted, not listed.
+    const SHOWN: usize = 40;
+    let f = report.figures;
+    let mut below: Vec<usize> = (0..f.districts.len())
+        .filter(|&d| {
+            let x = &f.districts[d];
+            x.target > 0.0 && x.total < x.target - 0.5
+        })
+        .collect();
+    if below.is_empty() {
+        return String::new();
+    }
+    below.sort_by(|&a, &b| {
+        let part = |d: usize| f.districts[d].total / f.districts[d].target;
+        part(a).total_cmp(&part(b)).then(a.cmp(&b))
+    });
+    let mut html = format!(
+        "<h2>Bezirke unter ihrem Soll</h2><p>{} {} Soll um mehr als einen halben Platz nicht. Wo bestehende Unterkünfte andere Bezirke über ihr Soll bringen oder Plätze fehlen, kann nicht jeder Bezirk sein Soll erreichen; {}</p><table><thead><tr><th>Id</th><th>Name</th><th>Soll</th><th>Ist</th><th>erreicht</th><th>fehlen</th><th>begrenzt durch</th></tr></thead><tbody>",
+        de(below.len() as f64, 0),
+        if below.len() == 1 {
+            "Bezirk erreicht sein"
+        } else {
+            "Bezirke erreichen ihr"
+        },
+        if report.instance.stages.contains(&Stage::Fair) {
+            "das Ziel „fair“ verteilt diesen Rückstand im Verhältnis zum Soll, sodass kein Bezirk leer ausgeht, während andere voll versorgt sind."
+        } else {
+            "ohne das Ziel „fair“ bleibt dem Zufall überlassen, welche Bezirke zurückbleiben."
+        }
+    );
+    for &d in below.iter().take(SHOWN) {
+        let x = &f.districts[d];
+        let district = &report.instance.districts[d];
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} %</td><td>{}</td><td>{}</td></tr>",
+            escape(&district.id),
+            escape(&district.name),
+            de(x.target, 1),
+            de(x.total, 0),
+            de((x.total / x.target * 100.0 + 1e-9).floor(), 0),
+            de(x.target - x.total, 1),
+            escape(report.limited_by.get(d).copied().unwrap_or(""))
+        );
+    }
+    html += "</tbody></table>";
+    if below.len() > SHOWN {
+        let _ = write!(
+            html,
+            "<p class=\"note\">und {} weitere</p>",
+            de((below.len() - SHOWN) as f64, 0)
+        );
+    }
+    html
+}
+
 fn levels_section(report: &PlanReport) -> String {
     let mut html = String::from("<h2>Stufen der Prognose</h2><p>Ein gestufter Plan: Jede Stufe behält alle Plätze der Stufe davor und öffnet weitere Standorte; niemand muss umziehen, wenn mehr Menschen kommen. „Preis der Staffelung“ ist, um wie viel der Segregationsindex D einer Stufe höher liegt als bei einem Plan nur für diese Stufe.</p><table><thead><tr><th>Stufe</th><th>Plätze</th><th>Gewicht</th><th>untergebracht</th><th>Fehlbedarf</th><th>D</th><th>D allein</th><th>Preis der Staffelung</th><th>Standorte</th><th>neu geöffnet</th></tr></thead><tbody>");
     for (i, level) in report.levels.iter().enumerate() {
@@ -360,6 +420,10 @@ pub fn report_html(report: &PlanReport) -> String {
             ),
         ),
         ("größte Abweichung", worst.unwrap_or_else(|| "–".into())),
+        (
+            "kleinster erreichter Anteil am Soll",
+            format!("{} %", de((f.min_share_reached * 100.0 + 1e-9).floor(), 0)),
+        ),
     ] {
         let _ = write!(html, "<div class=\"figure\">{label}<b>{value}</b></div>");
     }
@@ -395,6 +459,7 @@ pub fn report_html(report: &PlanReport) -> String {
             reasons.join(", ")
         );
     }
+    html += &below_share_section(report);
     html += &key_and_district_rules(report);
     if !report.levels.is_empty() {
         html += &levels_section(report);

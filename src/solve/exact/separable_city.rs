@@ -49,6 +49,7 @@ fn later_stages(instance: &Instance, prepared: &Prepared) -> Vec<SeparableStage>
         .skip(2)
         .filter(|&&stage| runs(instance, stage))
         .filter_map(|&stage| match stage {
+            Stage::Fair => Some(SeparableStage::Fair),
             Stage::Worst => Some(SeparableStage::Worst),
             Stage::Cost | Stage::Access => positions
                 .iter()
@@ -176,7 +177,7 @@ fn nested_without_spacing(instance: &Instance, levels: &[Prepared]) -> Option<(V
             .iter()
             .map(|(r, _, _)| r.boxes[after].clone())
             .collect();
-        if let Some(places) = separable::chain(districts, &boxes, &placed) {
+        if let Some(places) = separable::nested::chain(districts, &boxes, &placed) {
             let plans = places
                 .iter()
                 .zip(levels)

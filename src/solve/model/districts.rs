@@ -58,6 +58,7 @@ pub(crate) fn separable_districts(
             SeparableDistrict {
                 cap: prepared.share_room[d].map_or(site_room[d], |r| r.min(site_room[d])),
                 kink: prepared.target[d] - prepared.district_existing[d],
+                share: prepared.target[d],
                 blocks,
             }
         })

@@ -8,7 +8,7 @@ use crate::model::{Instance, Plan, Stage};
 /// The value of a stage's objective for a plan of one level (the stage optimum when the
 /// plan is optimal).
 pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan: &Plan) -> f64 {
-    let deviations = || {
+    let allocated = || {
         let mut allocated = prepared.district_existing.clone();
         for (site, &places) in plan.places.iter().enumerate() {
             if let Some(d) = prepared.site_district[site] {
@@ -16,6 +16,9 @@ pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan:
             }
         }
         allocated
+    };
+    let deviations = || {
+        allocated()
             .into_iter()
             .zip(&prepared.target)
             .map(|(a, t)| (a - t).abs())
@@ -24,6 +27,11 @@ pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan:
     match stage {
         Stage::Shortfall => (prepared.demand - plan.placed().min(prepared.demand)) as f64,
         Stage::Evenness => deviations().iter().sum(),
+        Stage::Fair => allocated()
+            .into_iter()
+            .zip(&prepared.target)
+            .map(|(a, &t)| fair_term(a, t))
+            .sum(),
         Stage::Worst => deviations().into_iter().fold(0.0, f64::max),
         Stage::Spread => prepared.spread_balls(instance).most_new(instance, plan) as f64,
         Stage::Access => prepared
@@ -42,7 +50,7 @@ pub fn stage_value(stage: Stage, instance: &Instance, prepared: &Prepared, plan:
 }
 
 /// The value of each of `stages` for nested plans (one per level): the ω-weighted sum over
-/// the levels, evenness and worst scaled by T^L/T^l (docs/model.md, levels). With one level of
+/// the levels, evenness, fair and worst scaled by T^L/T^l (docs/model.md, levels). With one level of
 /// weight 1, the plain values.
 pub(crate) fn weighted_stage_values(
     instance: &Instance,
@@ -66,7 +74,7 @@ pub(crate) fn weighted_stage_values(
                     .zip(plans)
                     .map(|((level, &weight), plan)| {
                         let scale = match stage {
-                            Stage::Evenness | Stage::Worst if total(level) > 0.0 => {
+                            Stage::Evenness | Stage::Fair | Stage::Worst if total(level) > 0.0 => {
                                 last / total(level)
                             }
                             _ => 1.0,
@@ -78,6 +86,16 @@ pub(crate) fn weighted_stage_values(
             (stage, value)
         })
         .collect()
+}
+
+/// One district's term of stage fair: its deficit below the fair share `t`, squared and
+/// divided by the share (0 for a district without a share).
+pub fn fair_term(allocated: f64, t: f64) -> f64 {
+    if t > 0.0 && allocated < t {
+        (t - allocated) * (t - allocated) / t
+    } else {
+        0.0
+    }
 }
 
 /// Whether the cost stage runs: it is skipped when no site has a cost.

@@ -48,6 +48,9 @@ pub(crate) struct LevelColumns {
     pub(crate) shortfall: Col,
     pub(crate) over: Vec<Col>,
     pub(crate) under: Vec<Col>,
+    /// Stage fair: each district's deficit below its share as segments between the deficits
+    /// of whole numbers of places, with their cost per unit of deficit.
+    pub(crate) fair: Vec<(Col, f64)>,
     /// Stage worst: the largest deviation.
     pub(crate) worst: Option<Col>,
     /// Stage spread: the most new places in a neighbourhood.
@@ -70,6 +73,31 @@ pub(crate) struct CityProgram {
     pub(crate) bound_rows: Vec<usize>,
     /// The unit of each site that has a column of its own.
     pub(crate) site_unit: Vec<Option<usize>>,
+}
+
+/// Stage fair's term max(0, t − a)² / t of a district with share `t` and `kink` = t − e new
+/// places to its share, as the segments of its deficit between the deficits of whole numbers
+/// of places (width, cost per unit of deficit), smallest deficit first. The term is convex in
+/// the whole number of places, so the costs rise and the LP fills the segments in order:
+/// its interpolation is exact at every whole number of places.
+fn fair_segments(t: f64, kink: f64) -> Vec<(f64, f64)> {
+    if t <= 0.0 || kink <= 1e-9 {
+        return Vec::new();
+    }
+    // Deficits at X = ⌊kink⌋, ⌊kink⌋ − 1, …, 0 new places (and 0 at the share).
+    let mut points = vec![0.0];
+    let mut x = kink.floor();
+    while x >= 0.0 {
+        let deficit = kink - x;
+        if deficit > 1e-9 {
+            points.push(deficit);
+        }
+        x -= 1.0;
+    }
+    points
+        .windows(2)
+        .map(|w| (w[1] - w[0], (w[1] + w[0]) / t))
+        .collect()
 }
 
 impl CityProgram {
@@ -259,6 +287,26 @@ pub(crate) fn build(
                 program.add_row(chord, floor * slope - fraction, false);
             }
         }
+        let mut fair = Vec::new();
+        if prepared.stages.contains(&Stage::Fair) {
+            for d in 0..district_count {
+                let segments = fair_segments(
+                    level.target[d],
+                    level.target[d] - level.district_existing[d],
+                );
+                if segments.is_empty() {
+                    continue;
+                }
+                // deficit ≥ t_d − a_d = m_d − p_d, as the sum of its segments.
+                let mut terms = vec![(under[d], 1.0), (over[d], -1.0)];
+                for (width, cost) in segments {
+                    let column = program.add_column(0.0, width, false);
+                    terms.push((column, -1.0));
+                    fair.push((column, cost));
+                }
+                program.add_row(terms, 0.0, false);
+            }
+        }
         let worst = prepared.stages.contains(&Stage::Worst).then(|| {
             let z = program.add_column(0.0, f64::INFINITY, false);
             for d in 0..district_count {
@@ -278,6 +326,7 @@ pub(crate) fn build(
             shortfall,
             over,
             under,
+            fair,
             worst,
             spread,
             weight: weights[l],
@@ -366,6 +415,12 @@ impl CityProgram {
                 for level in &self.levels {
                     let k = level.weight * level.scale;
                     terms.extend(level.over.iter().chain(&level.under).map(|&c| (c, k)));
+                }
+            }
+            Stage::Fair => {
+                for level in &self.levels {
+                    let k = level.weight * level.scale;
+                    terms.extend(level.fair.iter().map(|&(c, cost)| (c, k * cost)));
                 }
             }
             Stage::Worst => {

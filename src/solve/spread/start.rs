@@ -34,7 +34,7 @@ pub(super) fn spread_start(
     }
     let before = lookups.balls.most_new(lookups.instance, start) as i64;
     let better = |found: Option<(Plan, i64)>| found.filter(|&(_, most)| most < before);
-    let anew = if has(Stage::Worst) {
+    let anew = if has(Stage::Worst) || has(Stage::Fair) {
         None
     } else {
         better(spread_anew(lookups, start, bounds, deadline))

@@ -271,6 +271,9 @@ impl<'a> State<'a> {
         self.bounds.iter().all(|&(stage, upper)| match stage {
             Stage::Evenness => da == db || evenness <= upper,
             Stage::Worst => da == db || worst <= upper,
+            // Moves inside a district keep every district's deficit; across, the search
+            // keeps no account of it.
+            Stage::Fair => da == db,
             Stage::Access => {
                 let d = &p.access_distance;
                 self.access + k * (d[b] - d[a]) <= upper

@@ -11,6 +11,11 @@
 //!   Σ X_d = K.
 //! - C: the smallest z for which the box shrunk to |X_d − k_d| ≤ z still meets Σ X_d = K
 //!   (monotone in z; found by bisection to the last bit, then read off the plan).
+//! - F: Σ max(0, k_d − X_d)² / t_d is convex in each whole X_d (its increments rise), so
+//!   the optimum in the box takes the K − Σ lo cheapest increments above the lower corner
+//!   (greedy over marginal gains, exact for a separable convex objective). Every optimum
+//!   takes all increments cheaper than the last one taken (μ) and some of those equal to it:
+//!   again a box.
 //! - D and E (a cost or a distance per place): inside each district the places fill in the
 //!   order of their key (cheapest, nearest first), so a district's sum is convex in X_d. The
 //!   optimum fills the box from its lower corner with the smallest keys first; every optimum
@@ -40,6 +45,8 @@ pub struct SeparableDistrict {
     pub cap: u64,
     /// Target minus existing places: the number of new places that would hit the target.
     pub kink: f64,
+    /// The fair share t_d itself (stage F divides the squared deficit by it).
+    pub share: f64,
     /// Blocks of new places in the order they fill (ascending key): (key, places).
     pub blocks: Vec<(Key, u64)>,
 }
@@ -47,6 +54,8 @@ pub struct SeparableDistrict {
 /// A stage after evenness, as the separable model sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeparableStage {
+    /// F: the squared deficits below the shares, each divided by its share.
+    Fair,
     /// C: the largest deviation.
     Worst,
     /// D or E: the sum of key component `.0` over the places.
@@ -182,6 +191,7 @@ pub fn solve_separable(
         .collect::<Vec<_>>()];
     for stage in later {
         match *stage {
+            SeparableStage::Fair => fair_box(districts, k, &mut lo, &mut hi),
             SeparableStage::Worst => worst_box(districts, k, &mut lo, &mut hi),
             SeparableStage::PerPlace(component) => {
                 per_place_box(districts, k, component, &mut lo, &mut hi)
@@ -247,6 +257,96 @@ fn worst_box(districts: &[SeparableDistrict], k: u64, lo: &mut [u64], hi: &mut [
     if let Some((low, high)) = bounds(high) {
         lo.copy_from_slice(&low);
         hi.copy_from_slice(&high);
+    }
+}
+
+/// Stage F's change in a district's term from `x` to `x + 1` new places (negative below the
+/// share, 0 from it on; rising with `x`).
+fn fair_increment(district: &SeparableDistrict, x: u64) -> f64 {
+    if district.share <= 0.0 {
+        return 0.0;
+    }
+    let deficit = |x: u64| (district.kink - x as f64).max(0.0);
+    let (before, after) = (deficit(x), deficit(x + 1));
+    (after * after - before * before) / district.share
+}
+
+/// Stage F inside the box: from the lower corner, the K − Σ lo cheapest increments (a heap
+/// over the districts' next increments; each district's increments rise, so the greedy is
+/// exact); the box shrinks to the increments cheaper than the last one taken (all of them)
+/// and those equal to it (any of them), found per district by bisection.
+fn fair_box(districts: &[SeparableDistrict], k: u64, lo: &mut [u64], hi: &mut [u64]) {
+    #[derive(PartialEq)]
+    struct Next(f64, usize);
+    impl Eq for Next {}
+    impl PartialOrd for Next {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Next {
+        fn cmp(&self, other: &Self) -> Ordering {
+            other.0.total_cmp(&self.0).then(other.1.cmp(&self.1))
+        }
+    }
+    let mut places = lo.to_vec();
+    let mut left = k.saturating_sub(places.iter().sum::<u64>());
+    if left == 0 {
+        hi.copy_from_slice(lo);
+        return;
+    }
+    let mut heap: BinaryHeap<Next> = (0..districts.len())
+        .filter(|&d| places[d] < hi[d])
+        .map(|d| Next(fair_increment(&districts[d], places[d]), d))
+        .collect();
+    let mut mu = 0.0;
+    while left > 0 {
+        let Some(Next(increment, d)) = heap.pop() else {
+            break;
+        };
+        // A district's increments are 0 from its share on: take them all at once.
+        let take = if increment == 0.0 {
+            (hi[d] - places[d]).min(left)
+        } else {
+            1
+        };
+        places[d] += take;
+        left -= take;
+        mu = increment;
+        if places[d] < hi[d] {
+            heap.push(Next(fair_increment(&districts[d], places[d]), d));
+        }
+    }
+    let tolerance = 1e-9 * mu.abs().max(1.0);
+    for (d, district) in districts.iter().enumerate() {
+        // The first place in [lo, hi] whose increment is not below `limit` (increments rise).
+        let first_not_below = |limit: f64| {
+            let (mut a, mut b) = (lo[d], hi[d]);
+            while a < b {
+                let m = a + (b - a) / 2;
+                if fair_increment(district, m) < limit {
+                    a = m + 1;
+                } else {
+                    b = m;
+                }
+            }
+            a
+        };
+        let least = first_not_below(mu - tolerance);
+        let most = {
+            let (mut a, mut b) = (lo[d], hi[d]);
+            while a < b {
+                let m = a + (b - a) / 2;
+                if fair_increment(district, m) <= mu + tolerance {
+                    a = m + 1;
+                } else {
+                    b = m;
+                }
+            }
+            a
+        };
+        lo[d] = least;
+        hi[d] = most;
     }
 }
 
@@ -460,219 +560,6 @@ fn marginal_values(
         .collect()
 }
 
-/// Nested plans inside given boxes: level l's new places per district X^l within
-/// `boxes[l]` (least, most), with Σ_d X^l_d = `placed[l]` and X^1 ≤ X^2 ≤ …; `None` when
-/// there are none. Places enter level by level, earliest deadline first: a district's
-/// j-th place is released at the first level from which every later box allows j places,
-/// and is due at the first level whose box (or an earlier one) needs it. Scheduling such
-/// unit jobs by earliest deadline finds a schedule whenever one exists; among places due
-/// alike, those with the smaller key (then lower district) go first.
-pub fn chain(
-    districts: &[SeparableDistrict],
-    boxes: &[Vec<(u64, u64)>],
-    placed: &[u64],
-) -> Option<Vec<Vec<u64>>> {
-    let levels = boxes.len();
-    let count = districts.len();
-    // Least places by level l (prefix maximum) and most (suffix minimum).
-    let mut least = vec![vec![0u64; count]; levels];
-    let mut most = vec![vec![0u64; count]; levels];
-    for d in 0..count {
-        let mut running = 0;
-        for l in 0..levels {
-            running = running.max(boxes[l][d].0);
-            least[l][d] = running;
-        }
-        let mut running = u64::MAX;
-        for l in (0..levels).rev() {
-            running = running.min(boxes[l][d].1);
-            most[l][d] = running;
-        }
-        if (0..levels).any(|l| least[l][d] > most[l][d]) {
-            return None;
-        }
-    }
-    // The level by which place `j` (1-based) of district d is due: the first l ≥ from with
-    // least[l][d] ≥ j, or `levels` (never).
-    let due = |d: usize, j: u64, from: usize| {
-        (from..levels).find(|&l| least[l][d] >= j).unwrap_or(levels)
-    };
-    let mut current = vec![0u64; count];
-    let mut plans = Vec::with_capacity(levels);
-    let mut before = 0u64;
-    for l in 0..levels {
-        let need = placed[l].checked_sub(before)?;
-        before = placed[l];
-        let mut must = 0u64;
-        for d in 0..count {
-            let short = least[l][d].saturating_sub(current[d]);
-            current[d] += short;
-            must += short;
-        }
-        let mut left = need.checked_sub(must)?;
-        // (due level, key, district): a max-heap of reversed entries.
-        let mut heap: BinaryHeap<(std::cmp::Reverse<usize>, Next)> = BinaryHeap::new();
-        let mut cursors: Vec<Cursor> = districts
-            .iter()
-            .zip(&current)
-            .map(|(district, &from)| Cursor::at(&district.blocks, from))
-            .collect();
-        let push = |heap: &mut BinaryHeap<(std::cmp::Reverse<usize>, Next)>,
-                    cursor: &Cursor,
-                    d: usize,
-                    at: u64| {
-            if at < most[l][d] {
-                if let Some((key, _)) = cursor.next_run() {
-                    heap.push((
-                        std::cmp::Reverse(due(d, at + 1, l + 1)),
-                        Next { key, district: d },
-                    ));
-                }
-            }
-        };
-        for d in 0..count {
-            push(&mut heap, &cursors[d], d, current[d]);
-        }
-        while left > 0 {
-            let (std::cmp::Reverse(level_due), Next { district: d, .. }) = heap.pop()?;
-            let (_, run) = cursors[d].next_run()?;
-            // Take places of one due level at a time.
-            let mut take = run.min(most[l][d] - current[d]).min(left);
-            if level_due < levels {
-                take = take.min(least[level_due][d] - current[d]);
-            }
-            current[d] += take;
-            left -= take;
-            cursors[d].advance(take);
-            push(&mut heap, &cursors[d], d, current[d]);
-        }
-        plans.push(current.clone());
-    }
-    Some(plans)
-}
-
+pub mod nested;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn evenness(districts: &[SeparableDistrict], plan: &SeparablePlan) -> f64 {
-        districts
-            .iter()
-            .zip(&plan.places)
-            .map(|(d, &x)| (x as f64 - d.kink).abs())
-            .sum()
-    }
-
-    fn worst(districts: &[SeparableDistrict], plan: &SeparablePlan) -> f64 {
-        districts
-            .iter()
-            .zip(&plan.places)
-            .map(|(d, &x)| (x as f64 - d.kink).abs())
-            .fold(0.0, f64::max)
-    }
-
-    fn district(cap: u64, kink: f64) -> SeparableDistrict {
-        SeparableDistrict {
-            cap,
-            kink,
-            blocks: vec![([0.0; 2], cap)],
-        }
-    }
-
-    const WORST_AND_COST: [SeparableStage; 2] =
-        [SeparableStage::Worst, SeparableStage::PerPlace(0)];
-
-    /// Every plan within the slack of the evenness optimum lies within the bounds (checked
-    /// against all plans of small random cities).
-    #[test]
-    fn evenness_bounds_hold_every_near_optimal_plan() {
-        let mut seed = 12345u64;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
-        for _ in 0..300 {
-            let count = 2 + next(3) as usize;
-            let city: Vec<SeparableDistrict> = (0..count)
-                .map(|_| district(next(5), next(40) as f64 / 8.0 - 1.0))
-                .collect();
-            let demand = next(12);
-            let slack = [0.0, 0.3, 1.0][next(3) as usize];
-            let bounds = evenness_bounds(&city, demand, slack);
-            let k = demand.min(city.iter().map(|d| d.cap).sum());
-            let mut plans = vec![Vec::new()];
-            for d in &city {
-                plans = plans
-                    .into_iter()
-                    .flat_map(|p: Vec<u64>| {
-                        (0..=d.cap).map(move |x| {
-                            let mut p = p.clone();
-                            p.push(x);
-                            p
-                        })
-                    })
-                    .collect();
-            }
-            plans.retain(|p| p.iter().sum::<u64>() == k);
-            let value = |p: &Vec<u64>| -> f64 {
-                p.iter()
-                    .zip(&city)
-                    .map(|(&x, d)| (x as f64 - d.kink).abs())
-                    .sum()
-            };
-            let best = plans.iter().map(value).fold(f64::INFINITY, f64::min);
-            for plan in plans.iter().filter(|p| value(p) <= best + slack + 1e-9) {
-                for (x, (lo, hi)) in plan.iter().zip(&bounds) {
-                    assert!(lo <= x && x <= hi, "{plan:?} outside {bounds:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn proportional_when_capacity_allows() {
-        let city = [district(40, 30.0), district(40, 10.0)];
-        let plan = solve_separable(&city, 40, &WORST_AND_COST, &[40, 40]);
-        assert_eq!(plan.places, vec![30, 10]);
-        assert_eq!(evenness(&city, &plan), 0.0);
-    }
-
-    #[test]
-    fn a_capped_district_pushes_places_elsewhere() {
-        let city = [district(10, 30.0), district(50, 10.0)];
-        let plan = solve_separable(&city, 40, &WORST_AND_COST, &[10, 50]);
-        assert_eq!(plan.places, vec![10, 30]);
-        assert!((evenness(&city, &plan) - 40.0).abs() < 1e-9);
-        // One more place in the first district replaces one above target in the second.
-        assert!((plan.marginal_values[0] - 2.0).abs() < 1e-9);
-        assert_eq!(plan.marginal_values[1], 0.0);
-    }
-
-    #[test]
-    fn worst_district_spreads_the_surplus() {
-        // Both at target 5 with 14 places: 7 + 7 (worst 2), not 9 + 5.
-        let city = [district(20, 5.0), district(20, 5.0)];
-        let plan = solve_separable(&city, 14, &WORST_AND_COST, &[20, 20]);
-        assert_eq!(plan.places, vec![7, 7]);
-        assert_eq!(worst(&city, &plan), 2.0);
-    }
-
-    #[test]
-    fn cost_picks_the_cheaper_district_among_equally_even_plans() {
-        let dear = SeparableDistrict {
-            cap: 20,
-            kink: 5.0,
-            blocks: vec![([300.0, 0.0], 20)],
-        };
-        let cheap = SeparableDistrict {
-            cap: 20,
-            kink: 5.0,
-            blocks: vec![([100.0, 0.0], 20)],
-        };
-        // 11 places: 5 + 5 at target, one more anywhere; worst 1 either way → cheaper.
-        let plan = solve_separable(&[dear, cheap], 11, &WORST_AND_COST, &[20, 20]);
-        assert_eq!(plan.places, vec![5, 6]);
-    }
-}
+mod tests;
