@@ -141,6 +141,8 @@ pub fn run(a: &Path, b: &Path, html: Option<&Path>, progress: &Progress) -> Resu
     for (label, x, y) in &rows {
         let (x, y) = (*x, *y);
         let change = match (x, y) {
+            // Equal up to rounding (a float's last bits) is no change.
+            (Some(x), Some(y)) if (y - x).abs() <= 1e-9 * x.abs().max(1.0) => "0".into(),
             (Some(x), Some(y)) => format_value(Some(y - x)),
             _ => "–".into(),
         };

@@ -304,7 +304,11 @@ pub fn fair_share_line(
         .iter()
         .filter(|x| x.target > 0.0 && x.existing > x.target + 1e-9)
         .count();
-    let why = if f.shortfall > 0 {
+    // Without the solver's explanation a rule may be what stops the lowest district; only
+    // with it is the reason below sure.
+    let why = if limited_by.is_none() {
+        String::new()
+    } else if f.shortfall > 0 {
         " (places are short)".to_string()
     } else if over > 0 {
         format!(
