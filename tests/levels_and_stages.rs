@@ -18,8 +18,14 @@ use quartier::spatial::Geography;
 fn arb_later_stages() -> impl Strategy<Value = Vec<Stage>> {
     (
         prop::sample::subsequence(
-            vec![Stage::Worst, Stage::Spread, Stage::Access, Stage::Cost],
-            0..=4,
+            vec![
+                Stage::Fair,
+                Stage::Worst,
+                Stage::Spread,
+                Stage::Access,
+                Stage::Cost,
+            ],
+            0..=5,
         ),
         any::<u64>(),
     )

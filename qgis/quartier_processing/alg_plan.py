@@ -216,7 +216,7 @@ class PlanPlaces(QuartierAlgorithm):
             QgsProcessingParameterNumber.Double, optional=True, minValue=0))
 
         add(QgsProcessingParameterString(
-            "STAGES", self.tr("Objective: stages after shortfall, evenness (worst, spread, access, cost)"),
+            "STAGES", self.tr("Objective: stages after shortfall, evenness (fair, worst, spread, access, cost)"),
             optional=True))
         add(QgsProcessingParameterNumber(
             "SPREAD_METRES", self.tr("Objective: spread, radius of the neighbourhoods in metres"),

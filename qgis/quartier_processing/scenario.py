@@ -24,7 +24,7 @@ MARKER = "# quartier scenario written by the QGIS plugin"
 
 #: Stages that every scenario starts with, and the ones that may follow in any order.
 FIRST_STAGES = ["shortfall", "evenness"]
-LATER_STAGES = ["worst", "spread", "access", "cost"]
+LATER_STAGES = ["fair", "worst", "spread", "access", "cost"]
 
 #: A value in the form that switches a rule of the scenario file off.
 REMOVE = object()
@@ -209,7 +209,7 @@ def _parts(text):
 
 
 def parse_stages(text):
-    """The stages after shortfall and evenness, as typed ('worst, cost'); 'none' keeps only
+    """The stages after shortfall and evenness, as typed ('fair, worst, cost'); 'none' keeps only
     the first two; None when empty."""
     names = parse_names(text)
     if names is None:

@@ -77,6 +77,7 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
     // Every site its own column: no aggregation, so the shortcuts of the program builder
     // are tested too.
     active.own_columns = true;
+    active.reference = true;
     if prepared.stages.contains(&Stage::Spread) {
         let all: Vec<usize> = (0..prepared.spread_balls(instance).len()).collect();
         active.spread_first = vec![all; levels.len()];

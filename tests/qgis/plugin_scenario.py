@@ -107,6 +107,7 @@ def main():
 
     h.check(sc.parse_stages("worst, cost") == ["shortfall", "evenness", "worst", "cost"]
             and sc.parse_stages("shortfall, evenness, spread") == ["shortfall", "evenness", "spread"]
+            and sc.parse_stages("fair, worst, cost") == ["shortfall", "evenness", "fair", "worst", "cost"]
             and sc.parse_stages("none") == ["shortfall", "evenness"] and sc.parse_stages(" ") is None,
             "stages after shortfall and evenness")
     for bad in ("worst, worst", "fairness", "cost, evenness"):

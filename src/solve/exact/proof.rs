@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use crate::model::{Instance, Plan, Stage};
-use crate::solve::model::districts::separable_districts;
+use crate::solve::model::districts::{separable_districts, site_room_by_district};
 use crate::solve::model::greedy;
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::separable;
@@ -158,7 +158,8 @@ pub(crate) fn shortfall_proof(instance: &Instance, prepared: &Prepared) -> Vec<(
 /// lower bound for the full model's (given the same earlier optima). A plan that keeps every
 /// rule and reaches the relaxation's optima of the first stages proves them for the full
 /// model, so HiGHS need not solve those stages. Tried: the relaxation's places per district
-/// put on sites that keep every ball, then a greedy plan within the evenness bounds, the plain
+/// put on sites that keep every ball, then greedy plans within the bounds of stage fair's
+/// optimal plans (with that stage) and within the evenness bounds, the plain
 /// greedy plan, and a fill that follows the fair shares. Returns the proven stages (a prefix of the relaxation's) and the plan.
 pub(crate) fn proven_stages(
     instance: &Instance,
@@ -182,6 +183,17 @@ pub(crate) fn proven_stages(
             .into_iter()
             .map(|(_, hi)| hi)
             .collect();
+    // The most places per district in the relaxation's plans optimal through stage fair.
+    let fair_highest: Option<Vec<u64>> = prepared.stages.contains(&Stage::Fair).then(|| {
+        let room = site_room_by_district(instance, prepared);
+        let fair = separable::solve_separable(
+            &districts,
+            prepared.demand,
+            &[separable::SeparableStage::Fair],
+            &room,
+        );
+        fair.boxes[1].iter().map(|&(_, hi)| hi).collect()
+    });
     let greedy = greedy::Greedy::new(instance, prepared);
     // Of plans reaching as many stages, the one better in the stages after (the plan a time
     // limit falls back to).
@@ -202,7 +214,12 @@ pub(crate) fn proven_stages(
         best.as_ref().map_or(0, |(most, _, _)| *most)
     };
     let mut most = 0;
-    for caps in [Some(&per_district[..]), Some(&highest[..]), None] {
+    for caps in [
+        Some(&per_district[..]),
+        fair_highest.as_deref(),
+        Some(&highest[..]),
+        None,
+    ] {
         most = consider(greedy.plan(caps));
         if most == relaxed.stages.len() {
             break;

@@ -9,8 +9,11 @@
 //!   MIP, round by round.
 //! - `evenness`: the bounds on each district's new places that keep most spacing balls out
 //!   of the model, tried first when spacing is the only rule between sites.
+//! - `fair`: stage fair's optimum as bounds on each district's places for the later stages,
+//!   where the relaxation proves them.
 
 pub(super) mod evenness;
+mod fair;
 pub(super) mod lazy;
 pub(super) mod mip_rounds;
 pub(super) mod rounding;

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use super::fair::{fair_box_rows, relaxed_box};
 use super::lazy::{solve_stage_lazily, Bound};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
@@ -24,8 +25,68 @@ use crate::solve::trace::trace;
 /// model enter stage by stage (see `solve_stage_lazily`); a stage is done only when its
 /// plan keeps every one, so its optimum is the full model's, and the later stages can keep
 /// it.
+///
+/// Stage fair right after evenness, with one demand, is first tried without its segments: by the relaxation's box (`fair::fair_box_rows`), when a
+/// plan in it keeps the evenness optimum. Where none does, the program is solved again with
+/// the segments.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_program(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    active: SpacingRows,
+    proven: &[(Stage, f64)],
+    proven_marginal_values: Option<&[f64]>,
+    start: Option<&Plan>,
+    started: Instant,
+) -> Result<Solution, Error> {
+    let prepared = levels.last().expect("at least one level");
+    let order: Vec<Stage> = prepared
+        .stages
+        .iter()
+        .copied()
+        .filter(|&s| runs(instance, s))
+        .collect();
+    let by_box = levels.len() == 1
+        && !active.reference
+        && order.get(1..3) == Some(&[Stage::Evenness, Stage::Fair][..])
+        && !proven.iter().any(|(s, _)| *s == Stage::Fair)
+        && !prepared.stages.contains(&Stage::Spread);
+    if by_box {
+        let run = solve_stages(
+            instance,
+            levels,
+            weights,
+            active.clone(),
+            proven,
+            proven_marginal_values,
+            start,
+            started,
+            true,
+        )?;
+        if let Some(solution) = run {
+            return Ok(solution);
+        }
+        trace(|| "  fair: no plan in the relaxation's box; again with the segments".into());
+    }
+    let solution = solve_stages(
+        instance,
+        levels,
+        weights,
+        active,
+        proven,
+        proven_marginal_values,
+        start,
+        started,
+        false,
+    )?;
+    Ok(solution.expect("only the box route gives up"))
+}
+
+/// The stage loop; with `fair_by_box`, stage fair by the relaxation's box, and `None` when
+/// that does not prove it.
+#[allow(clippy::too_many_arguments)]
+fn solve_stages(
     instance: &Instance,
     levels: &[Prepared],
     weights: &[f64],
@@ -34,10 +95,11 @@ pub(crate) fn solve_program(
     proven_marginal_values: Option<&[f64]>,
     start: Option<&Plan>,
     started: Instant,
-) -> Result<Solution, Error> {
+    fair_by_box: bool,
+) -> Result<Option<Solution>, Error> {
     let prepared = levels.last().expect("at least one level");
     let built = Instant::now();
-    let city = build(instance, levels, weights, &active);
+    let city = build(instance, levels, weights, &active, !fair_by_box);
     let build_s = built.elapsed().as_secs_f64();
     trace(|| format!("program built in {build_s:.3} s"));
     let mut program = city.program.clone();
@@ -55,13 +117,42 @@ pub(crate) fn solve_program(
     // places searches from (the spread stage).
     let mut incumbent: Option<Plan> = start.cloned();
     let mut bounds_so_far: Vec<(Stage, f64)> = Vec::new();
+    // The optima so far, and rows that restate one (dropped for marginal values).
+    let mut optima: Vec<(Stage, f64)> = Vec::new();
+    let mut restating_rows: Vec<usize> = Vec::new();
     for &stage in &prepared.stages {
         if !runs(instance, stage) {
             continue;
         }
-        let component = positions.iter().find(|(s, _)| *s == stage).map(|&(_, c)| c);
-        let Some(objective) = city.objective(stage, component, &mut program, &mut segments) else {
-            continue;
+        // By the box, stage fair is a plan in the relaxation's box that keeps the evenness
+        // optimum: found by minimising evenness again with the box's rows.
+        let by_box = (stage == Stage::Fair && fair_by_box)
+            .then(|| relaxed_box(instance, prepared, &city, &optima))
+            .map(|found| {
+                let evenness = stage_rows.iter().find(|(s, _)| *s == Stage::Evenness);
+                found.zip(evenness.map(|&(_, row)| program.rows[row].terms.clone()))
+            });
+        let fair_by_box_optimum = by_box
+            .as_ref()
+            .and_then(|b| b.as_ref())
+            .map(|((_, f), _)| *f);
+        let objective = match by_box {
+            Some(None) => return Ok(None),
+            Some(Some(((rows, _), evenness))) => {
+                for row in rows {
+                    restating_rows.push(program.rows.len());
+                    program.rows.push(row);
+                }
+                evenness
+            }
+            None => {
+                let component = positions.iter().find(|(s, _)| *s == stage).map(|&(_, c)| c);
+                let Some(objective) = city.objective(stage, component, &mut program, &mut segments)
+                else {
+                    continue;
+                };
+                objective
+            }
         };
         if stage == Stage::Spread && !active.spread_on {
             active.spread_on = true;
@@ -104,8 +195,10 @@ pub(crate) fn solve_program(
             } else {
                 Bound::AsIs
             };
-            let (result, certificate) = if all_in_model {
-                (program.minimise(&objective, settings, false)?, None)
+            let solved = if all_in_model {
+                program
+                    .minimise(&objective, settings, false)
+                    .map(|result| (result, None))
             } else {
                 solve_stage_lazily(
                     instance,
@@ -120,7 +213,12 @@ pub(crate) fn solve_program(
                     (stage, bound),
                     incumbent.as_ref().map(|plan| (plan, &bounds_so_far)),
                     started,
-                )?
+                )
+            };
+            let (result, certificate) = match solved {
+                // No plan in the relaxation's box (or none in time): with the segments.
+                Err(_) if fair_by_box_optimum.is_some() => return Ok(None),
+                other => other?,
             };
             trace(|| {
                 format!(
@@ -132,8 +230,22 @@ pub(crate) fn solve_program(
                     active.count()
                 )
             });
-            let optimum = result.objective;
+            let mut optimum = result.objective;
             let stopped = result.status == StageStatus::TimeLimit;
+            if let Some(fair) = fair_by_box_optimum {
+                let evenness = optima[1].1;
+                let kept = !stopped && optimum <= evenness + 1e-6 * evenness.abs().max(1.0);
+                trace(|| {
+                    format!(
+                        "  fair: a plan in the relaxation's box {} the evenness optimum",
+                        if kept { "keeps" } else { "misses" }
+                    )
+                });
+                if !kept {
+                    return Ok(None);
+                }
+                optimum = fair;
+            }
             if levels.len() == 1 {
                 incumbent = Some(read_plan(instance, prepared, &city, &result.values, 0));
             }
@@ -145,6 +257,7 @@ pub(crate) fn solve_program(
             }
             // Plans of the later stages keep this stage within its bound: columns whose one
             // step would break it are fixed.
+            let certificate = certificate.filter(|_| fair_by_box_optimum.is_none());
             if let (Some(lp), Some(session)) = (certificate, session.as_mut()) {
                 let upper = optimum + 1e-6 * optimum.abs().max(1.0);
                 let fixed =
@@ -155,6 +268,12 @@ pub(crate) fn solve_program(
             optimum
         };
         stages_run.push(stage);
+        if fair_by_box_optimum.is_some() {
+            // The box's rows keep it.
+            bounds_so_far.push((stage, optimum + 1e-6 * optimum.abs().max(1.0)));
+            optima.push((stage, optimum));
+            continue;
+        }
         // Later stages keep this optimum (docs/model.md: stage_k ≤ opt_k + 1e-6·max(1, |opt_k|)).
         let row = Row {
             terms: objective,
@@ -164,6 +283,13 @@ pub(crate) fn solve_program(
         bounds_so_far.push((stage, row.upper));
         stage_rows.push((stage, program.rows.len()));
         program.rows.push(row);
+        optima.push((stage, optimum));
+        if stage == Stage::Fair && !active.reference {
+            for row in fair_box_rows(instance, prepared, &city, &optima) {
+                restating_rows.push(program.rows.len());
+                program.rows.push(row);
+            }
+        }
     }
     let last = last.ok_or_else(|| {
         Error::Solver(
@@ -191,6 +317,7 @@ pub(crate) fn solve_program(
                         .map(|&(_, row)| row)
                         .collect();
                     dropped.extend(&city.bound_rows);
+                    dropped.extend(&restating_rows);
                     marginal_values(
                         &city,
                         &program,
@@ -229,7 +356,7 @@ pub(crate) fn solve_program(
     } else {
         Vec::new()
     };
-    Ok(Solution {
+    Ok(Some(Solution {
         plan,
         status,
         stages,
@@ -246,5 +373,5 @@ pub(crate) fn solve_program(
         build_s,
         solve_s: built.elapsed().as_secs_f64() - build_s,
         levels: level_plans,
-    })
+    }))
 }

@@ -139,6 +139,7 @@ pub(crate) fn build(
     levels: &[Prepared],
     weights: &[f64],
     active: &SpacingRows,
+    with_fair_segments: bool,
 ) -> CityProgram {
     let prepared = levels.last().expect("at least one level");
     let level_count = levels.len();
@@ -288,7 +289,7 @@ pub(crate) fn build(
             }
         }
         let mut fair = Vec::new();
-        if prepared.stages.contains(&Stage::Fair) {
+        if with_fair_segments && prepared.stages.contains(&Stage::Fair) {
             for d in 0..district_count {
                 let segments = fair_segments(
                     level.target[d],

@@ -11,6 +11,7 @@ use crate::model::{Instance, Plan, Stage};
 use crate::solve::model::prepare::Prepared;
 
 /// The neighbourhoods in the model, and the sites that get a column of their own.
+#[derive(Clone)]
 pub(crate) struct SpacingRows {
     /// Spacing balls in the model (indices into `Prepared::spacing`), rows of the last level.
     pub(crate) rows: Vec<usize>,
@@ -20,6 +21,9 @@ pub(crate) struct SpacingRows {
     pub(crate) most_new: Option<Vec<u64>>,
     /// Every usable site gets a column of its own (the spread stage needs them).
     pub(crate) own_columns: bool,
+    /// The reference model (`solve_mip`): every stage as docs/model.md writes it, no
+    /// shortcut from the relaxation (stage fair by its segments).
+    pub(crate) reference: bool,
     /// Spread neighbourhoods in the model, per level: their centres, and their sets of
     /// sites (two centres with the same sites give the same row).
     pub(crate) spread: Vec<HashSet<usize>>,
@@ -43,6 +47,7 @@ impl SpacingRows {
             in_spacing: vec![false; instance.sites.len()],
             most_new: None,
             own_columns: false,
+            reference: false,
             spread: Vec::new(),
             spread_sets: HashSet::new(),
             spread_first: Vec::new(),
