@@ -82,18 +82,12 @@ pub(super) fn relaxed_box(
     }
     let boxes = &relaxed.boxes[1];
     let mut columns: Vec<Vec<usize>> = vec![Vec::new(); districts.len()];
-    let mut room = vec![0u64; districts.len()];
     for unit in &city.units {
         columns[unit.district as usize].push(unit.columns[0]);
-        room[unit.district as usize] += unit
-            .sites
-            .iter()
-            .map(|&s| u64::from(prepared.site_room[s as usize]))
-            .sum::<u64>();
     }
     let mut rows = Vec::new();
     for (d, &(lo, hi)) in boxes.iter().enumerate() {
-        if hi < room[d] {
+        if hi < site_room[d] {
             rows.push(Row {
                 terms: columns[d].iter().map(|&c| (c, 1.0)).collect(),
                 upper: hi as f64,
