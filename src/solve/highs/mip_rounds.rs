@@ -56,6 +56,12 @@ pub(super) fn put_in_every_spread_neighbourhood(
 
 /// The MIP, again with every neighbourhood its plan overfills until it overfills none.
 /// `None` when the program has no solution (only when `may_fail`: a bound was set).
+///
+/// With `best_known`, a plan that keeps every rule and neighbourhood: the MIP with only
+/// some neighbourhoods is a relaxation of the stage, so its proven bound holds for the
+/// stage. Once that bound lies within the MIP gap of `best_known`, it is the optimum, and
+/// no more rounds are needed (the 200k-site grid with spacing, stage fair: one round of 8 s
+/// instead of twelve).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn mip_rounds(
     instance: &Instance,
@@ -65,7 +71,7 @@ pub(super) fn mip_rounds(
     active: &mut SpacingRows,
     objective: &[(Col, f64)],
     settings: Settings,
-    may_fail: bool,
+    (may_fail, best_known): (bool, Option<&StageResult>),
     time_left: &dyn Fn() -> Option<f64>,
     out_of_time: &dyn Fn(usize) -> Error,
 ) -> Result<Option<StageResult>, Error> {
@@ -90,6 +96,9 @@ pub(super) fn mip_rounds(
         if violated.is_empty() {
             return Ok(Some(result));
         }
+        if let Some(proven) = best_known.and_then(|best| proven_by_bound(best, &result, settings)) {
+            return Ok(Some(proven));
+        }
         if result.status == StageStatus::TimeLimit || time_left().is_some_and(|t| t <= 0.0) {
             return Err(out_of_time(violated.len()));
         }
@@ -102,4 +111,31 @@ pub(super) fn mip_rounds(
         });
         add_rows(instance, prepared, city, program, active, violated);
     }
+}
+
+/// `best`, with its gap, when the bound that the MIP `relaxed` (with only some
+/// neighbourhoods) proved lies within the MIP gap of it.
+fn proven_by_bound(
+    best: &StageResult,
+    relaxed: &StageResult,
+    settings: Settings,
+) -> Option<StageResult> {
+    if relaxed.status != StageStatus::Optimal || !relaxed.mip_gap.is_finite() {
+        return None;
+    }
+    let bound = relaxed.objective - relaxed.mip_gap * relaxed.objective.abs().max(1.0);
+    let gap = (best.objective - bound).max(0.0) / best.objective.abs().max(1.0);
+    let within = best.objective - bound <= 1e-7 || gap <= settings.mip_gap;
+    trace(|| {
+        format!(
+            "  the MIP's bound {bound} against the best plan known {} (gap {gap:.2e}): {}",
+            best.objective,
+            if within { "optimal" } else { "not proven" }
+        )
+    });
+    within.then(|| StageResult {
+        status: StageStatus::Optimal,
+        mip_gap: gap,
+        ..best.clone()
+    })
 }

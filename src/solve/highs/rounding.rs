@@ -11,7 +11,7 @@ use crate::solve::program::city::{read_plan, CityProgram, Segments};
 use crate::solve::program::neighbourhoods::SpacingRows;
 use crate::solve::program::plan::{settled_if_feasible, within_gap};
 use crate::solve::program::rows::{overfilled_by, Take};
-use crate::solve::program::sparse::{Col, Program, Settings, StageResult};
+use crate::solve::program::sparse::{Col, Program, Settings, StageResult, StageStatus};
 use crate::solve::trace::trace;
 
 /// The LP optimum `lp` (which keeps every neighbourhood) is a lower bound for the stage
@@ -329,6 +329,16 @@ fn rounded(
     Some(values)
 }
 
+/// What fixing the LP's whole columns gave.
+pub(super) enum Polished {
+    /// A plan within the MIP gap of the bound: the stage's optimum.
+    WithinGap(StageResult),
+    /// A plan that keeps every rule and neighbourhood, but not within the gap: the best
+    /// known so far, which the MIP rounds then only have to beat (and a time limit keeps).
+    Kept(StageResult),
+    Nothing,
+}
+
 /// When rounding the LP optimum `lp` fails, the MIP with every integer column that is whole
 /// in `lp` fixed at its value: usually a handful of free columns, which HiGHS settles at
 /// once. Its plan is feasible for the full model; when it keeps every neighbourhood and lies
@@ -344,7 +354,7 @@ pub(super) fn whole_columns_fixed(
     settings: Settings,
     lp: &StageResult,
     bound: f64,
-) -> Result<Option<StageResult>, Error> {
+) -> Result<Polished, Error> {
     let mut fixed = program.clone();
     for (column, &value) in fixed.columns.iter_mut().zip(&lp.values) {
         if column.integer && (value - value.round()).abs() <= 1e-7 {
@@ -353,16 +363,32 @@ pub(super) fn whole_columns_fixed(
         }
     }
     let Some(result) = fixed.minimise_if_feasible(objective, settings, false)? else {
-        return Ok(None); // the fractional columns cannot be settled with the others fixed
+        return Ok(Polished::Nothing); // the fractional columns cannot be settled with the others fixed
     };
-    Ok(within_gap(
-        instance,
-        prepared,
-        city,
-        active,
-        settings,
-        bound,
-        result,
-        "LP's whole columns fixed",
-    ))
+    let kept = (result.status == StageStatus::Optimal
+        && overfilled_by(
+            instance,
+            prepared,
+            city,
+            active,
+            &result.values,
+            Take::Every,
+        )
+        .is_empty())
+    .then(|| result.clone());
+    Ok(
+        match within_gap(
+            instance,
+            prepared,
+            city,
+            active,
+            settings,
+            bound,
+            result,
+            "LP's whole columns fixed",
+        ) {
+            Some(accepted) => Polished::WithinGap(accepted),
+            None => kept.map_or(Polished::Nothing, Polished::Kept),
+        },
+    )
 }

@@ -16,7 +16,7 @@ use crate::solve::program::city::{build, marginal_values, read_plan, read_plans,
 use crate::solve::program::neighbourhoods::SpacingRows;
 use crate::solve::program::rows::{add_rows, Overfilled};
 use crate::solve::program::session::LpSession;
-use crate::solve::program::sparse::{Row, Settings, StageStatus};
+use crate::solve::program::sparse::{Row, Settings, StageResult, StageStatus};
 use crate::solve::trace::trace;
 
 /// Solves the stages with HiGHS for the levels `levels` (one `Prepared` per level, the last
@@ -26,9 +26,12 @@ use crate::solve::trace::trace;
 /// plan keeps every one, so its optimum is the full model's, and the later stages can keep
 /// it.
 ///
-/// Stage fair right after evenness, with one demand, is first tried without its segments: by the relaxation's box (`fair::fair_box_rows`), when a
-/// plan in it keeps the evenness optimum. Where none does, the program is solved again with
-/// the segments.
+/// Stage fair right after evenness, with one demand, is first tried without its segments:
+/// by the relaxation's box (`fair::relaxed_box`), when a plan in it keeps the evenness
+/// optimum. Where none does, the program is solved again with the segments. When the proof
+/// route's plan reached evenness but not fair (`exact::proof`: its greedy stays within the
+/// box), the spacing balls are what keeps the box's plans out, and the box is not tried:
+/// on the 200k-site grid with spacing its LP took 19 s only to find it empty.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn solve_program(
     instance: &Instance,
@@ -50,7 +53,9 @@ pub(crate) fn solve_program(
     let by_box = levels.len() == 1
         && !active.reference
         && order.get(1..3) == Some(&[Stage::Evenness, Stage::Fair][..])
-        && !proven.iter().any(|(s, _)| *s == Stage::Fair)
+        && !proven
+            .iter()
+            .any(|(s, _)| matches!(s, Stage::Evenness | Stage::Fair))
         && !prepared.stages.contains(&Stage::Spread);
     if by_box {
         let run = solve_stages(
@@ -111,7 +116,7 @@ fn solve_stages(
     let mut stages_run = Vec::new();
     // Rows of the stage bounds, which the marginal values drop from evenness on.
     let mut stage_rows: Vec<(Stage, usize)> = Vec::new();
-    let mut last = None;
+    let mut last: Option<StageResult> = None;
     let mut status = SolveStatus::Optimal;
     // A plan that keeps every rule and the stages so far, and their bounds: where moving
     // places searches from (the spread stage).
@@ -218,6 +223,18 @@ fn solve_stages(
             let (result, certificate) = match solved {
                 // No plan in the relaxation's box (or none in time): with the segments.
                 Err(_) if fair_by_box_optimum.is_some() => return Ok(None),
+                // The time ran out before this stage had a plan: the plan of the stage
+                // before keeps every rule and the stages so far; this stage's gap is
+                // against 0, the only bound known.
+                Err(Error::TimeLimit(_)) if last.is_some() => {
+                    trace(|| format!("stage {}: stopped by the time limit", stage.name()));
+                    if let Some(last) = last.as_mut() {
+                        last.mip_gap = 1.0;
+                    }
+                    stages_run.push(stage);
+                    status = SolveStatus::TimeLimit;
+                    break;
+                }
                 other => other?,
             };
             trace(|| {
