@@ -263,12 +263,20 @@ pub(super) fn solve_stage_lazily(
     }) {
         return Ok((found, Some(certificate)));
     }
+    // Half the time left at most: the MIP rounds may still find the plan (the 200k-site
+    // grid, cost after fair: this MIP ran 504 s of a 600 s limit, and the run ended with no
+    // gap known for the stage).
+    let polishing = Settings {
+        time_limit_s: time_left().map(|t| t.max(0.0) / 2.0),
+        ..settings
+    };
     let polished = match whole_columns_fixed(
-        instance, prepared, city, program, active, objective, settings, &lp, lp_bound,
-    )? {
-        Polished::WithinGap(found) => return Ok((found, Some(certificate))),
-        Polished::Kept(result) => Some(result),
-        Polished::Nothing => None,
+        instance, prepared, city, program, active, objective, polishing, &lp, lp_bound,
+    ) {
+        Ok(Polished::WithinGap(found)) => return Ok((found, Some(certificate))),
+        Ok(Polished::Kept(result)) => Some(result),
+        Ok(Polished::Nothing) | Err(Error::TimeLimit(_)) => None,
+        Err(error) => return Err(error),
     };
     // The best plan known that keeps every rule and neighbourhood: what the MIP has to
     // beat, and what a time limit keeps.
@@ -278,6 +286,12 @@ pub(super) fn solve_stage_lazily(
         rounded.as_ref().and_then(|plan| {
             kept_plan(
                 instance, prepared, city, segments, program, active, objective, plan,
+            )
+        }),
+        // The plan of the stage before keeps every rule and the stages so far.
+        search.and_then(|(before, _)| {
+            kept_plan(
+                instance, prepared, city, segments, program, active, objective, before,
             )
         }),
     ]

@@ -51,6 +51,9 @@ pub(crate) struct LevelColumns {
     /// Stage fair: each district's deficit below its share as segments between the deficits
     /// of whole numbers of places, with their cost per unit of deficit.
     pub(crate) fair: Vec<(Col, f64)>,
+    /// The same segments by district, in the order they fill (cheapest deficit last), with
+    /// their widths: how a plan's deficit is read into them (`plan::settle_continuous`).
+    pub(crate) fair_by_district: Vec<(usize, Vec<(Col, f64)>)>,
     /// Stage worst: the largest deviation.
     pub(crate) worst: Option<Col>,
     /// Stage spread: the most new places in a neighbourhood.
@@ -289,6 +292,7 @@ pub(crate) fn build(
             }
         }
         let mut fair = Vec::new();
+        let mut fair_by_district = Vec::new();
         if with_fair_segments && prepared.stages.contains(&Stage::Fair) {
             for d in 0..district_count {
                 let segments = fair_segments(
@@ -300,12 +304,15 @@ pub(crate) fn build(
                 }
                 // deficit ≥ t_d − a_d = m_d − p_d, as the sum of its segments.
                 let mut terms = vec![(under[d], 1.0), (over[d], -1.0)];
+                let mut columns = Vec::new();
                 for (width, cost) in segments {
                     let column = program.add_column(0.0, width, false);
                     terms.push((column, -1.0));
                     fair.push((column, cost));
+                    columns.push((column, width));
                 }
                 program.add_row(terms, 0.0, false);
+                fair_by_district.push((d, columns));
             }
         }
         let worst = prepared.stages.contains(&Stage::Worst).then(|| {
@@ -328,6 +335,7 @@ pub(crate) fn build(
             over,
             under,
             fair,
+            fair_by_district,
             worst,
             spread,
             weight: weights[l],

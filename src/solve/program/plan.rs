@@ -38,8 +38,8 @@ pub(crate) fn values_of(program: &Program, city: &CityProgram, plans: &[Plan]) -
 }
 
 /// The continuous columns at the least values the rows allow for the integer columns in
-/// `values`: shortfall, deviations, worst deviation and largest spread load per level, and
-/// the segments filled in key order.
+/// `values`: shortfall, deviations, fair deficits, worst deviation and largest spread load
+/// per level, and the segments filled in key order.
 fn settle_continuous(
     instance: &Instance,
     levels_prepared: &Prepared,
@@ -64,6 +64,16 @@ fn settle_continuous(
         }
         if let Some(z) = level.worst {
             values[z] = worst;
+        }
+        // Stage fair: each district's deficit below its share, filled into its segments in
+        // order (their costs rise, so this is the least the rows allow).
+        for (d, columns) in &level.fair_by_district {
+            let mut left = (values[level.under[*d]] - values[level.over[*d]]).max(0.0);
+            for &(column, width) in columns {
+                let take = left.min(width);
+                values[column] = take;
+                left -= take;
+            }
         }
         if let Some(z) = level.spread {
             let plan = read_plan(instance, levels_prepared, city, values, l);
@@ -201,4 +211,62 @@ pub(crate) fn plan_result(
     settled_if_feasible(
         instance, prepared, city, segments, program, objective, values,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::tests::{city, site};
+    use crate::model::Stage;
+    use crate::solve::program::city::build;
+    use crate::spatial::Geography;
+
+    /// A plan read into a program with stage fair's segments meets every row, and the stage's
+    /// value is the plan's F (the rounding and the fallbacks of the lazy route rely on it).
+    #[test]
+    fn a_plan_fills_the_fair_segments() {
+        let mut instance = city(
+            &[1000.0, 3000.0, 2000.0],
+            vec![
+                site("A", 500.0, 500.0, 40),
+                site("B", 1500.0, 500.0, 40),
+                site("C", 2500.0, 500.0, 40),
+            ],
+            30,
+        );
+        instance.stages = vec![Stage::Shortfall, Stage::Evenness, Stage::Fair];
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let city = build(
+            &instance,
+            std::slice::from_ref(&prepared),
+            &[1.0],
+            &SpacingRows::none(&instance),
+            true,
+        );
+        let mut program = city.program.clone();
+        let mut segments = Segments::new();
+        let objective = city
+            .objective(Stage::Fair, None, &mut program, &mut segments)
+            .expect("stage fair has an objective");
+        for places in [
+            vec![5, 15, 10],
+            vec![0, 30, 0],
+            vec![12, 3, 7],
+            vec![0, 0, 0],
+        ] {
+            let plan = Plan { places };
+            let result = plan_result(
+                &instance, &prepared, &city, &segments, &program, &objective, &plan,
+            )
+            .expect("the plan meets every row");
+            let f = crate::metrics::figures(&instance, &geography.site_district, &plan).fair;
+            assert!(
+                (result.objective - f).abs() < 1e-9,
+                "{:?}: {} against F = {f}",
+                plan.places,
+                result.objective
+            );
+        }
+    }
 }
