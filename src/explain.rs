@@ -4,7 +4,11 @@
 use crate::model::{Instance, Plan, Site, SiteStatus};
 use crate::solve::{Exclusion, Prepared};
 
-/// The rule that stops more new places in a district (`""` when nothing does).
+/// The rule that stops more new places in a district (`""` when nothing does). A district
+/// below its fair share with room left, in a plan that meets the demand, is
+/// `existing_elsewhere` when places that already exist put other districts over their
+/// shares: the demand cannot reach every share then, and evenness is indifferent to which
+/// districts stay below (stage fair spreads that deficit in proportion to the shares).
 pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<&'static str> {
     let district_count = instance.districts.len();
     let mut new_places = vec![0u64; district_count];
@@ -88,6 +92,17 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
             }
         }
     }
+    // Places that already exist above their districts' fair shares: the new places cannot
+    // bring every other district up to its share then (the shares add up to the demand
+    // plus every existing place).
+    let placed: u64 = new_places.iter().sum();
+    let over_share = (0..district_count).any(|d| {
+        prepared.target[d] > 0.0 && prepared.district_existing[d] > prepared.target[d] + 1e-9
+    });
+    let below_share = |d: usize| {
+        let target = prepared.target[d];
+        target > 0.0 && prepared.district_existing[d] + (new_places[d] as f64) < target - 1e-9
+    };
     (0..district_count)
         .map(|d| {
             let t = &tally[d];
@@ -99,7 +114,11 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
             } else if t.sites == 0 {
                 "no_sites"
             } else if t.with_room > 0 {
-                ""
+                if below_share(d) && over_share && placed >= prepared.demand {
+                    "existing_elsewhere"
+                } else {
+                    ""
+                }
             } else if t.spacing > 0 && t.spacing >= t.seats {
                 "spacing"
             } else if t.seats > 0 {
@@ -223,4 +242,16 @@ pub fn shortfall_reasons(
         entry.1 += rest;
     }
     reasons
+}
+
+/// Places that already exist above their districts' fair shares: how many districts, and by
+/// how many places in all. Since the shares add up to the demand plus every existing place,
+/// the new places then cannot bring every other district up to its share: at least that
+/// many places of the other districts' shares stay out of reach.
+pub fn existing_over_shares(existing: &[f64], target: &[f64]) -> (usize, f64) {
+    existing
+        .iter()
+        .zip(target)
+        .filter(|&(&e, &t)| t > 0.0 && e > t + 1e-9)
+        .fold((0, 0.0), |(n, sum), (&e, &t)| (n + 1, sum + e - t))
 }

@@ -363,6 +363,53 @@ fn compare_shows_what_changed_between_two_plans() {
     );
 }
 
+#[test]
+fn compare_does_not_subtract_figures_measured_differently() {
+    // Two plans with the spread stage, one counting places within 500 m, one within 300 m:
+    // the spread figures stand side by side, not subtracted, and a note says why.
+    let dir = tempfile::tempdir().unwrap();
+    mixed_crs_city(dir.path());
+    for (metres, out) in [(500, "a"), (300, "b")] {
+        write_scenario(
+            dir.path(),
+            30,
+            &format!(
+                "[objective]\nstages = [\"shortfall\", \"evenness\", \"spread\"]\nspread_metres = {metres}"
+            ),
+        );
+        let run = quartier(
+            &["solve", "scenario.toml", "--out", out, "--quiet"],
+            dir.path(),
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert_verifies("scenario.toml", out, dir.path());
+    }
+    let run = quartier(&["compare", "a", "b"], dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let row = |start: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start}: {}", run.stdout))
+            .to_string()
+    };
+    let within = row("most new places within 500 m / 300 m");
+    assert!(within.ends_with("not comparable"), "{within}");
+    assert!(row("stage optimum: spread").ends_with("not comparable"));
+    assert!(
+        row("placed").ends_with('0'),
+        "the same demand: {}",
+        row("placed")
+    );
+    assert!(
+        run.stdout.contains(
+            "note: the spread figures count places within 500 m in A and 300 m in B: not comparable, so B − A is left out"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
 /// Counts what the library reports while loading and indexing.
 #[derive(Default)]
 struct Counting {

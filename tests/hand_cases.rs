@@ -249,6 +249,57 @@ fn existing_places_count_towards_the_fair_share() {
 }
 
 #[test]
+fn districts_below_their_share_are_told_why() {
+    // T = 20 new + 40 occupied = 60, targets 20/20/20. A already holds 40, so B and C
+    // together can reach only 20 of their 40: evenness is 40 whichever way the 20 go, and
+    // each of B and C that stays below its share, with room left, is `existing_elsewhere`.
+    // With stage fair the deficit is shared: 10 and 10.
+    let mut existing = site("E1", 500.0, 500.0, 50);
+    existing.status = SiteStatus::Existing;
+    existing.occupied = 40;
+    let districts = || {
+        vec![
+            square("A", 0.0, 0.0, 1000.0, 1000.0),
+            square("B", 1000.0, 0.0, 1000.0, 1000.0),
+            square("C", 2000.0, 0.0, 1000.0, 1000.0),
+        ]
+    };
+    let sites = vec![
+        existing,
+        site("S2", 1500.0, 500.0, 50),
+        site("S3", 2500.0, 500.0, 50),
+    ];
+    let mut inst = instance(districts(), sites, 20);
+    let with_fair = vec![
+        Stage::Shortfall,
+        Stage::Evenness,
+        Stage::Fair,
+        Stage::Worst,
+        Stage::Cost,
+    ];
+    for stages in [Stage::DEFAULT.to_vec(), with_fair] {
+        inst.stages = stages;
+        let s = solved(&inst);
+        assert_eq!(s.limited_by[0], "", "A is over its share, with room left");
+        let places = &s.solution.plan.places;
+        for (d, &new) in [places[1], places[2]].iter().enumerate() {
+            let expected = if new < 20 { "existing_elsewhere" } else { "" };
+            assert_eq!(s.limited_by[d + 1], expected, "district {}", d + 1);
+        }
+        if inst.stages.contains(&Stage::Fair) {
+            assert_eq!(places, &vec![0, 10, 10]);
+        }
+    }
+    // A plan short of the demand gives no such reason: the places are short then.
+    let shortfall = quartier::model::Plan {
+        places: vec![0, 5, 5],
+    };
+    let geography = Geography::of(&inst);
+    let prepared = Prepared::new(&inst, &geography);
+    assert_eq!(limited_by(&inst, &prepared, &shortfall), vec!["", "", ""]);
+}
+
+#[test]
 fn access_rule_excludes_far_sites() {
     // Only S1 is within 500 m of a school: all 20 places go to A; evenness 10 + 10.
     let mut inst = instance(

@@ -21,19 +21,28 @@ use crate::model::{Instance, Plan};
 use crate::spatial::Geography;
 use walk::Distances;
 
+/// Which limit of a site its places exceed (rule 2 has two: o_s + x_s ≤ min(cap_s,
+/// max_per_site)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteLimit {
+    /// The site's own capacity.
+    Capacity(u32),
+    /// The scenario's cap per site (`[rules] max_per_site`).
+    PerSite(u32),
+}
+
 /// A broken rule, with the ids and amounts a planner needs to find and fix it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Violation {
     /// More new places than demanded.
     Demand { placed: u64, demand: u64 },
-    /// o_s + x_s above min(capacity, max_per_site).
+    /// o_s + x_s above the site's capacity or above max_per_site: one violation for each
+    /// limit the site exceeds.
     SiteCap {
         site: String,
         occupied: u32,
         new: u32,
-        cap: u32,
-        max_per_site: u32,
-        capacity: u32,
+        limit: SiteLimit,
     },
     /// New places at an excluded site.
     Excluded { site: String, new: u32 },
@@ -157,11 +166,10 @@ impl fmt::Display for Violation {
                 number(*placed as f64),
                 number(*demand as f64)
             ),
-            Violation::SiteCap { site, occupied, new, cap, max_per_site, capacity } => {
-                let why = if cap == max_per_site && capacity >= max_per_site {
-                    format!("the cap of {max_per_site} per site")
-                } else {
-                    format!("its capacity of {capacity}")
+            Violation::SiteCap { site, occupied, new, limit } => {
+                let why = match limit {
+                    SiteLimit::PerSite(cap) => format!("the cap of {cap} per site"),
+                    SiteLimit::Capacity(capacity) => format!("its capacity of {capacity}"),
                 };
                 write!(
                     f,

@@ -2,7 +2,7 @@
 //! places at excluded sites or sites inside no district, and the minimum occupancy
 //! (x_s = 0 or x_s ≥ min_s).
 
-use super::Violation;
+use super::{SiteLimit, Violation};
 use crate::model::{Instance, Plan, SiteStatus};
 use crate::spatial::Geography;
 
@@ -30,16 +30,22 @@ pub fn check(
                 new,
             });
         }
-        let cap = site.capacity.min(max_per_site);
-        if u64::from(site.occupied) + u64::from(new) > u64::from(cap) {
-            violations.push(Violation::SiteCap {
-                site: site.id.clone(),
-                occupied: site.occupied,
-                new,
-                cap,
-                max_per_site,
-                capacity: site.capacity,
-            });
+        // Each limit the site exceeds is its own violation: a planner who raises the
+        // capacity must still learn that the cap per site stops it too.
+        let total = u64::from(site.occupied) + u64::from(new);
+        for limit in [
+            SiteLimit::Capacity(site.capacity),
+            SiteLimit::PerSite(max_per_site),
+        ] {
+            let (SiteLimit::Capacity(cap) | SiteLimit::PerSite(cap)) = limit;
+            if total > u64::from(cap) {
+                violations.push(Violation::SiteCap {
+                    site: site.id.clone(),
+                    occupied: site.occupied,
+                    new,
+                    limit,
+                });
+            }
         }
         if site.min_places > 0 && new < site.min_places {
             violations.push(Violation::MinPlaces {
@@ -64,6 +70,31 @@ mod tests {
         let inst = city(&[1000.0], vec![existing], 100);
         assert!(rules_broken(&inst, vec![5]).is_empty());
         assert_eq!(rules_broken(&inst, vec![6]), vec!["site_cap"]);
+    }
+
+    #[test]
+    fn a_site_over_both_limits_is_named_for_each() {
+        // 80 places at a site of capacity 20, with 50 per site: both limits are broken.
+        let mut over_both = city(&[1000.0], vec![site("S", 500.0, 500.0, 20)], 100);
+        over_both.rules.max_per_site = 50;
+        let geography = crate::spatial::Geography::of(&over_both);
+        let violations = |places: Vec<u32>| {
+            super::super::check_plan(&over_both, &geography, &crate::model::Plan { places })
+                .violations
+        };
+        let said: Vec<String> = violations(vec![80])
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "site \"S\": 80 places (0 occupied + 80 new) exceed its capacity of 20",
+                "site \"S\": 80 places (0 occupied + 80 new) exceed the cap of 50 per site",
+            ]
+        );
+        // Over its capacity only.
+        assert_eq!(violations(vec![30]).len(), 1);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{load_quietly, print, thousands, Progress};
+use super::{existing_over_shares_sentence, load_quietly, print, thousands, Progress};
 use crate::error::Error;
 use crate::explain::shortfall_reasons;
 use crate::model::{Instance, SiteStatus, Stage};
@@ -129,6 +129,16 @@ pub fn run(scenario_path: &Path, progress: &Progress) -> Result<i32, Error> {
             thousands(lost),
             because.join(", ")
         );
+    }
+    if let Some(sentence) =
+        existing_over_shares_sentence(&prepared.district_existing, &prepared.target)
+    {
+        let then = if instance.stages.contains(&Stage::Fair) {
+            "stage fair spreads that deficit in proportion to the shares"
+        } else {
+            "which districts stay below is left to evenness, which does not care; stage \"fair\" after \"evenness\" spreads the deficit in proportion to the shares"
+        };
+        text += &format!("  fair shares: {sentence}; {then}\n");
     }
     if let Some(spacing) = instance.rules.spacing {
         text += &format!(

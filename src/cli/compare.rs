@@ -33,10 +33,73 @@ fn figure(summary: &Value, key: &str) -> Option<f64> {
     summary.get(key).and_then(Value::as_f64)
 }
 
+/// One row of the table: a figure of A and of B, and whether they were measured alike
+/// (the same spread radius, distances measured the same way); only then is B − A shown.
+struct Figure {
+    label: String,
+    a: Option<f64>,
+    b: Option<f64>,
+    alike: bool,
+}
+
+impl Figure {
+    fn new(label: String, a: Option<f64>, b: Option<f64>) -> Self {
+        Figure {
+            label,
+            a,
+            b,
+            alike: true,
+        }
+    }
+}
+
+/// Why figures of A and B are not subtracted, when they are measured differently: the
+/// spread radius and the way distances are measured (on foot or in a straight line).
+struct Differences {
+    radius: Option<(f64, f64)>,
+    distance: Option<(String, String)>,
+}
+
+impl Differences {
+    fn of(a: &Value, b: &Value) -> Self {
+        let metres = |s: &Value| s["max_new_within_m"]["metres"].as_f64();
+        let distance = |s: &Value| s["distance"].as_str().map(str::to_string);
+        Differences {
+            radius: metres(a).zip(metres(b)).filter(|(x, y)| x != y),
+            distance: distance(a).zip(distance(b)).filter(|(x, y)| x != y),
+        }
+    }
+
+    /// The sentences below the table that say which figures are not subtracted, and why.
+    fn notes(&self) -> Vec<String> {
+        let way = |d: &str| match d {
+            "network" => "on foot along the streets",
+            _ => "in a straight line",
+        };
+        let mut notes = Vec::new();
+        if let Some((x, y)) = self.radius {
+            notes.push(format!(
+                "the spread figures count places within {} m in A and {} m in B: not comparable, so B − A is left out",
+                format_value(Some(x)),
+                format_value(Some(y))
+            ));
+        }
+        if let Some((x, y)) = &self.distance {
+            notes.push(format!(
+                "A measures distances {} and B {}: the distance figures are not comparable, so B − A is left out",
+                way(x),
+                way(y)
+            ));
+        }
+        notes
+    }
+}
+
 /// The figures of the stages and levels, in either folder: the most new places near any
 /// site, the mean distance to each kind of facility, each stage's optimum, and per demand
-/// level the places and D. A figure only one folder has shows "–" in the other.
-fn stage_figures(a: &Value, b: &Value) -> Vec<(String, Option<f64>, Option<f64>)> {
+/// level the places and D. A figure only one folder has shows "–" in the other; figures
+/// measured differently (`Differences`) are not subtracted.
+fn stage_figures(a: &Value, b: &Value, differences: &Differences) -> Vec<Figure> {
     let mut rows = Vec::new();
     let within = |s: &Value, key: &str| s["max_new_within_m"][key].as_f64();
     if within(a, "places").is_some() || within(b, "places").is_some() {
@@ -47,11 +110,14 @@ fn stage_figures(a: &Value, b: &Value) -> Vec<(String, Option<f64>, Option<f64>)
             (Some(m), _) | (_, Some(m)) => format!("{} m", format_value(Some(m))),
             (None, None) => "the radius".into(),
         };
-        rows.push((
-            format!("most new places within {metres}"),
-            within(a, "places"),
-            within(b, "places"),
-        ));
+        rows.push(Figure {
+            alike: differences.radius.is_none(),
+            ..Figure::new(
+                format!("most new places within {metres}"),
+                within(a, "places"),
+                within(b, "places"),
+            )
+        });
     }
     // Keys in the order of the first folder that has them.
     let keys = |member: &str| -> Vec<String> {
@@ -68,23 +134,34 @@ fn stage_figures(a: &Value, b: &Value) -> Vec<(String, Option<f64>, Option<f64>)
         keys
     };
     for kind in keys("mean_distance_m") {
-        rows.push((
-            format!("mean distance to {kind} (m)"),
-            a["mean_distance_m"][&kind].as_f64(),
-            b["mean_distance_m"][&kind].as_f64(),
-        ));
+        rows.push(Figure {
+            alike: differences.distance.is_none(),
+            ..Figure::new(
+                format!("mean distance to {kind} (m)"),
+                a["mean_distance_m"][&kind].as_f64(),
+                b["mean_distance_m"][&kind].as_f64(),
+            )
+        });
     }
     for stage in keys("stages") {
-        rows.push((
-            format!("stage optimum: {stage}"),
-            a["stages"][&stage].as_f64(),
-            b["stages"][&stage].as_f64(),
-        ));
+        let alike = match stage.as_str() {
+            "spread" => differences.radius.is_none(),
+            "access" => differences.distance.is_none(),
+            _ => true,
+        };
+        rows.push(Figure {
+            alike,
+            ..Figure::new(
+                format!("stage optimum: {stage}"),
+                a["stages"][&stage].as_f64(),
+                b["stages"][&stage].as_f64(),
+            )
+        });
     }
     let levels = |s: &Value| s["levels"].as_array().map_or(0, Vec::len);
     for level in 0..levels(a).max(levels(b)) {
         for (key, label) in [("places", "places"), ("dissimilarity", "D")] {
-            rows.push((
+            rows.push(Figure::new(
                 format!("level {}: {label}", level + 1),
                 a["levels"][level][key].as_f64(),
                 b["levels"][level][key].as_f64(),
@@ -127,20 +204,28 @@ pub fn run(a: &Path, b: &Path, html: Option<&Path>, progress: &Progress) -> Resu
         "  {:<38} {:>14} {:>14} {:>14}",
         "figure", "A", "B", "B − A"
     );
-    let mut rows: Vec<(String, Option<f64>, Option<f64>)> = FIGURES
+    let mut rows: Vec<Figure> = FIGURES
         .iter()
         .map(|(key, label)| {
-            (
+            Figure::new(
                 label.to_string(),
                 figure(&left.summary, key),
                 figure(&right.summary, key),
             )
         })
         .collect();
-    rows.extend(stage_figures(&left.summary, &right.summary));
-    for (label, x, y) in &rows {
+    let differences = Differences::of(&left.summary, &right.summary);
+    rows.extend(stage_figures(&left.summary, &right.summary, &differences));
+    for Figure {
+        label,
+        a: x,
+        b: y,
+        alike,
+    } in &rows
+    {
         let (x, y) = (*x, *y);
         let change = match (x, y) {
+            (Some(_), Some(_)) if !alike => "not comparable".into(),
             // Equal up to rounding (a float's last bits) is no change.
             (Some(x), Some(y)) if (y - x).abs() <= 1e-9 * x.abs().max(1.0) => "0".into(),
             (Some(x), Some(y)) => format_value(Some(y - x)),
@@ -153,6 +238,9 @@ pub fn run(a: &Path, b: &Path, html: Option<&Path>, progress: &Progress) -> Resu
             format_value(y),
             change
         );
+    }
+    for note in differences.notes() {
+        let _ = writeln!(text, "    note: {note}");
     }
 
     // Districts matched by id.

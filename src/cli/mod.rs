@@ -286,7 +286,14 @@ pub fn fair_share_line(
             f.districts[d].target
         )
     };
-    let rule = |d: usize| limited_by.and_then(|l| l.get(d)).copied().unwrap_or("");
+    // `existing_elsewhere` is no rule: such a district has room left (said below).
+    let rule = |d: usize| {
+        limited_by
+            .and_then(|l| l.get(d))
+            .copied()
+            .filter(|&r| r != "existing_elsewhere")
+            .unwrap_or("")
+    };
     let count = f.districts.len();
     let Some(free) = lowest(&mut (0..count).filter(below).filter(|&d| rule(d).is_empty())) else {
         let Some(stopped) = lowest(&mut (0..count).filter(below)) else {
@@ -299,26 +306,18 @@ pub fn fair_share_line(
             rule(stopped)
         );
     };
-    let over = f
-        .districts
-        .iter()
-        .filter(|x| x.target > 0.0 && x.existing > x.target + 1e-9)
-        .count();
+    let existing: Vec<f64> = f.districts.iter().map(|x| x.existing).collect();
+    let target: Vec<f64> = f.districts.iter().map(|x| x.target).collect();
     // Without the solver's explanation a rule may be what stops the lowest district; only
     // with it is the reason below sure.
     let why = if limited_by.is_none() {
         String::new()
     } else if f.shortfall > 0 {
         " (places are short)".to_string()
-    } else if over > 0 {
-        format!(
-            " (places that already exist put {} district{} over {} share, so the demand cannot reach every share)",
-            thousands(over as u64),
-            if over == 1 { "" } else { "s" },
-            if over == 1 { "its" } else { "their" }
-        )
     } else {
-        String::new()
+        existing_over_shares_sentence(&existing, &target)
+            .map(|sentence| format!(" ({sentence})"))
+            .unwrap_or_default()
     };
     let mut line = format!(
         "  fair shares: every district{} reaches at least {:.0} % of its fair share{why}; lowest: {}\n",
@@ -345,6 +344,23 @@ pub fn fair_share_line(
         }
     }
     line
+}
+
+/// The sentence on places that already exist above their districts' fair shares, with the
+/// figures (`None` when there are none): "places that already exist stand 318 above the fair
+/// shares of 5 districts, so the demand cannot bring every other district up to its share".
+pub fn existing_over_shares_sentence(existing: &[f64], target: &[f64]) -> Option<String> {
+    let (districts, places) = crate::explain::existing_over_shares(existing, target);
+    (districts > 0).then(|| {
+        format!(
+            "places that already exist stand {} above the fair shares of {}, so the demand cannot bring every other district up to its share",
+            thousands(places.round() as u64),
+            match districts {
+                1 => "1 district".to_string(),
+                n => format!("{} districts", thousands(n as u64)),
+            }
+        )
+    })
 }
 
 pub struct Loaded {

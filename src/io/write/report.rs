@@ -243,8 +243,23 @@ fn below_share_section(report: &PlanReport) -> String {
         let part = |d: usize| f.districts[d].total / f.districts[d].target;
         part(a).total_cmp(&part(b)).then(a.cmp(&b))
     });
+    let existing: Vec<f64> = f.districts.iter().map(|x| x.existing).collect();
+    let target: Vec<f64> = f.districts.iter().map(|x| x.target).collect();
+    let why = match crate::explain::existing_over_shares(&existing, &target) {
+        (0, _) if f.shortfall > 0 => "Es fehlen Plätze, daher kann nicht jeder Bezirk sein Soll erreichen".to_string(),
+        (0, _) => "Wo eine Regel weitere Plätze verhindert, nennt die letzte Spalte sie".to_string(),
+        (1, places) => format!(
+            "Bestehende Unterkünfte liegen in 1 Bezirk {} Plätze über seinem Soll; mindestens so viele Plätze fehlen den anderen Bezirken, der Bedarf kann nicht jedes Soll erreichen („existing_elsewhere“)",
+            de(places, 0)
+        ),
+        (n, places) => format!(
+            "Bestehende Unterkünfte liegen in {} Bezirken zusammen {} Plätze über ihrem Soll; mindestens so viele Plätze fehlen den anderen Bezirken, der Bedarf kann nicht jedes Soll erreichen („existing_elsewhere“)",
+            de(n as f64, 0),
+            de(places, 0)
+        ),
+    };
     let mut html = format!(
-        "<h2>Bezirke unter ihrem Soll</h2><p>{} {} Soll um mehr als einen halben Platz nicht. Wo bestehende Unterkünfte andere Bezirke über ihr Soll bringen oder Plätze fehlen, kann nicht jeder Bezirk sein Soll erreichen; {}</p><table><thead><tr><th>Id</th><th>Name</th><th>Soll</th><th>Ist</th><th>erreicht</th><th>fehlen</th><th>begrenzt durch</th></tr></thead><tbody>",
+        "<h2>Bezirke unter ihrem Soll</h2><p>{} {} Soll um mehr als einen halben Platz nicht. {why}; {}</p><table><thead><tr><th>Id</th><th>Name</th><th>Soll</th><th>Ist</th><th>erreicht</th><th>fehlen</th><th>begrenzt durch</th></tr></thead><tbody>",
         de(below.len() as f64, 0),
         if below.len() == 1 {
             "Bezirk erreicht sein"
