@@ -14,6 +14,7 @@ use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus}
 use crate::solve::model::values::{runs, weighted_stage_values};
 use crate::solve::program::city::{build, marginal_values, read_plan, read_plans, Segments};
 use crate::solve::program::neighbourhoods::SpacingRows;
+use crate::solve::program::plan::{settled_if_feasible, values_of};
 use crate::solve::program::rows::{add_rows, Overfilled};
 use crate::solve::program::session::LpSession;
 use crate::solve::program::sparse::{Row, Settings, StageResult, StageStatus};
@@ -247,7 +248,34 @@ fn solve_stages(
                     active.count()
                 )
             });
+            // The stage's value of the whole-number plan, with every continuous column at
+            // the least the rows allow: HiGHS's own values may lie up to its tolerances
+            // below it (deficit segments cost up to 2/t_d a place, times the level
+            // weights), and a bound below the plan's value could cut off every plan in a
+            // later stage (a tiny city with levels and fair: access found infeasible).
             let mut optimum = result.objective;
+            let exact = settled_if_feasible(
+                instance,
+                prepared,
+                &city,
+                &segments,
+                &program,
+                &objective,
+                values_of(
+                    &program,
+                    &city,
+                    &read_plans(instance, prepared, &city, &result.values),
+                ),
+            );
+            if let Some(exact) = exact.filter(|e| e.objective > optimum) {
+                trace(|| {
+                    format!(
+                        "  the plan's own value {} is above HiGHS's {optimum}: kept as the optimum",
+                        exact.objective
+                    )
+                });
+                optimum = exact.objective;
+            }
             let stopped = result.status == StageStatus::TimeLimit;
             if let Some(fair) = fair_by_box_optimum {
                 let evenness = optima[1].1;
