@@ -216,6 +216,33 @@ fn plan_places_started_from_a_scenario_file() {
     );
 }
 
+/// "Selected features only" on the districts: an empty selection is an error naming the
+/// layer, a run on 5 of 40 districts says so in its log and plans for them alone; layers
+/// of two runs have names of their own; a folder that cannot be made is named as chosen.
+#[test]
+fn plan_places_on_selected_districts() {
+    if !qgis_available() {
+        return;
+    }
+    let out = run_script("plugin_selection.py", &[]);
+    expect(&out, "an empty selection fails with the layer's name");
+    expect(
+        &out,
+        "the log names the layer and its selection: (5 of 40 selected)",
+    );
+    expect(
+        &out,
+        "the run says it planned for the selected districts only",
+    );
+    expect(&out, "the plan has the 5 selected districts");
+    expect(&out, "quartier verify finds");
+    expect(&out, "a second run adds layers with names of their own");
+    expect(
+        &out,
+        "a folder that cannot be written is reported by the folder chosen",
+    );
+}
+
 #[test]
 fn check_a_plan_edited_in_qgis() {
     if !qgis_available() {

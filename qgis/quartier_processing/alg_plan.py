@@ -249,6 +249,12 @@ class PlanPlaces(QuartierAlgorithm):
         self.addOutput(QgsProcessingOutputString("STATUS", self.tr("Status (optimal | time_limit)")))
         self.addOutput(QgsProcessingOutputNumber("PLACED", self.tr("New places placed")))
         self.addOutput(QgsProcessingOutputNumber("SHORTFALL", self.tr("Shortfall")))
+        self.addOutput(QgsProcessingOutputString(
+            "LEVELS_PLACED", self.tr("With demand levels: places placed per level")))
+        self.addOutput(QgsProcessingOutputString(
+            "LEVELS_DISSIMILARITY", self.tr("With demand levels: dissimilarity D per level")))
+        self.addOutput(QgsProcessingOutputNumber(
+            "SELECTED_DISTRICTS", self.tr("Districts planned for (with a selection)")))
         self.addOutput(QgsProcessingOutputNumber("SITES_USED", self.tr("Sites used")))
         self.addOutput(QgsProcessingOutputNumber("DISSIMILARITY", self.tr("Dissimilarity D")))
         self.addOutput(QgsProcessingOutputString(
@@ -276,10 +282,15 @@ class PlanPlaces(QuartierAlgorithm):
             feedback.pushInfo("Starting from %s" % base_path)
         base_dir = os.path.dirname(base_path) if base_path else None
 
+        # The layers as picked, with their selections (filled by `build`).
+        self.picked = []
         try:
             data, layer_plan = self.build(parameters, context, base, base_dir)
         except sc.ScenarioError as error:
             raise QgsProcessingException(str(error))
+        for what, chosen in self.picked:
+            if chosen.selected is not None:
+                feedback.pushInfo("%s: the layer \"%s\"%s" % (what, chosen.shown, chosen.selection()))
 
         folder = os.path.abspath(self.parameterAsString(parameters, "OUTPUT", context))
         self.check_folder(folder, context)
@@ -289,7 +300,10 @@ class PlanPlaces(QuartierAlgorithm):
         try:
             os.makedirs(os.path.join(staging, "inputs"))
         except OSError as error:
-            raise QgsProcessingException("Cannot create %s: %s" % (staging, error))
+            # The planner chose the folder, not the working folder inside it.
+            raise QgsProcessingException(
+                "Cannot write into the output folder %s: %s. Choose a folder you may write to."
+                % (folder, error.strerror or error))
         done = False
         try:
             result = self.run_in(staging, binary, parameters, context, feedback, data,
@@ -307,7 +321,19 @@ class PlanPlaces(QuartierAlgorithm):
                     os.rmdir(folder)  # only when empty: the folder did not exist before
                 except OSError:
                     pass
-        return self.results(folder, result, context, feedback)
+        results = self.results(folder, result, context, feedback)
+        districts = [chosen for what, chosen in self.picked
+                     if what == "Districts" and chosen.selected is not None]
+        if districts:
+            chosen = districts[0]
+            feedback.pushWarning(
+                "This plan is for the selected districts only: %d of the %d districts of "
+                "\"%s\". Every new place lies in them (placed: %s, shortfall: %s), and the "
+                "fair shares are shares of their residents alone."
+                % (chosen.selected, chosen.total, chosen.shown, results.get("PLACED"),
+                   results.get("SHORTFALL")))
+            results["SELECTED_DISTRICTS"] = chosen.selected
+        return results
 
     def build(self, parameters, context, base, base_dir):
         """The scenario as a dict (without [input]) and the layers to hand to quartier:
@@ -355,9 +381,9 @@ class PlanPlaces(QuartierAlgorithm):
         for key in ("districts", "sites"):
             source = self.parameterAsSource(parameters, key.upper(), context)
             if source is not None:
-                layer = self.parameterAsVectorLayer(parameters, key.upper(), context)
-                shown = layer.name() if layer is not None else str(parameters.get(key.upper()))
-                layer_plan.append(("input." + key, ("source", source, shown), key))
+                chosen = layers.picked(self, parameters, key.upper(), context)
+                self.picked.append((key.capitalize(), chosen))
+                layer_plan.append(("input." + key, ("source", source, chosen.shown), key))
             elif "input" in base and isinstance(base["input"].get(key), str):
                 layer_plan.append(("input." + key, ("file", _resolve(base_dir, base["input"][key])), key))
             else:
@@ -374,8 +400,9 @@ class PlanPlaces(QuartierAlgorithm):
             kind = text(parameters, "KIND_%d" % slot, context)
             metres = number(parameters, "ACCESS_%d" % slot, context)
             if source is not None:
-                layer = self.parameterAsVectorLayer(parameters, "FACILITY_%d" % slot, context)
-                shown = layer.name() if layer is not None else str(parameters.get("FACILITY_%d" % slot))
+                chosen = layers.picked(self, parameters, "FACILITY_%d" % slot, context)
+                shown = chosen.shown
+                self.picked.append(("Facilities", chosen))
                 kind = kind or sc.kind_name(shown)
                 if kind in kinds and kinds[kind][0] == "source":
                     raise sc.ScenarioError(
@@ -402,8 +429,9 @@ class PlanPlaces(QuartierAlgorithm):
         network = self.parameterAsSource(parameters, "NETWORK", context)
         base_network = base.get("input", {}).get("network")
         if network is not None:
-            layer = self.parameterAsVectorLayer(parameters, "NETWORK", context)
-            shown = layer.name() if layer is not None else str(parameters.get("NETWORK"))
+            chosen = layers.picked(self, parameters, "NETWORK", context)
+            shown = chosen.shown
+            self.picked.append(("Street network", chosen))
             layer_plan.append(("input.network", ("source", network, shown), "network"))
         elif isinstance(base_network, str):
             layer_plan.append(("input.network", ("file", _resolve(base_dir, base_network)), "network"))
@@ -583,9 +611,18 @@ class PlanPlaces(QuartierAlgorithm):
         loaded = [(districts, "districts", "PLAN_DISTRICTS"), (sites, "sites", "PLAN_SITES")]
         if routes:
             loaded.append((routes, "routes", "PLAN_ROUTES"))
+        taken = set()
+        if context.project() is not None:
+            taken = {layer.name() for layer in context.project().mapLayers().values()}
         for path, label, output in loaded:
-            details = QgsProcessingContext.LayerDetails(
-                "%s – %s" % (name, label), context.project(), output)
+            # A second run with the same scenario name gets "(2)", and so on: two layers
+            # of one name cannot be told apart in the layers panel.
+            shown = "%s – %s" % (name, label)
+            count = 1
+            while shown in taken:
+                count += 1
+                shown = "%s – %s (%d)" % (name, label, count)
+            details = QgsProcessingContext.LayerDetails(shown, context.project(), output)
             # The scenario's name, also where Processing prefers file names ("sites" of
             # every plan would look alike in the layers panel).
             details.forceName = True
@@ -600,7 +637,16 @@ class PlanPlaces(QuartierAlgorithm):
                 "street): %s." % (network.get("km"), network.get("parts"),
                                   _whole(network.get("max_snap_m")),
                                   network.get("sites_off_network")))
+        levels = summary.get("levels") or []
+        for number, level in enumerate(levels, start=1):
+            feedback.pushInfo(
+                "Level %d: %s of %s places placed, dissimilarity D = %s, %s sites used"
+                % (number, level.get("placed"), level.get("places"),
+                   _rounded(level.get("dissimilarity")), level.get("sites_used")))
         return {
+            "LEVELS_PLACED": ", ".join(str(level.get("placed")) for level in levels) or None,
+            "LEVELS_DISSIMILARITY": ", ".join(
+                str(_rounded(level.get("dissimilarity"))) for level in levels) or None,
             "OUTPUT": folder,
             "PLAN_SITES": sites,
             "PLAN_DISTRICTS": districts,
@@ -619,6 +665,11 @@ class PlanPlaces(QuartierAlgorithm):
             "SITES_OFF_NETWORK": network.get("sites_off_network"),
             "SITES_UNREACHABLE": (summary.get("sites_excluded") or {}).get("unreachable"),
         }
+
+
+def _rounded(value):
+    """A figure to four decimals for the log and the outputs (None stays None)."""
+    return round(value, 4) if isinstance(value, float) else value
 
 
 def _whole(value):

@@ -19,7 +19,9 @@ from qgis.core import (
     QgsFeatureSink,
     QgsFields,
     QgsProcessingException,
+    QgsProcessingFeatureSourceDefinition,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingUtils,
     QgsProviderRegistry,
     QgsVectorFileWriter,
     QgsVectorLayer,
@@ -43,6 +45,49 @@ def target_crs(crs):
     if authid.upper().startswith("EPSG:"):
         return crs
     return QgsCoordinateReferenceSystem(WGS84)
+
+
+class Picked:
+    """A layer parameter as the planner picked it: the layer's name as the project shows
+    it, and with "Selected features only", how many of its features are selected."""
+
+    def __init__(self, shown, selected=None, total=None):
+        self.shown = shown
+        self.selected = selected
+        self.total = total
+
+    def selection(self):
+        """" (3 of 45 selected)" for a selection, else ""."""
+        if self.selected is None:
+            return ""
+        return " (%d of %d selected)" % (self.selected, self.total)
+
+
+def picked(algorithm, parameters, key, context):
+    """The layer behind parameter `key` and how it was picked. QGIS 3.22 returns no layer
+    from parameterAsVectorLayer for a feature source with "Selected features only": the
+    layer is then found from the source definition. An empty selection is an error that
+    names the layer."""
+    value = parameters.get(key)
+    layer = algorithm.parameterAsVectorLayer(parameters, key, context)
+    only_selected = False
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        only_selected = value.selectedFeaturesOnly
+        if layer is None:
+            source = value.source
+            source = source.staticValue() if hasattr(source, "staticValue") else source
+            layer = QgsProcessingUtils.mapLayerFromString(str(source), context)
+    if layer is None:
+        return Picked(str(value))
+    if not only_selected:
+        return Picked(layer.name())
+    selected = layer.selectedFeatureCount()
+    if selected == 0:
+        raise QgsProcessingException(
+            "No feature of %s is selected, and \"Selected features only\" is ticked for it. "
+            "Select the features to plan for, or untick \"Selected features only\"."
+            % layer.name())
+    return Picked(layer.name(), selected, layer.featureCount())
 
 
 def export_geojson(source, path, what, layer_name, context, feedback, progress=None, keep=None):

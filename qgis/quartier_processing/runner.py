@@ -175,9 +175,9 @@ def _run(command, feedback, cwd, progress_range, phases):
             feedback.setProgress(shown)
         else:
             messages.append(text)
-            if text.startswith("error"):
-                feedback.reportError(text, False)
-            else:
+            # The error itself reaches the planner once, in the algorithm's exception
+            # (`Result.error_text`): reported here as well, the red log showed it twice.
+            if not text.startswith("error"):
                 _warn(feedback, text)
     code = process.wait()
     for reader in readers:
