@@ -256,6 +256,10 @@ fn check_a_plan_edited_in_qgis() {
         "the edits are still there, unsaved, and the plan's file is unchanged",
     );
     expect(&out, "a plan without places fails with quartier's message");
+    expect(
+        &out,
+        "the report names the layer, not the temporary file it was handed over in",
+    );
 }
 
 /// Distances on foot (tests/on_foot.rs's town cut by a river, its streets a GeoPackage):

@@ -120,11 +120,13 @@ class CheckPlan(QuartierAlgorithm):
         result = self.run_quartier(binary, ["verify", scenario_path, plan_path], feedback)
         if result.code not in (0, 1) or (result.code == 1 and not result.stdout):
             raise self.failure("check the plan", result, input_hints(result, names))
-        violations = [line[len(VIOLATION):] for line in result.stdout if line.startswith(VIOLATION)]
+        report = list(result.stdout)
         if plan_path != plan_file:
-            # Name the layer, not the temporary file it was handed over in.
+            # Name the layer, not the temporary file it was handed over in, in the
+            # violations and in the report.
             shown = 'the layer "%s"' % layer.name()
-            violations = [v.replace(plan_path, shown) for v in violations]
+            report = [line.replace(plan_path, shown) for line in report]
+        violations = [line[len(VIOLATION):] for line in report if line.startswith(VIOLATION)]
         for violation in violations:
             feedback.reportError(violation, False)
         if result.code == 0:
@@ -148,7 +150,7 @@ class CheckPlan(QuartierAlgorithm):
         return {
             "OFFENDING": dest,
             "VIOLATIONS": len(violations),
-            "REPORT": "\n".join(result.stdout),
+            "REPORT": "\n".join(report),
         }
 
     def with_network(self, scenario_path, parameters, context, feedback):

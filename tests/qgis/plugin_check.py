@@ -87,6 +87,8 @@ def main():
     h.check("not in the scenario's sites layer" in found["S-99999"], "S-99999: " + found["S-99999"])
     h.check(all(message in log for message in found.values()) and "unsaved edits" in log,
             "every violation is in the log, which says the unsaved edits were checked")
+    h.check("plan_sites.geojson" not in results["REPORT"],
+            "the report names the layer, not the temporary file it was handed over in")
     h.check(h.snapshot(plan) == edited and plan.isModified() and h.file_hash(plan_file) == file_before,
             "the edits are still there, unsaved, and the plan's file is unchanged")
 
