@@ -5,6 +5,7 @@ mod check;
 mod compare;
 mod generate;
 mod solve;
+mod sweep;
 mod verify;
 
 use std::io::{IsTerminal, Write};
@@ -80,6 +81,31 @@ pub enum Command {
         #[arg(long)]
         html: Option<PathBuf>,
     },
+    /// Run a scenario for every combination of the values of some of its keys, and write
+    /// sweep.csv, sweep.json and sweep.html (the curves of D, shortfall, worst district and
+    /// sites used) into one folder.
+    Sweep {
+        /// The scenario file (TOML); its [sweep] table may name the keys and values.
+        scenario: PathBuf,
+        /// KEY=VALUES: a scenario key by its dotted path and a list (30,50,80) or a range
+        /// (1000..4000:250, both ends included); repeat for more keys (every combination
+        /// runs).
+        #[arg(long, value_name = "KEY=VALUES")]
+        vary: Vec<String>,
+        /// Output folder (default: out/<scenario name> sweep).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs at a time (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Also write each run's plan folder under runs/ (001, 002, …).
+        #[arg(long)]
+        plans: bool,
+        /// sweep.csv for a spreadsheet: `en` (commas, decimal points) or `de` (semicolons,
+        /// decimal commas, as a German spreadsheet opens it).
+        #[arg(long, value_enum, default_value_t = sweep::CsvStyle::En)]
+        csv: sweep::CsvStyle,
+    },
     /// Write a synthetic city with sites, facilities and scenarios: a grid (N × N cells of
     /// 100 m), a realistic city of address points (--city), or the demo city (--demo).
     Generate(generate::GenerateArgs),
@@ -94,6 +120,24 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Verify { scenario, plan } => verify::run(&scenario, &plan, &progress),
         Command::Compare { a, b, html } => compare::run(&a, &b, html.as_deref(), &progress),
         Command::Generate(args) => generate::run(args, &progress),
+        Command::Sweep {
+            scenario,
+            vary,
+            out,
+            jobs,
+            plans,
+            csv,
+        } => sweep::run(
+            sweep::SweepArgs {
+                scenario: &scenario,
+                vary: &vary,
+                out: out.as_deref(),
+                jobs,
+                plans,
+                csv,
+            },
+            &progress,
+        ),
     }
 }
 

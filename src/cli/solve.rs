@@ -5,24 +5,58 @@ use std::time::Instant;
 
 use serde_json::{json, Map};
 
-use super::{load, print, thousands, warn_rules_without_districts, Progress};
+use super::{load, print, thousands, warn_rules_without_districts, Loaded, Progress};
 use crate::error::Error;
 use crate::explain::{limited_by, shortfall_reasons};
 use crate::io::output::{summary, write_plan, write_summary};
 use crate::io::plan_report::{shown_sites, ways_on_foot};
 use crate::io::{OutputFolder, PlanReport};
 use crate::metrics::{figures, level_figures, mean_distances, most_new_within};
-use crate::model::Stage;
+use crate::model::{Instance, Stage};
 use crate::solve::{solve, Prepared};
 
 pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Result<i32, Error> {
     let loaded = load(scenario_path, progress)?;
     warn_rules_without_districts(&loaded, progress);
-    let (scenario, instance, geography) = (&loaded.scenario, &loaded.instance, &loaded.geography);
+    let (scenario, instance) = (&loaded.scenario, &loaded.instance);
     // Check the output folder before the long work, so that a bad --out fails at once.
     let target = scenario.output_dir(out);
     let folder = OutputFolder::prepare(&target, &scenario.input_files())?;
+    let solved = solved(&loaded, instance, Some(&folder), progress)?;
+    let target = folder.commit()?;
+    progress.finish();
+    let mut text = format!("{}\n{}", instance.name, solved.text);
+    text += &format!(
+        "  written to {}/ (sites.geojson, districts.geojson, {}summary.json)\n",
+        target.display(),
+        if solved.routes {
+            "routes.geojson, "
+        } else {
+            ""
+        }
+    );
+    print(&text);
+    Ok(0)
+}
 
+/// A solved scenario: its `summary.json` and the lines `solve` prints about it (without
+/// the scenario's name and the folder).
+pub(super) struct Solved {
+    pub(super) summary: serde_json::Value,
+    pub(super) text: String,
+    /// The plan folder has `routes.geojson`.
+    pub(super) routes: bool,
+}
+
+/// Prepares, solves and reports `instance` (the loaded scenario's, or a sweep's run of it
+/// on the same layers); with `folder`, writes the plan folder there (not committed).
+pub(super) fn solved(
+    loaded: &Loaded,
+    instance: &Instance,
+    folder: Option<&OutputFolder>,
+    progress: &Progress,
+) -> Result<Solved, Error> {
+    let (scenario, geography) = (&loaded.scenario, &loaded.geography);
     progress.step("applying the rules to sites and districts");
     let built = Instant::now();
     let prepared = Prepared::new(instance, geography);
@@ -102,7 +136,9 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         routes: scenario.network.as_ref().is_some_and(|n| n.routes),
         ways: ways_on_foot(instance, geography, &solution.plan)?,
     };
-    write_plan(&folder, &report)?;
+    if let Some(folder) = folder {
+        write_plan(folder, &report)?;
+    }
     let report_has_routes = report.routes && geography.walks.is_some();
     let timings = [
         ("load", loaded.load_s),
@@ -111,11 +147,11 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
         ("solve", solution.solve_s),
         ("write", written.elapsed().as_secs_f64()),
     ];
-    write_summary(&folder, &summary(&report, &timings))?;
-    let target = folder.commit()?;
-    progress.finish();
-
-    let mut text = format!("{}\n", instance.name);
+    let summary = summary(&report, &timings);
+    if let Some(folder) = folder {
+        write_summary(folder, &summary)?;
+    }
+    let mut text = String::new();
     text += &format!(
         "  plan: {}{}\n",
         solution.status.as_str(),
@@ -210,15 +246,9 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
             }
         );
     }
-    text += &format!(
-        "  written to {}/ (sites.geojson, districts.geojson, {}summary.json)\n",
-        target.display(),
-        if report_has_routes {
-            "routes.geojson, "
-        } else {
-            ""
-        }
-    );
-    print(&text);
-    Ok(0)
+    Ok(Solved {
+        summary,
+        text,
+        routes: report_has_routes,
+    })
 }

@@ -16,6 +16,7 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
             "solver",
             "output",
             "network",
+            "sweep",
         ],
     ),
     (
@@ -65,6 +66,8 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
     ("solver", &["time_limit_s", "mip_gap", "threads"]),
     ("output", &["dir"]),
     ("network", &["max_snap_m", "routes"]),
+    // `quartier sweep`: scenario keys by their dotted paths, checked when a sweep runs.
+    ("sweep", &["*"]),
 ];
 
 pub(super) fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {

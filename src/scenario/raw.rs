@@ -24,6 +24,9 @@ pub(super) struct RawScenario {
     #[serde(default)]
     pub(super) output: RawOutput,
     pub(super) network: Option<RawNetwork>,
+    /// `quartier sweep`'s table, read by the sweep itself; `solve` and the others ignore it.
+    #[allow(dead_code)]
+    pub(super) sweep: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]

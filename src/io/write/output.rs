@@ -137,6 +137,11 @@ impl OutputFolder {
         })
     }
 
+    /// The temporary folder, where files go until `commit`.
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
     /// Writes one file into the temporary folder.
     pub fn write(
         &self,

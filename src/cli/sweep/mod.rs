@@ -1,0 +1,272 @@
+//! `quartier sweep`: one scenario, run for every combination of the values of some of its
+//! keys (`--vary demand.places=1000..4000:250`, or its `[sweep]` table). Every run is
+//! validated before the first starts; the layers are read and indexed once (a run that
+//! varies an input, a field or a district rule's condition reads them again); the runs go
+//! in parallel; each becomes a row of `sweep.csv`, `sweep.json` and the charts of
+//! `sweep.html`, with the figures `solve` would write in its `summary.json`.
+
+mod axes;
+mod charts;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rayon::prelude::*;
+use serde_json::Value as Json;
+
+use super::solve::solved;
+use super::{load, print, thousands, Loaded, Progress};
+use crate::error::{Error, InputError};
+use crate::io::OutputFolder;
+use crate::model::Instance;
+use crate::scenario::Scenario;
+use crate::spatial::Geography;
+pub use axes::Axis;
+pub use table::CsvStyle;
+
+/// The files of a sweep's output folder.
+const SWEEP_FILES: &[&str] = &["sweep.csv", "sweep.json", "sweep.html", "runs"];
+
+/// What `quartier sweep` was asked for.
+pub struct SweepArgs<'a> {
+    pub scenario: &'a Path,
+    pub vary: &'a [String],
+    pub out: Option<&'a Path>,
+    pub jobs: Option<usize>,
+    pub plans: bool,
+    pub csv: CsvStyle,
+}
+
+/// One run: its values (one per axis) and its scenario, validated.
+struct Run {
+    values: Vec<toml::Value>,
+    scenario: Scenario,
+}
+
+/// A run's row: its values and what it gave (`summary.json` of the run, or why it failed).
+pub struct Row {
+    pub values: Vec<toml::Value>,
+    pub outcome: Result<Json, String>,
+}
+
+pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
+    let text = crate::io::read::file::read_text(args.scenario)?;
+    let shown = args.scenario.display().to_string();
+    let bad = |message: String| Error::from(InputError::new(&shown, message));
+    let mut base: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| bad(format!("invalid TOML: {}", e.message().trim())))?;
+    // The scenario's [sweep] table, then --vary (which replaces a key the table has).
+    let mut axes = match base.remove("sweep") {
+        Some(toml::Value::Table(table)) => axes::from_table(&table).map_err(&bad)?,
+        Some(_) => {
+            return Err(bad(
+                "[sweep] must be a table of keys and their values".into()
+            ))
+        }
+        None => Vec::new(),
+    };
+    for vary in args.vary {
+        let axis = axes::parse_vary(vary).map_err(&bad)?;
+        match axes.iter_mut().find(|a| a.key == axis.key) {
+            Some(known) => *known = axis,
+            None => axes.push(axis),
+        }
+    }
+    if axes.is_empty() {
+        return Err(bad(
+            "nothing to sweep: give --vary KEY=VALUES (such as --vary demand.places=1000..4000:250) or a [sweep] table".into(),
+        ));
+    }
+    // Every run's scenario, checked before the first run starts.
+    let combinations = axes::runs(&axes).map_err(&bad)?;
+    let total = combinations.len();
+    let mut runs = Vec::with_capacity(total);
+    for (i, values) in combinations.into_iter().enumerate() {
+        let described = describe(&axes, &values);
+        let mut table = base.clone();
+        for (axis, value) in axes.iter().zip(&values) {
+            axes::set(&mut table, &axis.key, value.clone())
+                .map_err(|why| bad(format!("run {} of {total} ({described}): {why}", i + 1)))?;
+        }
+        let scenario = Scenario::parse(&toml::to_string(&table).expect("a table"), args.scenario)
+            .map_err(|e| {
+            bad(format!(
+                "run {} of {total} ({described}): {}",
+                i + 1,
+                e.message
+            ))
+        })?;
+        runs.push(Run { values, scenario });
+    }
+
+    let loaded = load(args.scenario, progress)?;
+    let target = args
+        .out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{} sweep", loaded.scenario.name)));
+    let folder = OutputFolder::prepare_for(&target, &loaded.scenario.input_files(), SWEEP_FILES)?;
+    let jobs = args.jobs.unwrap_or_else(rayon::current_num_threads).max(1);
+    crate::progress::Progress::start(
+        progress,
+        &format!("sweep: {} runs, {jobs} at a time", thousands(total as u64)),
+        Some(total as u64),
+    );
+    let failed_hard = AtomicBool::new(false);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| Error::Solver(format!("cannot start {jobs} workers: {e}")))?;
+    let quiet = Progress::new(true, super::ProgressMode::Auto);
+    let plans_dir = args.plans.then(|| folder.path().join("runs"));
+    if let Some(dir) = &plans_dir {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let rows: Vec<Row> = pool.install(|| {
+        runs.par_iter()
+            .enumerate()
+            .map(|(i, run)| {
+                let outcome = one_run(
+                    &loaded,
+                    &axes,
+                    run,
+                    plans_dir
+                        .as_deref()
+                        .map(|d| d.join(format!("{:03}", i + 1))),
+                    &quiet,
+                );
+                if let Err(Error::Io { .. }) = &outcome {
+                    failed_hard.store(true, Ordering::Relaxed);
+                }
+                crate::progress::Progress::advance(progress, 1);
+                Row {
+                    values: run.values.clone(),
+                    outcome: outcome.map_err(|e| e.to_string()),
+                }
+            })
+            .collect()
+    });
+    progress.finish();
+    let keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
+    folder.write("sweep.csv", |out| {
+        table::write_csv(out, &keys, &rows, args.csv)
+    })?;
+    folder.write("sweep.json", |out| {
+        table::write_json(out, &loaded.scenario.name, &keys, &rows)
+    })?;
+    folder.write("sweep.html", |out| {
+        table::write_html(out, &loaded.scenario.name, &axes, &rows)
+    })?;
+    let target = folder.commit()?;
+    let failed = rows.iter().filter(|r| r.outcome.is_err()).count();
+    let short = rows
+        .iter()
+        .filter(|r| {
+            r.outcome
+                .as_ref()
+                .is_ok_and(|s| s["shortfall"].as_u64().unwrap_or(0) > 0)
+        })
+        .count();
+    let limited = rows
+        .iter()
+        .filter(|r| {
+            r.outcome
+                .as_ref()
+                .is_ok_and(|s| s["status"] == "time_limit")
+        })
+        .count();
+    let mut text = format!(
+        "{}: sweep of {} runs over {}\n",
+        loaded.scenario.name,
+        thousands(total as u64),
+        keys.join(" × ")
+    );
+    text += &format!(
+        "  {} solved, {} with a shortfall, {} stopped by the time limit, {} failed\n",
+        thousands((total - failed) as u64),
+        thousands(short as u64),
+        thousands(limited as u64),
+        thousands(failed as u64)
+    );
+    if let Some(row) = rows.iter().find(|r| r.outcome.is_err()) {
+        text += &format!(
+            "  first failed run ({}): {}\n",
+            describe(&axes, &row.values),
+            row.outcome.as_ref().err().map_or("", String::as_str)
+        );
+    }
+    text += &format!(
+        "  written to {}/ (sweep.csv, sweep.json, sweep.html{})\n",
+        target.display(),
+        if args.plans { ", runs/" } else { "" }
+    );
+    print(&text);
+    Ok(if failed_hard.load(Ordering::Relaxed) {
+        1
+    } else {
+        0
+    })
+}
+
+/// "demand.places = 1500, rules.max_per_site = 30"
+fn describe(axes: &[Axis], values: &[toml::Value]) -> String {
+    axes.iter()
+        .zip(values)
+        .map(|(a, v)| format!("{} = {}", a.key, axes::shown(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Keys whose runs need the layers read again: the inputs, their fields, the network and
+/// the district rules (their conditions decide which districts they cover).
+fn reads_layers(key: &str) -> bool {
+    ["input", "fields", "network", "rules.district"]
+        .iter()
+        .any(|p| key == *p || key.starts_with(&format!("{p}.")))
+}
+
+/// Solves one run: on the loaded layers with the run's demand, rules, stages and solver
+/// options, or on its own layers where it varies them; with `plans`, its plan folder.
+fn one_run(
+    loaded: &Loaded,
+    axes: &[Axis],
+    run: &Run,
+    plans: Option<PathBuf>,
+    quiet: &Progress,
+) -> Result<Json, Error> {
+    let s = &run.scenario;
+    let own;
+    let (loaded, instance) = if axes.iter().any(|a| reads_layers(&a.key)) {
+        let (instance, warnings) = crate::io::load_instance_warned(s, quiet)?;
+        let geography = Geography::of(&instance);
+        own = Loaded {
+            scenario: s.clone(),
+            instance,
+            geography,
+            load_s: 0.0,
+            index_s: 0.0,
+            warnings,
+        };
+        (&own, own.instance.clone())
+    } else {
+        let instance = Instance {
+            demand: s.demand,
+            levels: s.levels.clone(),
+            rules: s.rules.clone(),
+            stages: s.stages.clone(),
+            objective: s.objective.clone(),
+            solver: s.solver.clone(),
+            ..loaded.instance.clone()
+        };
+        (loaded, instance)
+    };
+    let folder = plans
+        .map(|dir| OutputFolder::prepare(&dir, &[]))
+        .transpose()?;
+    let solved = solved(loaded, &instance, folder.as_ref(), quiet)?;
+    if let Some(folder) = folder {
+        folder.commit()?;
+    }
+    Ok(solved.summary)
+}
