@@ -185,6 +185,15 @@ pub fn shown(value: &Value) -> String {
     }
 }
 
+/// The number a chart plots for a value of a varied key (text values by their position).
+pub fn as_number(value: &toml::Value, index: usize) -> f64 {
+    match value {
+        toml::Value::Integer(n) => *n as f64,
+        toml::Value::Float(x) => *x,
+        _ => index as f64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,7 @@ use std::io::{self, Write};
 
 use plotters::prelude::*;
 
-use super::axes::{shown, Axis};
-use super::table::as_number;
+use super::axes::{as_number, shown, Axis};
 use super::Row;
 use crate::io::write::html::{de, escape_html, page_head};
 

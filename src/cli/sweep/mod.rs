@@ -156,7 +156,7 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
         table::write_json(out, &loaded.scenario.name, &keys, &rows)
     })?;
     folder.write("sweep.html", |out| {
-        table::write_html(out, &loaded.scenario.name, &axes, &rows)
+        charts::write_html(out, &loaded.scenario.name, &axes, &rows)
     })?;
     let target = folder.commit()?;
     let failed = rows.iter().filter(|r| r.outcome.is_err()).count();

@@ -199,17 +199,6 @@ fn toml_to_json(value: &toml::Value) -> Json {
     }
 }
 
-/// The number a chart plots for a value of a varied key (text values by their position).
-pub fn as_number(value: &toml::Value, index: usize) -> f64 {
-    match value {
-        toml::Value::Integer(n) => *n as f64,
-        toml::Value::Float(x) => *x,
-        _ => index as f64,
-    }
-}
-
-pub use super::charts::write_html;
-
 #[cfg(test)]
 mod tests {
     use super::*;
