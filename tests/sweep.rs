@@ -1,5 +1,5 @@
 //! `quartier sweep`: every row equals a separate `quartier solve` of its run, and its plan
-//! passes the checker; runs are validated before the first starts; a run that fails is a
+//! passes the checker (in worker processes, and in the sweep's own with --jobs 1); runs are validated before the first starts; a run that fails is a
 //! row and the sweep goes on; the German CSV; the `[sweep]` table.
 
 mod common;
@@ -32,6 +32,8 @@ fn every_row_equals_a_separate_solve_and_its_plan_keeps_every_rule() {
             "--vary",
             "rules.max_per_site=30,50",
             "--plans",
+            "--jobs",
+            "2",
             "--out",
             "sweep",
         ],
@@ -191,6 +193,8 @@ fn a_failed_run_is_a_row_and_the_sweep_goes_on_and_german_csv() {
             ),
             "--csv",
             "de",
+            "--jobs",
+            "1",
             "--out",
             "s",
         ],

@@ -106,6 +106,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = sweep::CsvStyle::En)]
         csv: sweep::CsvStyle,
     },
+    /// A worker process of `quartier sweep` (started by it; not for use by hand).
+    #[command(hide = true)]
+    SweepWorker {
+        scenario: PathBuf,
+        #[arg(long)]
+        vary: Vec<String>,
+        #[arg(long)]
+        worker: usize,
+        #[arg(long)]
+        workers: usize,
+        #[arg(long)]
+        plans_dir: Option<PathBuf>,
+    },
     /// Write a synthetic city with sites, facilities and scenarios: a grid (N × N cells of
     /// 100 m), a realistic city of address points (--city), or the demo city (--demo).
     Generate(generate::GenerateArgs),
@@ -120,6 +133,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Verify { scenario, plan } => verify::run(&scenario, &plan, &progress),
         Command::Compare { a, b, html } => compare::run(&a, &b, html.as_deref(), &progress),
         Command::Generate(args) => generate::run(args, &progress),
+        Command::SweepWorker {
+            scenario,
+            vary,
+            worker,
+            workers,
+            plans_dir,
+        } => sweep::worker(&scenario, &vary, worker, workers, plans_dir),
         Command::Sweep {
             scenario,
             vary,

@@ -8,12 +8,10 @@
 mod axes;
 mod charts;
 mod table;
+mod workers;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use rayon::prelude::*;
 use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
 
 use super::solve::solved;
 use super::{load, print, thousands, Loaded, Progress};
@@ -24,6 +22,7 @@ use crate::scenario::Scenario;
 use crate::spatial::Geography;
 pub use axes::Axis;
 pub use table::CsvStyle;
+pub use workers::worker;
 
 /// The files of a sweep's output folder.
 const SWEEP_FILES: &[&str] = &["sweep.csv", "sweep.json", "sweep.html", "runs"];
@@ -50,9 +49,11 @@ pub struct Row {
     pub outcome: Result<Json, String>,
 }
 
-pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
-    let text = crate::io::read::file::read_text(args.scenario)?;
-    let shown = args.scenario.display().to_string();
+/// The axes and every run's scenario, checked before the first run starts: an unknown key
+/// or a value the scenario refuses is bad input naming the run, the key and the value.
+fn plan_runs(scenario: &Path, vary: &[String]) -> Result<(Vec<Axis>, Vec<Run>), Error> {
+    let text = crate::io::read::file::read_text(scenario)?;
+    let shown = scenario.display().to_string();
     let bad = |message: String| Error::from(InputError::new(&shown, message));
     let mut base: toml::Table = text
         .parse()
@@ -67,7 +68,7 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
         }
         None => Vec::new(),
     };
-    for vary in args.vary {
+    for vary in vary {
         let axis = axes::parse_vary(vary).map_err(&bad)?;
         match axes.iter_mut().find(|a| a.key == axis.key) {
             Some(known) => *known = axis,
@@ -79,7 +80,6 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
             "nothing to sweep: give --vary KEY=VALUES (such as --vary demand.places=1000..4000:250) or a [sweep] table".into(),
         ));
     }
-    // Every run's scenario, checked before the first run starts.
     let combinations = axes::runs(&axes).map_err(&bad)?;
     let total = combinations.len();
     let mut runs = Vec::with_capacity(total);
@@ -90,8 +90,8 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
             axes::set(&mut table, &axis.key, value.clone())
                 .map_err(|why| bad(format!("run {} of {total} ({described}): {why}", i + 1)))?;
         }
-        let scenario = Scenario::parse(&toml::to_string(&table).expect("a table"), args.scenario)
-            .map_err(|e| {
+        let text = toml::to_string(&table).expect("a table");
+        let scenario = Scenario::parse(&text, scenario).map_err(|e| {
             bad(format!(
                 "run {} of {total} ({described}): {}",
                 i + 1,
@@ -100,63 +100,72 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
         })?;
         runs.push(Run { values, scenario });
     }
+    Ok((axes, runs))
+}
 
-    let loaded = load(args.scenario, progress)?;
+pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
+    let (axes, runs) = plan_runs(args.scenario, args.vary)?;
+    let total = runs.len();
+    let jobs = args
+        .jobs
+        .unwrap_or_else(rayon::current_num_threads)
+        .clamp(1, total);
+    // With one job the layers are read here; with more, each worker reads them once.
+    let scenario = crate::io::read_scenario(args.scenario)?;
+    let loaded = if jobs == 1 {
+        Some(load(args.scenario, progress)?)
+    } else {
+        None
+    };
     let target = args
         .out
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("out").join(format!("{} sweep", loaded.scenario.name)));
-    let folder = OutputFolder::prepare_for(&target, &loaded.scenario.input_files(), SWEEP_FILES)?;
-    let jobs = args.jobs.unwrap_or_else(rayon::current_num_threads).max(1);
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{} sweep", scenario.name)));
+    let folder = OutputFolder::prepare_for(&target, &scenario.input_files(), SWEEP_FILES)?;
     crate::progress::Progress::start(
         progress,
         &format!("sweep: {} runs, {jobs} at a time", thousands(total as u64)),
         Some(total as u64),
     );
-    let failed_hard = AtomicBool::new(false);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| Error::Solver(format!("cannot start {jobs} workers: {e}")))?;
-    let quiet = Progress::new(true, super::ProgressMode::Auto);
     let plans_dir = args.plans.then(|| folder.path().join("runs"));
     if let Some(dir) = &plans_dir {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    let rows: Vec<Row> = pool.install(|| {
-        runs.par_iter()
-            .enumerate()
-            .map(|(i, run)| {
-                let outcome = one_run(
-                    &loaded,
-                    &axes,
-                    run,
-                    plans_dir
-                        .as_deref()
-                        .map(|d| d.join(format!("{:03}", i + 1))),
-                    &quiet,
-                );
-                if let Err(Error::Io { .. }) = &outcome {
-                    failed_hard.store(true, Ordering::Relaxed);
+    let outcomes: Vec<Result<Json, String>> = match &loaded {
+        Some(loaded) => {
+            let quiet = Progress::new(true, super::ProgressMode::Auto);
+            let mut outcomes = Vec::with_capacity(total);
+            for (i, run) in runs.iter().enumerate() {
+                let plan = plans_dir.as_deref().map(|d| run_folder(d, i));
+                let outcome = one_run(loaded, &axes, run, plan, &quiet);
+                if let Err(error @ Error::Io { .. }) = outcome {
+                    return Err(error);
                 }
+                outcomes.push(outcome.map_err(|e| e.to_string()));
                 crate::progress::Progress::advance(progress, 1);
-                Row {
-                    values: run.values.clone(),
-                    outcome: outcome.map_err(|e| e.to_string()),
-                }
-            })
-            .collect()
-    });
+            }
+            outcomes
+        }
+        None => workers::run_workers(&args, jobs, total, plans_dir.as_deref(), progress)?,
+    };
+    let rows: Vec<Row> = runs
+        .into_iter()
+        .zip(outcomes)
+        .map(|(run, outcome)| Row {
+            values: run.values,
+            outcome,
+        })
+        .collect();
     progress.finish();
     let keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
     folder.write("sweep.csv", |out| {
         table::write_csv(out, &keys, &rows, args.csv)
     })?;
     folder.write("sweep.json", |out| {
-        table::write_json(out, &loaded.scenario.name, &keys, &rows)
+        table::write_json(out, &scenario.name, &keys, &rows)
     })?;
     folder.write("sweep.html", |out| {
-        charts::write_html(out, &loaded.scenario.name, &axes, &rows)
+        charts::write_html(out, &scenario.name, &axes, &rows)
     })?;
     let target = folder.commit()?;
     let failed = rows.iter().filter(|r| r.outcome.is_err()).count();
@@ -178,7 +187,7 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
         .count();
     let mut text = format!(
         "{}: sweep of {} runs over {}\n",
-        loaded.scenario.name,
+        scenario.name,
         thousands(total as u64),
         keys.join(" × ")
     );
@@ -202,11 +211,18 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
         if args.plans { ", runs/" } else { "" }
     );
     print(&text);
-    Ok(if failed_hard.load(Ordering::Relaxed) {
-        1
-    } else {
-        0
-    })
+    Ok(0)
+}
+
+/// The loaded scenario for a worker process, without progress or warnings (the sweep
+/// printed them).
+fn load_quietly_for_worker(scenario: &Path) -> Result<Loaded, Error> {
+    super::load_quietly(scenario, &Progress::new(true, super::ProgressMode::Auto))
+}
+
+/// The plan folder of run `i` (counted from 0) under `runs/`: 001, 002, …
+fn run_folder(runs: &Path, i: usize) -> PathBuf {
+    runs.join(format!("{:03}", i + 1))
 }
 
 /// "demand.places = 1500, rules.max_per_site = 30"
