@@ -243,6 +243,28 @@ fn plan_places_on_selected_districts() {
     );
 }
 
+/// Sweep scenarios: the table of the runs in the project, the page of curves as the result,
+/// a row equal to quartier solve of its run, a refused value with quartier's message.
+#[test]
+fn sweep_scenarios_from_the_toolbox() {
+    if !qgis_available() {
+        return;
+    }
+    let out = run_script("plugin_sweep.py", &[]);
+    expect(&out, "the sweep has 4 runs");
+    expect(&out, "sweep.csv is in the project as the table");
+    expect(&out, "its fields start with the varied keys");
+    expect(&out, "the result page has the four charts");
+    expect(
+        &out,
+        "the row of 2300 places and 50 per site equals quartier solve",
+    );
+    expect(
+        &out,
+        "a refused value fails with quartier's message naming the run",
+    );
+}
+
 #[test]
 fn check_a_plan_edited_in_qgis() {
     if !qgis_available() {

@@ -7,6 +7,7 @@ from . import runner
 from .alg_check import CheckPlan
 from .alg_compare import ComparePlans
 from .alg_plan import PlanPlaces
+from .alg_sweep import SweepScenarios
 from .common import icon
 
 
@@ -48,5 +49,5 @@ class QuartierProvider(QgsProcessingProvider):
         return ""
 
     def loadAlgorithms(self):
-        for algorithm in (PlanPlaces(), CheckPlan(), ComparePlans()):
+        for algorithm in (PlanPlaces(), CheckPlan(), ComparePlans(), SweepScenarios()):
             self.addAlgorithm(algorithm)

@@ -68,7 +68,8 @@ def main():
             "the provider \"quartier\" is registered, with its icon")
     algorithms = {a.id(): a.displayName() for a in provider.algorithms()}
     h.check(algorithms == {"quartier:planplaces": "Plan places", "quartier:checkplan": "Check a plan",
-                           "quartier:compareplans": "Compare plans"},
+                           "quartier:compareplans": "Compare plans",
+                           "quartier:sweepscenarios": "Sweep scenarios"},
             "its algorithms: %s" % ", ".join(sorted(algorithms.values())))
     plan = registry.algorithmById("quartier:planplaces")
     for name, (parent, key) in FIELD_MAPPINGS.items():

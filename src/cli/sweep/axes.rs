@@ -159,10 +159,29 @@ pub fn set(table: &mut Table, key: &str, value: Value) -> Result<(), String> {
     let parts: Vec<&str> = key.split('.').collect();
     let (last, path) = parts.split_last().expect("a key has at least one part");
     let mut here = table;
-    for (i, part) in path.iter().enumerate() {
+    let mut i = 0;
+    while i < path.len() {
         let entry = here
-            .entry(part.to_string())
+            .entry(path[i].to_string())
             .or_insert_with(|| Value::Table(Table::new()));
+        // [[rules.district]] is a list of tables: `rules.district.0.max_share` is the
+        // first rule's cap (counted from 0).
+        let entry = match entry {
+            Value::Array(items) => {
+                let index = path.get(i + 1).and_then(|p| p.parse::<usize>().ok());
+                let count = items.len();
+                i += 1;
+                match index.and_then(|n| items.get_mut(n)) {
+                    Some(item) => item,
+                    None => return Err(format!(
+                        "{key}: \"{}\" is a list of {count}; name one by its number, from 0 to {}",
+                        parts[..i].join("."),
+                        count.saturating_sub(1)
+                    )),
+                }
+            }
+            other => other,
+        };
         here = match entry {
             Value::Table(inner) => inner,
             _ => {
@@ -172,6 +191,7 @@ pub fn set(table: &mut Table, key: &str, value: Value) -> Result<(), String> {
                 ))
             }
         };
+        i += 1;
     }
     here.insert(last.to_string(), value);
     Ok(())
@@ -237,6 +257,16 @@ mod tests {
         assert_eq!(table["demand"]["places"].as_integer(), Some(20));
         assert_eq!(table["solver"]["time_limit_s"].as_integer(), Some(5));
         assert!(set(&mut table, "demand.places.x", Value::Integer(1)).is_err());
+        let mut rules: Table = "[[rules.district]]\nwhere = \"a > 1\"\nmax_share = 0.01\n"
+            .parse()
+            .unwrap();
+        set(&mut rules, "rules.district.0.max_share", Value::Float(0.02)).unwrap();
+        assert_eq!(
+            rules["rules"]["district"][0]["max_share"].as_float(),
+            Some(0.02)
+        );
+        let wrong = set(&mut rules, "rules.district.3.max_share", Value::Float(0.02));
+        assert!(wrong.unwrap_err().contains("is a list of 1"));
     }
 
     #[test]

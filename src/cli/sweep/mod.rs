@@ -235,11 +235,15 @@ fn describe(axes: &[Axis], values: &[toml::Value]) -> String {
 }
 
 /// Keys whose runs need the layers read again: the inputs, their fields, the network and
-/// the district rules (their conditions decide which districts they cover).
+/// the district rules' conditions (which decide the districts a rule covers; its caps do
+/// not).
 fn reads_layers(key: &str) -> bool {
-    ["input", "fields", "network", "rules.district"]
-        .iter()
-        .any(|p| key == *p || key.starts_with(&format!("{p}.")))
+    let district_rule = key.starts_with("rules.district")
+        && !(key.ends_with(".max_share") || key.ends_with(".max_new"));
+    district_rule
+        || ["input", "fields", "network"]
+            .iter()
+            .any(|p| key == *p || key.starts_with(&format!("{p}.")))
 }
 
 /// Solves one run: on the loaded layers with the run's demand, rules, stages and solver
