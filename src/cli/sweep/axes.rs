@@ -173,11 +173,13 @@ pub fn set(table: &mut Table, key: &str, value: Value) -> Result<(), String> {
                 i += 1;
                 match index.and_then(|n| items.get_mut(n)) {
                     Some(item) => item,
-                    None => return Err(format!(
+                    None => {
+                        return Err(format!(
                         "{key}: \"{}\" is a list of {count}; name one by its number, from 0 to {}",
                         parts[..i].join("."),
                         count.saturating_sub(1)
-                    )),
+                    ))
+                    }
                 }
             }
             other => other,

@@ -201,58 +201,84 @@ pub fn map_svg(data: &MapData, width: f64) -> String {
     svg
 }
 
-/// Bars of allocated places against the target per district (sorted by target).
+/// Bars of allocated places against the target per district (sorted by target, the 60
+/// largest), drawn with plotters: a blue bar for the places (existing and new), a red mark
+/// for the fair share.
 pub(super) fn chart_svg(report: &PlanReport) -> String {
+    use plotters::prelude::*;
     let figures = &report.figures.districts;
     let mut order: Vec<usize> = (0..figures.len()).collect();
     order.sort_by(|&a, &b| figures[b].target.total_cmp(&figures[a].target));
     order.truncate(60);
+    // Plotters counts rows from the bottom: the largest share on top.
+    order.reverse();
     let max = order
         .iter()
         .map(|&d| figures[d].target.max(figures[d].total))
         .fold(1.0, f64::max);
-    let row = 16.0;
-    let label_w = 190.0;
-    let bar_w = 540.0;
-    let height = row * order.len() as f64 + 40.0;
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {height}" width="{w}" height="{height}" font-family="sans-serif" font-size="11" role="img" aria-label="Soll und Ist je Bezirk">"#,
-        w = label_w + bar_w + 60.0
-    );
-    for (i, &d) in order.iter().enumerate() {
-        let y = 10.0 + i as f64 * row;
-        let f = &figures[d];
-        let total = f.total / max * bar_w;
-        let target = f.target / max * bar_w;
-        let _ = write!(
-            svg,
-            r##"<text x="{tx}" y="{ty}" text-anchor="end">{name}</text><rect x="{label_w}" y="{y}" width="{total:.1}" height="11" fill="#6baed6"><title>{name}: {ist} Plätze, Soll {soll}</title></rect><line x1="{tl:.1}" x2="{tl:.1}" y1="{y1}" y2="{y2}" stroke="#d6400e" stroke-width="2"/>"##,
-            tx = label_w - 6.0,
-            ty = y + 9.5,
-            name = escape(&report.instance.districts[d].name),
-            ist = de(f.total, 0),
-            soll = de(f.target, 1),
-            tl = label_w + target,
-            y1 = y - 2.0,
-            y2 = y + 13.0
-        );
+    let count = order.len().max(1);
+    let height = (16 * count + 70) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (800, height)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let name_of = |i: usize| {
+            order
+                .get(i)
+                .map(|&d| report.instance.districts[d].name.clone())
+                .unwrap_or_default()
+        };
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .margin(6)
+            .x_label_area_size(40)
+            .y_label_area_size(190)
+            .build_cartesian_2d(0.0..max * 1.05, (0..count).into_segmented())
+        else {
+            return String::new();
+        };
+        let _ = chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(count)
+            .y_label_formatter(&|y| match y {
+                SegmentValue::CenterOf(i) => name_of(*i),
+                _ => String::new(),
+            })
+            .x_desc("Plätze (blau: bestehend + neu; rot: Soll, der faire Anteil)")
+            .x_label_formatter(&|x| de(*x, 0))
+            .light_line_style(WHITE)
+            .draw();
+        let blue = RGBColor(107, 174, 214);
+        let red = RGBColor(214, 64, 14);
+        let _ = chart.draw_series(order.iter().enumerate().map(|(i, &d)| {
+            let mut bar = Rectangle::new(
+                [
+                    (0.0, SegmentValue::Exact(i)),
+                    (figures[d].total, SegmentValue::Exact(i + 1)),
+                ],
+                blue.filled(),
+            );
+            bar.set_margin(2, 2, 0, 0);
+            bar
+        }));
+        let _ = chart.draw_series(order.iter().enumerate().map(|(i, &d)| {
+            PathElement::new(
+                vec![
+                    (figures[d].target, SegmentValue::Exact(i)),
+                    (figures[d].target, SegmentValue::Exact(i + 1)),
+                ],
+                red.stroke_width(2),
+            )
+        }));
+        let _ = root.present();
     }
-    let ly = height - 14.0;
-    let _ = write!(
-        svg,
-        r##"<rect x="{label_w}" y="{ly}" width="14" height="10" fill="#6baed6"/><text x="{a}" y="{t}">Plätze (bestehend + neu)</text><line x1="{b}" x2="{b}" y1="{ly}" y2="{l2}" stroke="#d6400e" stroke-width="2"/><text x="{c}" y="{t}">Soll (fairer Anteil)</text></svg>"##,
-        a = label_w + 18.0,
-        t = ly + 9.0,
-        b = label_w + 200.0,
-        l2 = ly + 11.0,
-        c = label_w + 206.0
-    );
     svg
 }
 
-/// The levels of a nested plan: D at each level (bars) and D of each level alone (marks),
-/// so the planner sees what staging costs in evenness.
+/// The levels of a nested plan: D at each level (bars) and D of each level alone (red
+/// marks), so the planner sees what staging costs in evenness; drawn with plotters.
 pub(super) fn levels_chart_svg(report: &PlanReport) -> String {
+    use plotters::prelude::*;
     let levels = report.levels;
     let max = levels
         .iter()
@@ -262,58 +288,62 @@ pub(super) fn levels_chart_svg(report: &PlanReport) -> String {
                 .max(l.dissimilarity_alone.unwrap_or(0.0))
         })
         .fold(0.01, f64::max);
-    let (chart_h, bar_w, gap, left) = (180.0, 60.0, 40.0, 50.0);
-    let width = left + levels.len() as f64 * (bar_w + gap) + 20.0;
-    let height = chart_h + 70.0;
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" font-family="sans-serif" font-size="11" role="img" aria-label="Segregationsindex D je Stufe">"#
-    );
-    let _ = write!(
-        svg,
-        r##"<line x1="{left}" x2="{left}" y1="10" y2="{b}" stroke="#888"/><line x1="{left}" x2="{r}" y1="{b}" y2="{b}" stroke="#888"/><text x="{tx}" y="14" text-anchor="end">{top}</text><text x="{tx}" y="{b}" text-anchor="end">0</text>"##,
-        b = 10.0 + chart_h,
-        r = width - 10.0,
-        tx = left - 4.0,
-        top = de(max, 3)
-    );
-    for (i, level) in levels.iter().enumerate() {
-        let x = left + 20.0 + i as f64 * (bar_w + gap);
-        let d = level.figures.dissimilarity;
-        let h = d / max * chart_h;
-        let _ = write!(
-            svg,
-            r##"<rect x="{x}" y="{y:.1}" width="{bar_w}" height="{h:.1}" fill="#2171b5"><title>Stufe {n}: D = {dv}</title></rect><text x="{cx}" y="{ly:.1}" text-anchor="middle">{dv}</text><text x="{cx}" y="{b1}" text-anchor="middle">Stufe {n}</text><text x="{cx}" y="{b2}" text-anchor="middle">{places} Plätze</text>"##,
-            y = 10.0 + chart_h - h,
-            n = i + 1,
-            dv = de(d, 3),
-            cx = x + bar_w / 2.0,
-            ly = 10.0 + chart_h - h - 4.0,
-            b1 = chart_h + 26.0,
-            b2 = chart_h + 40.0,
-            places = de(level.places as f64, 0)
-        );
-        if let Some(alone) = level.dissimilarity_alone {
-            let ya = 10.0 + chart_h - alone / max * chart_h;
-            let _ = write!(
-                svg,
-                r##"<line x1="{x1}" x2="{x2}" y1="{ya:.1}" y2="{ya:.1}" stroke="#d6400e" stroke-width="3"><title>Stufe {n} allein: D = {av}</title></line>"##,
-                x1 = x - 6.0,
-                x2 = x + bar_w + 6.0,
-                n = i + 1,
-                av = de(alone, 3)
+    let count = levels.len().max(1);
+    let width = (120 * count + 160) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, 280)).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let Ok(mut chart) = ChartBuilder::on(&root)
+            .caption(
+                "Segregationsindex D je Stufe (blau: gestufter Plan, rot: Stufe allein geplant)",
+                ("sans-serif", 12),
+            )
+            .margin(8)
+            .x_label_area_size(30)
+            .y_label_area_size(50)
+            .build_cartesian_2d((0..count).into_segmented(), 0.0..max * 1.1)
+        else {
+            return String::new();
+        };
+        let _ = chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(count)
+            .x_label_formatter(&|x| match x {
+                SegmentValue::CenterOf(i) => levels
+                    .get(*i)
+                    .map(|l| format!("Stufe {} ({} Plätze)", i + 1, de(l.places as f64, 0)))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|y| de(*y, 3))
+            .light_line_style(WHITE)
+            .draw();
+        let blue = RGBColor(33, 113, 181);
+        let red = RGBColor(214, 64, 14);
+        let _ = chart.draw_series(levels.iter().enumerate().map(|(i, level)| {
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), level.figures.dissimilarity),
+                ],
+                blue.filled(),
             );
-        }
+            bar.set_margin(0, 0, 18, 18);
+            bar
+        }));
+        let _ = chart.draw_series(levels.iter().enumerate().filter_map(|(i, level)| {
+            let alone = level.dissimilarity_alone?;
+            Some(PathElement::new(
+                vec![
+                    (SegmentValue::Exact(i), alone),
+                    (SegmentValue::Exact(i + 1), alone),
+                ],
+                red.stroke_width(3),
+            ))
+        }));
+        let _ = root.present();
     }
-    let ly = height - 12.0;
-    let _ = write!(
-        svg,
-        r##"<rect x="{left}" y="{ly0}" width="14" height="10" fill="#2171b5"/><text x="{a}" y="{ly}">D des gestuften Plans</text><line x1="{b}" x2="{b2}" y1="{lm}" y2="{lm}" stroke="#d6400e" stroke-width="3"/><text x="{c}" y="{ly}">D der Stufe allein geplant</text></svg>"##,
-        ly0 = ly - 9.0,
-        a = left + 18.0,
-        b = left + 170.0,
-        b2 = left + 186.0,
-        lm = ly - 4.0,
-        c = left + 192.0
-    );
     svg
 }
