@@ -137,7 +137,7 @@ pub fn run(args: SweepArgs, progress: &Progress) -> Result<i32, Error> {
             let mut outcomes = Vec::with_capacity(total);
             for (i, run) in runs.iter().enumerate() {
                 let plan = plans_dir.as_deref().map(|d| run_folder(d, i));
-                let outcome = one_run(loaded, &axes, run, plan, &quiet);
+                let outcome = one_run(loaded, &axes, run, plan, false, &quiet);
                 if let Err(error @ Error::Io { .. }) = outcome {
                     return Err(error);
                 }
@@ -253,6 +253,7 @@ fn one_run(
     axes: &[Axis],
     run: &Run,
     plans: Option<PathBuf>,
+    one_core: bool,
     quiet: &Progress,
 ) -> Result<Json, Error> {
     let s = &run.scenario;
@@ -281,6 +282,12 @@ fn one_run(
         };
         (loaded, instance)
     };
+    // A worker beside others has one core: HiGHS on all of them (threads = 0) would only
+    // make the workers wait for each other.
+    let mut instance = instance;
+    if one_core && instance.solver.threads == 0 {
+        instance.solver.threads = 1;
+    }
     let folder = plans
         .map(|dir| OutputFolder::prepare(&dir, &[]))
         .transpose()?;

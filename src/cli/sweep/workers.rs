@@ -148,7 +148,7 @@ pub fn worker(
     }
     for (i, run) in runs.iter().enumerate().skip(worker).step_by(workers.max(1)) {
         let plan = plans.as_deref().map(|d| run_folder(d, i));
-        let line = match one_run(&loaded, &axes, run, plan, &quiet) {
+        let line = match one_run(&loaded, &axes, run, plan, workers > 1, &quiet) {
             Ok(summary) => json!({ "index": i, "summary": summary }),
             Err(error) => json!({ "index": i, "error": error.to_string() }),
         };
