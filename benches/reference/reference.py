@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree  # noqa: E402
 T_IMPORTED = time.perf_counter()
 
 DEFAULT_STAGES = ["shortfall", "evenness", "worst", "cost"]
-FREE_STAGES = ["worst", "spread", "access", "cost"]  # any subset, any order, after A and B
+FREE_STAGES = ["fair", "worst", "spread", "access", "cost"]  # any subset, any order, after A and B
 DISTRICT_FIELDS = {"id": "id", "name": "name", "population": "population",
                    "existing": "existing"}  # weight: defaults to the population field
 SITE_FIELDS = {"id": "id", "capacity": "capacity", "status": "status",
@@ -485,6 +485,7 @@ def balls(D, radius):
 def build(sc, D, quiet, levels=None, weights=None, stages=None):
     """One MIP over all levels.  Per level l a block of columns
          x^l (usable sites) | y^l (min_places sites) | u^l | p^l_d | m^l_d | z^l | [S^l]
+         | [phi^l_d]
     and rules 1-7 at that level; nesting rows x^l - x^(l-1) >= 0 join the blocks."""
     t0 = time.perf_counter()
     levels = sc["levels"] if levels is None else levels
@@ -504,7 +505,9 @@ def build(sc, D, quiet, levels=None, weights=None, stages=None):
     op, om = ou + 1, ou + 1 + nd
     oz = om + nd
     oS = oz + 1
-    nb = oS + (1 if with_spread else 0)
+    with_fair = "fair" in stages
+    oF = oS + (1 if with_spread else 0)  # phi_d: fair's term of each district (stage fair)
+    nb = oF + (nd if with_fair else 0)
     ncol = L * nb
 
     lb = np.zeros(ncol)
@@ -642,6 +645,23 @@ def build(sc, D, quiet, levels=None, weights=None, stages=None):
             np.r_[np.ones(nx), -np.ones(nd), np.ones(nd)], t - D.e, t - D.e)
         for (i, j, v, lo, hi) in fixed:
             add(i, b + j, v, lo, hi)
+        # stage fair: phi_d >= max(0, t_d - a_d)^2 / t_d, as the chords of that function of
+        # the whole number n of new places (a_d = e_d + n): it is convex in n, so the largest
+        # chord through the neighbouring whole numbers is the function itself at whole n.
+        #   g(n) = max(0, t - e - n)^2 / t;  phi_d >= g(k) + (g(k+1) - g(k)) (n - k)
+        if with_fair:
+            for dd in range(nd):
+                if t[dd] <= 0:
+                    continue
+                kink = t[dd] - D.e[dd]
+                if kink <= 0:
+                    continue  # existing places reach the share: the term is 0
+                g = lambda n, dd=dd, kink=kink: max(0.0, kink - n) ** 2 / t[dd]  # noqa: E731
+                sites = np.flatnonzero(xd == dd)
+                for k in range(int(np.floor(kink)) + 1):
+                    slope = g(k + 1) - g(k)
+                    add(np.zeros(len(sites) + 1), b + np.r_[oF + dd, sites],
+                        np.r_[1.0, -slope * np.ones(len(sites))], g(k) - slope * k, inf)
         # nesting: x^l - x^(l-1) >= 0
         if l > 0:
             add(np.r_[xr, xr], np.r_[b + xr, b - nb + xr], np.r_[np.ones(nx), -np.ones(nx)],
@@ -682,6 +702,9 @@ def build(sc, D, quiet, levels=None, weights=None, stages=None):
     objs["evenness"] = obj((l * nb + c, weights[l] * TL / Tl[l])
                            for l in range(L) for c in range(op, oz))
     objs["worst"] = obj((l * nb + oz, weights[l] * TL / Tl[l]) for l in range(L))
+    if with_fair:
+        objs["fair"] = obj((l * nb + oF + dd, weights[l] * TL / Tl[l])
+                           for l in range(L) for dd in range(nd))
     if with_spread:
         objs["spread"] = obj((l * nb + oS, weights[l]) for l in range(L))
     if "access" in stages:
