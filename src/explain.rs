@@ -96,9 +96,7 @@ pub fn limited_by(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<
     // bring every other district up to its share then (the shares add up to the demand
     // plus every existing place).
     let placed: u64 = new_places.iter().sum();
-    let over_share = (0..district_count).any(|d| {
-        prepared.target[d] > 0.0 && prepared.district_existing[d] > prepared.target[d] + 1e-9
-    });
+    let over_share = existing_over_shares(&prepared.district_existing, &prepared.target).0 > 0;
     let below_share = |d: usize| {
         let target = prepared.target[d];
         target > 0.0 && prepared.district_existing[d] + (new_places[d] as f64) < target - 1e-9

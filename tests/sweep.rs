@@ -195,6 +195,7 @@ fn a_failed_run_is_a_row_and_the_sweep_goes_on_and_german_csv() {
             "de",
             "--jobs",
             "1",
+            "--plans",
             "--out",
             "s",
         ],
@@ -234,6 +235,12 @@ fn a_failed_run_is_a_row_and_the_sweep_goes_on_and_german_csv() {
         "{}",
         lines[3]
     );
+    // The runs that solved keep every rule (runs 1 and 3: the sites that are there).
+    for (run, places) in [(1, 2300), (3, 30000)] {
+        let file = format!("run{run}.toml");
+        scenario(dir.path(), &file, places, 50, "");
+        verifies(&file, &format!("s/runs/{run:03}"), dir.path());
+    }
     // A tiny time limit: a row with that status.
     let limited = quartier(
         &[
@@ -243,6 +250,7 @@ fn a_failed_run_is_a_row_and_the_sweep_goes_on_and_german_csv() {
             "solver.time_limit_s=0.00001",
             "--vary",
             "demand.places=2300",
+            "--plans",
             "--out",
             "t",
         ],
@@ -251,4 +259,5 @@ fn a_failed_run_is_a_row_and_the_sweep_goes_on_and_german_csv() {
     assert_eq!(limited.code, 0, "{}", limited.stderr);
     let json = read_json(&dir.path().join("t/sweep.json"));
     assert_eq!(json["runs"][0]["status"], "time_limit");
+    verifies("base.toml", "t/runs/001", dir.path());
 }

@@ -45,6 +45,7 @@ def main():
     # The row of 2300 places and 50 per site is quartier solve's plan of the scenario.
     done = h.quartier(binary, "solve", scenario, "--out", os.path.join(work, "allein"), "--quiet")
     h.check(done.returncode == 0, "quartier solves the scenario alone")
+    h.verify(binary, scenario, os.path.join(work, "allein", "sites.geojson"))
     alone = h.read_json(os.path.join(work, "allein", "summary.json"))
     rows = h.read_json(os.path.join(output, "sweep.json"))["runs"]
     row = [r for r in rows if r["values"] == {"demand.places": 2300, "rules.max_per_site": 50}][0]

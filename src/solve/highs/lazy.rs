@@ -392,12 +392,8 @@ pub(super) fn solve_stage_lazily(
             // The time ran out before HiGHS found a plan: the plan one above the bound, or
             // else the plan of the stage before (it keeps every rule and every earlier
             // stage), with how far from this stage's bound it can be at most.
-            let fallback = above.or(best_known).or(quick).or_else(|| {
-                let (before, _) = search?;
-                kept_plan(
-                    instance, prepared, city, segments, program, active, objective, before,
-                )
-            });
+            // (`best_known` holds the plan of the stage before when it keeps every rule.)
+            let fallback = above.or(best_known).or(quick);
             let Some(plan) = fallback else {
                 return Err(Error::TimeLimit(message));
             };

@@ -365,30 +365,31 @@ pub(super) fn whole_columns_fixed(
     let Some(result) = fixed.minimise_if_feasible(objective, settings, false)? else {
         return Ok(Polished::Nothing); // the fractional columns cannot be settled with the others fixed
     };
-    let kept = (result.status == StageStatus::Optimal
-        && overfilled_by(
-            instance,
-            prepared,
-            city,
-            active,
-            &result.values,
-            Take::Every,
-        )
-        .is_empty())
-    .then(|| result.clone());
-    Ok(
-        match within_gap(
-            instance,
-            prepared,
-            city,
-            active,
-            settings,
-            bound,
-            result,
-            "LP's whole columns fixed",
-        ) {
-            Some(accepted) => Polished::WithinGap(accepted),
-            None => kept.map_or(Polished::Nothing, Polished::Kept),
-        },
-    )
+    match within_gap(
+        instance,
+        prepared,
+        city,
+        active,
+        settings,
+        bound,
+        result.clone(),
+        "LP's whole columns fixed",
+    ) {
+        Some(accepted) => Ok(Polished::WithinGap(accepted)),
+        // Outside the gap, still the best known when it keeps every neighbourhood.
+        None if result.status == StageStatus::Optimal
+            && overfilled_by(
+                instance,
+                prepared,
+                city,
+                active,
+                &result.values,
+                Take::Every,
+            )
+            .is_empty() =>
+        {
+            Ok(Polished::Kept(result))
+        }
+        None => Ok(Polished::Nothing),
+    }
 }
