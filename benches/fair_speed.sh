@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What stage fair costs: `quartier solve` end to end with the default order (shortfall,
-# evenness, worst, cost) against the same scenario with stage fair after evenness
-# (shortfall, evenness, fair, worst, cost), one build, on the demo scenarios that do not
-# name their stages, the generated mid-size city and the grids (200k, 1M), each pair timed
-# by hyperfine taking turns. Prints a Markdown table (median wall time in seconds, and the
-# change) for BENCHMARKS.md. The 200k grid with spacing is left out: with fair it runs for
-# more than 17 minutes (BENCHMARKS.md, "Stage fair").
+# evenness, fair, worst, cost) against the same scenario with the order before fair was in
+# it (shortfall, evenness, worst, cost), one build, on the demo scenarios that do not name
+# their stages, the generated mid-size city and the grids (200k, 1M), each pair timed by
+# hyperfine taking turns. Prints a Markdown table (median wall time in seconds, and the
+# change) for BENCHMARKS.md. Then the 200k grid with spacing (GRID_LIMITS, default "60
+# 300"): one run per time limit with each order, its wall time, status and gap; the
+# default order there ends at the limit (BENCHMARKS.md, "Stage fair").
 #
 # Usage: bash benches/fair_speed.sh BINARY [WORKDIR]   (RUNS=5 by default)
 set -euo pipefail
@@ -34,19 +35,19 @@ copy_of() { # scenario.toml suffix
   echo "$out"
 }
 
-# The scenario with stage fair after evenness (it names no stages).
-with_fair() { # scenario.toml -> prints the variant's path
+# The scenario with the order before stage fair was in the default (it names no stages).
+without_fair() { # scenario.toml -> prints the variant's path
   local out
-  out=$(copy_of "$1" with-fair)
+  out=$(copy_of "$1" without-fair)
   if grep -q '^\[objective\]' "$out"; then
-    sed -i 's/^\[objective\]/[objective]\nstages = ["shortfall", "evenness", "fair", "worst", "cost"]/' "$out"
+    sed -i 's/^\[objective\]/[objective]\nstages = ["shortfall", "evenness", "worst", "cost"]/' "$out"
   else
-    printf '\n[objective]\nstages = ["shortfall", "evenness", "fair", "worst", "cost"]\n' >>"$out"
+    printf '\n[objective]\nstages = ["shortfall", "evenness", "worst", "cost"]\n' >>"$out"
   fi
   echo "$out"
 }
 
-echo "| case | default order (s) | with fair (s) | change |"
+echo "| case | without fair (s) | default order, with fair (s) | change |"
 echo "|---|---|---|---|"
 time_case() { # label scenario.toml
   local label=$1 toml=$2 plain with
@@ -58,8 +59,8 @@ time_case() { # label scenario.toml
   elif grep -q '^stages' "$toml"; then
     return # a scenario that names its stages without fair keeps them
   else
-    plain=$toml
-    with=$(with_fair "$toml")
+    plain=$(without_fair "$toml")
+    with=$toml
   fi
   hyperfine --style none --runs "$runs" --warmup 1 --export-json "$work/$label.json" \
     -n old "$q solve $plain --out $work/out-old --quiet" \
@@ -77,3 +78,30 @@ done
 time_case "mid-size city, scenario.toml" "$work/midsize/scenario.toml"
 time_case "200k grid" "$work/grid-200k/scenario.toml"
 time_case "1M grid" "$work/grid-1m/scenario.toml"
+
+# The 200k grid with spacing (the scenario's commented spacing rule switched on), once per
+# limit and order.
+echo
+echo "| 200k grid with spacing | limit (s) | wall (s) | status | gap of the stage stopped |"
+echo "|---|---|---|---|---|"
+spacing=$work/grid-200k-spacing.toml
+sed 's/^# radius = /radius = /' "$work/grid-200k/scenario.toml" >"$spacing"
+grep -q '^radius = ' "$spacing" || { echo "the 200k scenario has no spacing line to switch on" >&2; exit 1; }
+for limit in ${GRID_LIMITS-60 300}; do
+  for order in without-fair default; do
+    toml=$work/grid-200k-spacing-$order-$limit.toml
+    sed "s/^\\[solver\\]/[solver]\\ntime_limit_s = $limit/" "$spacing" >"$toml"
+    if [ "$order" = without-fair ]; then
+      printf '\n[objective]\nstages = ["shortfall", "evenness", "worst", "cost"]\n' >>"$toml"
+    fi
+    start=$(date +%s.%N)
+    "$q" solve "$toml" --out "$work/out-spacing" --quiet >/dev/null || true
+    end=$(date +%s.%N)
+    python3 - "$order" "$limit" "$start" "$end" "$work/out-spacing/summary.json" <<'PY'
+import json, sys
+order, limit, start, end, path = sys.argv[1:]
+s = json.load(open(path))
+print(f"| {order} | {limit} | {float(end) - float(start):.1f} | {s['status']} | {100 * s['mip_gap']:.4f} % |")
+PY
+  done
+done

@@ -38,7 +38,7 @@ from scipy.spatial import cKDTree  # noqa: E402
 
 T_IMPORTED = time.perf_counter()
 
-DEFAULT_STAGES = ["shortfall", "evenness", "worst", "cost"]
+DEFAULT_STAGES = ["shortfall", "evenness", "fair", "worst", "cost"]
 FREE_STAGES = ["fair", "worst", "spread", "access", "cost"]  # any subset, any order, after A and B
 DISTRICT_FIELDS = {"id": "id", "name": "name", "population": "population",
                    "existing": "existing"}  # weight: defaults to the population field
