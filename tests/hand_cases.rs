@@ -456,3 +456,61 @@ fn marginal_value_predicts_the_gain_of_more_capacity() {
         assert!((gain - values[0]).abs() < 1e-6, "gain {gain}");
     }
 }
+
+#[test]
+fn an_all_or_nothing_site_does_not_hide_a_nearer_one() {
+    // Two districts; demand 5 and 1 place already at the existing S4, so T = 6: D0 (1,743
+    // residents) gets 2 new places and D1 (3,179) 3 at the evenness optimum. The school is
+    // at (0, 390). D0 can take its 2 at S3 (120 m away: 239 m·places), at S1 (390 m: 780)
+    // or at the all-or-nothing S0 (min 2, 696 m: 1,392); D1 takes 1 at S5 and 2 at S2
+    // (1,959 + 4,037). The access optimum is 239 + 1,959 + 4,037 = 6,236. HiGHS 1.16's
+    // presolve reduced the full model's access MIP to nothing and called 7,389 (S0)
+    // optimal with gap 0; small MIPs are therefore also solved without presolve.
+    let mut sites = vec![
+        site("S0", 576.627, 0.0, 3),
+        site("S1", 0.0, 0.0, 2),
+        site("S2", 1999.0, 671.422, 4),
+        site("S3", 0.0, 270.308, 2),
+        site("S4", 1999.0, 0.0, 2),
+        site("S5", 1920.258, 0.0, 1),
+    ];
+    sites[0].min_places = 2;
+    sites[2].cost = Some(1.0);
+    for (s, occupied) in [(4, 1), (5, 0)] {
+        sites[s].status = SiteStatus::Existing;
+        sites[s].occupied = occupied;
+    }
+    let mut inst = instance(
+        vec![
+            square("D0", 0.0, 0.0, 1000.0, 1743.0),
+            square("D1", 1000.0, 0.0, 1000.0, 3179.0),
+        ],
+        sites,
+        5,
+    );
+    inst.facilities = vec![FacilityLayer {
+        kind: "school".into(),
+        facilities: vec![Facility {
+            id: "F0".into(),
+            position: [0.0, 390.008],
+            seats: None,
+        }],
+    }];
+    inst.rules.spacing = Some(Spacing {
+        metres: 943.453,
+        max_places: 4,
+    });
+    inst.stages = vec![Stage::Shortfall, Stage::Evenness, Stage::Access];
+    inst.solver.mip_gap = 1e-6;
+    let geography = Geography::of(&inst);
+    let prepared = Prepared::new(&inst, &geography);
+    let fast = solved(&inst).solution;
+    let full = quartier::solve::solve_mip(&inst, &prepared).unwrap();
+    assert!(check_plan(&inst, &geography, &full.plan)
+        .violations
+        .is_empty());
+    for solution in [&fast, &full] {
+        assert_eq!(solution.plan.places, vec![0, 0, 2, 2, 0, 1]);
+        assert!((stage(solution, Stage::Access) - 6236.28).abs() < 0.1);
+    }
+}

@@ -1,7 +1,7 @@
 //! `quartier solve`: load, check, index, solve and write the plan folder.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map};
 
@@ -13,7 +13,7 @@ use crate::io::plan_report::{shown_sites, ways_on_foot};
 use crate::io::{OutputFolder, PlanReport};
 use crate::metrics::{figures, level_figures, mean_distances, most_new_within};
 use crate::model::{Instance, Stage};
-use crate::solve::{solve, Prepared};
+use crate::solve::{solve_since, Prepared};
 
 pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Result<i32, Error> {
     let loaded = load(scenario_path, progress)?;
@@ -22,7 +22,9 @@ pub fn run(scenario_path: &Path, out: Option<&Path>, progress: &Progress) -> Res
     // Check the output folder before the long work, so that a bad --out fails at once.
     let target = scenario.output_dir(out);
     let folder = OutputFolder::prepare(&target, &scenario.input_files())?;
-    let solved = solved(&loaded, instance, Some(&folder), progress)?;
+    // The time limit is for the whole run: reading and indexing the layers count.
+    let spent_s = loaded.load_s + loaded.index_s;
+    let solved = solved(&loaded, instance, Some(&folder), progress, spent_s)?;
     let target = folder.commit()?;
     progress.finish();
     let mut text = format!("{}\n{}", instance.name, solved.text);
@@ -50,11 +52,14 @@ pub(super) struct Solved {
 
 /// Prepares, solves and reports `instance` (the loaded scenario's, or a sweep's run of it
 /// on the same layers); with `folder`, writes the plan folder there (not committed).
+/// `spent_s`, the seconds the run spent before (reading the layers), counts against
+/// `[solver] time_limit_s`.
 pub(super) fn solved(
     loaded: &Loaded,
     instance: &Instance,
     folder: Option<&OutputFolder>,
     progress: &Progress,
+    spent_s: f64,
 ) -> Result<Solved, Error> {
     let (scenario, geography) = (&loaded.scenario, &loaded.geography);
     progress.step("applying the rules to sites and districts");
@@ -71,7 +76,10 @@ pub(super) fn solved(
             format!(", {} levels", instance.levels.len())
         }
     ));
-    let solution = solve(instance, &prepared)?;
+    let started = Instant::now()
+        .checked_sub(Duration::from_secs_f64(spent_s + prepare_s))
+        .unwrap_or(built);
+    let solution = solve_since(instance, &prepared, started)?;
 
     progress.step("writing the plan");
     let written = Instant::now();

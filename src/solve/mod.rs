@@ -51,7 +51,16 @@ use program::neighbourhoods::SpacingRows;
 /// `prepared` carries the demand and the stages; with demand levels in the instance, the
 /// nested plan over the levels is solved.
 pub fn solve(instance: &Instance, prepared: &Prepared) -> Result<Solution, Error> {
-    let started = Instant::now();
+    solve_since(instance, prepared, Instant::now())
+}
+
+/// As `solve`, with `[solver] time_limit_s` counted from `started` (for `quartier solve`,
+/// when it began reading the layers: the limit is for the whole run).
+pub fn solve_since(
+    instance: &Instance,
+    prepared: &Prepared,
+    started: Instant,
+) -> Result<Solution, Error> {
     if !instance.levels.is_empty() {
         return levels::solve_levels(instance, prepared, started);
     }

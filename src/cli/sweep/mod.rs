@@ -291,7 +291,7 @@ fn one_run(
     let folder = plans
         .map(|dir| OutputFolder::prepare(&dir, &[]))
         .transpose()?;
-    let solved = solved(loaded, &instance, folder.as_ref(), quiet)?;
+    let solved = solved(loaded, &instance, folder.as_ref(), quiet, 0.0)?;
     if let Some(folder) = folder {
         folder.commit()?;
     }
