@@ -60,10 +60,6 @@ pub struct Settings {
     pub threads: u32,
 }
 
-/// Whole columns up to which a MIP is also solved without presolve
-/// (`Program::minimise_if_feasible`).
-const CAREFUL_UP_TO: usize = 1_000;
-
 impl Settings {
     /// The same settings with the time spent since `since` taken off the limit (one stage's
     /// HiGHS runs share its time).
@@ -207,11 +203,8 @@ impl Program {
     /// is not believed either: the careful solve (no presolve, no restart) runs too, and the
     /// better plan is kept.
     ///
-    /// And its presolve has reduced a MIP to nothing with a wrong optimum, gap 0 (a city of
-    /// two districts and six sites, one of them all-or-nothing, stage access: 7,389 where a
-    /// plan of 6,236 keeps every row; found when the descent to cheaper sites beat it). Small
-    /// MIPs (at most `CAREFUL_UP_TO` whole columns), where the careful solve costs little,
-    /// are therefore always solved both ways, and the better plan is kept.
+    /// And its presolve has reduced a MIP to nothing with a wrong optimum, gap 0: see
+    /// `minimise_once`.
     pub fn minimise_if_feasible(
         &self,
         objective: &[(Col, f64)],
@@ -225,13 +218,10 @@ impl Program {
         let broken_promise = result.status == StageStatus::Optimal
             && result.mip_gap > settings.mip_gap
             && result.mip_gap * result.objective.abs().max(1.0) > 1e-6;
-        let small = result.status == StageStatus::Optimal
-            && !relax
-            && (1..=CAREFUL_UP_TO).contains(&self.integer_count());
-        if !broken_promise && !small {
+        if !broken_promise {
             return Ok(Some(result));
         }
-        if broken_promise && std::env::var_os("QUARTIER_TRACE").is_some() {
+        if std::env::var_os("QUARTIER_TRACE").is_some() {
             eprintln!(
                 "  HiGHS called a plan optimal with a gap of {:.2e}: solving once more without presolve and restarts",
                 result.mip_gap
@@ -422,8 +412,30 @@ impl Program {
         {
             return Err(no_plan_in_time());
         }
-        let objective_value = objective.iter().map(|&(c, k)| k * values[c]).sum();
+        let objective_value: f64 = objective.iter().map(|&(c, k)| k * values[c]).sum();
         let is_mip = self.has_integers() && !relax;
+        // HiGHS 1.16's presolve has reduced a MIP to nothing and called a wrong plan optimal
+        // with gap 0 (two districts, six sites, one all-or-nothing, stage access: 7,389
+        // where a plan of 6,236 keeps every row; tests/hand_cases.rs). A MIP that presolve
+        // settled alone, before any node of the search, is solved once more without it
+        // (such MIPs are small), and the better plan is kept.
+        if is_mip
+            && presolve
+            && status == StageStatus::Optimal
+            && mip_node_count(&solved) == Some(0)
+        {
+            if let Some(careful) = self.minimise_once(objective, settings, relax, false)? {
+                if careful.objective < objective_value - 1e-9 * objective_value.abs().max(1.0) {
+                    if std::env::var_os("QUARTIER_TRACE").is_some() {
+                        eprintln!(
+                            "  HiGHS's presolve alone called {objective_value} optimal; without presolve: {}",
+                            careful.objective
+                        );
+                    }
+                    return Ok(Some(careful));
+                }
+            }
+        }
         let settle = |result: StageResult| {
             if is_mip {
                 self.settled(result, objective)
@@ -447,4 +459,16 @@ impl Program {
             values,
         })))
     }
+}
+
+/// The nodes HiGHS's branch and bound explored (0 when presolve settled the MIP alone); an
+/// int64 info value, which the highs crate does not read.
+fn mip_node_count(solved: &highs::SolvedModel) -> Option<i64> {
+    let mut count: i64 = -1;
+    // SAFETY: the pointer is the solved model's own HiGHS instance, alive for the call; the
+    // name is a NUL-terminated info key of type int64 and `count` outlives the call.
+    let status = unsafe {
+        highs_sys::Highs_getInt64InfoValue(solved.as_ptr(), c"mip_node_count".as_ptr(), &mut count)
+    };
+    (status == highs_sys::kHighsStatusOk && count >= 0).then_some(count)
 }
