@@ -173,10 +173,6 @@ pub(super) fn solve_levels(
     let result = solve_program(
         instance, &levels, &weights, active, &proven, None, None, started,
     );
-    // When the time limit ends the program of all levels, the nested plans it started from
-    // keep every rule (or, without them, the last level's own plan cut down level by level):
-    // they are the plan, with the gap of their first stage not proven against the levels'
-    // own optima, a bound no nested plan can beat.
     // The levels' own optima, weighted: no nested plan does better in any stage.
     let bounds = if all_optimal {
         let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
@@ -184,6 +180,10 @@ pub(super) fn solve_levels(
     } else {
         Vec::new()
     };
+    // When the time limit ends the program of all levels, the nested plans it started from
+    // keep every rule (or, without them, the last level's own plan cut down level by level):
+    // they are the plan, with the gap of their first stage not proven against the levels'
+    // own optima, a bound no nested plan can beat.
     let limited = || {
         let plans = if plans.is_empty() {
             cut_down(instance, &levels, &alone)
@@ -205,48 +205,75 @@ pub(super) fn solve_levels(
     };
     match result {
         Err(Error::TimeLimit(_)) => Ok(attach_alone(limited())),
-        Ok(mut solution) if solution.status == SolveStatus::TimeLimit => {
-            // The stage the program stopped in is bounded by HiGHS and by the levels' own
-            // optima: its gap is the smaller of the two (25 levels of the demo city, stage
-            // worst: HiGHS's bound was still 0, a gap of 100 %).
-            // Where the plan is at that bound, the stage is proven after all, and so is
-            // every later stage (not run) where it is: the gap is that of the first one
-            // that is not.
-            let own_gap = |stage: Stage, value: f64| {
-                bounds
-                    .iter()
-                    .find(|(s, _)| *s == stage)
-                    .map(|&(_, bound)| (value - bound).max(0.0) / value.abs().max(1.0))
-            };
-            if let Some(&(stopped, value)) = solution.stages.last() {
-                let mut gap = own_gap(stopped, value)
-                    .map_or(solution.mip_gap, |own| solution.mip_gap.min(own));
-                if gap <= 1e-9 {
-                    let plans: Vec<Plan> = solution.levels.iter().map(|l| l.plan.clone()).collect();
-                    let all = weighted_stage_values(instance, &levels, &weights, &plans, &stages);
-                    let after = all.iter().skip_while(|(s, _)| *s != stopped).skip(1);
-                    let unproven = after
-                        .map(|&(stage, value)| own_gap(stage, value).unwrap_or(1.0))
-                        .find(|&gap| gap > 1e-9);
-                    match unproven {
-                        Some(first) => gap = first,
-                        None => {
-                            // Every stage at the levels' own optima: optimal.
-                            solution.status = SolveStatus::Optimal;
-                            solution.stages = all;
-                            for (level, prepared) in solution.levels.iter_mut().zip(&levels) {
-                                let plan = level.plan.clone();
-                                *level =
-                                    LevelPlan::new(instance, prepared, level.weight, plan, &stages);
-                            }
-                        }
-                    }
-                }
-                solution.mip_gap = gap;
-            }
+        Ok(solution) if solution.status == SolveStatus::TimeLimit => {
+            let solution = judged_by_own_optima(
+                instance, &levels, &weights, &stages, &bounds, solution, started,
+            );
             Ok(attach_alone(lexicographically_better(solution, limited())))
         }
         other => other.map(attach_alone),
+    }
+}
+
+/// A solution of the program of all levels that the time limit ended, judged against the
+/// levels' own optima (`bounds`) as well. The stage it stopped in is bounded by HiGHS and by
+/// them: its gap is the smaller of the two (25 levels of the demo city, stage worst: HiGHS's
+/// bound was still 0, a gap of 100 %). Where the plan is at that bound, the stage is proven
+/// after all, and so is every later stage (not run) where it is: the gap is that of the
+/// first one that is not, and with none the plan is optimal.
+fn judged_by_own_optima(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    stages: &[Stage],
+    bounds: &[(Stage, f64)],
+    solution: Solution,
+    started: Instant,
+) -> Solution {
+    let own_gap = |stage: Stage, value: f64| {
+        bounds
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|&(_, bound)| (value - bound).max(0.0) / value.abs().max(1.0))
+    };
+    let Some(&(stopped, value)) = solution.stages.last() else {
+        return solution;
+    };
+    let gap = own_gap(stopped, value).map_or(solution.mip_gap, |own| solution.mip_gap.min(own));
+    if gap > 1e-9 {
+        return Solution {
+            mip_gap: gap,
+            ..solution
+        };
+    }
+    let plans: Vec<Plan> = solution.levels.iter().map(|l| l.plan.clone()).collect();
+    let all = weighted_stage_values(instance, levels, weights, &plans, stages);
+    let unproven = all
+        .iter()
+        .skip_while(|(s, _)| *s != stopped)
+        .skip(1)
+        .map(|&(stage, value)| own_gap(stage, value).unwrap_or(1.0))
+        .find(|&gap| gap > 1e-9);
+    match unproven {
+        Some(first) => Solution {
+            mip_gap: first,
+            ..solution
+        },
+        // Every stage at the levels' own optima: optimal.
+        None => Solution {
+            size: solution.size,
+            spacing_rows: solution.spacing_rows,
+            build_s: solution.build_s,
+            ..nested_solution(
+                instance,
+                levels,
+                weights,
+                plans,
+                stages,
+                solution.method,
+                started,
+            )
+        },
     }
 }
 

@@ -424,7 +424,9 @@ impl Program {
             && status == StageStatus::Optimal
             && mip_node_count(&solved) == Some(0)
         {
-            if let Some(careful) = self.minimise_once(objective, settings, relax, false)? {
+            let settings = settings.after(building);
+            // A careful solve the time limit ends (or that fails) leaves the first result.
+            if let Ok(Some(careful)) = self.minimise_once(objective, settings, relax, false) {
                 if careful.objective < objective_value - 1e-9 * objective_value.abs().max(1.0) {
                     if std::env::var_os("QUARTIER_TRACE").is_some() {
                         eprintln!(
