@@ -13,7 +13,11 @@
 //! - from the last level down: each level solved alone within the plan of the level above.
 //!
 //! The stages no candidate proves are solved by HiGHS on the program of all levels at once,
-//! with the proven stages kept as bounds. When the time limit ends that program first, the
+//! with the proven stages kept as bounds. Where the unproven stages start with ones that
+//! count districts' places (evenness, fair, worst), that program is first tried with each
+//! level held at its own optimum in them (`solve_pinned`): a nested plan that meets every
+//! pin is optimal there, so HiGHS solves only the stages after; without one, the program
+//! as it is. When the time limit ends that program first, the
 //! best nested candidate is the plan (it keeps every rule), with its honest gap.
 
 use std::time::Instant;
@@ -22,7 +26,7 @@ use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 use crate::solve::exact::proof::lexicographically_better;
 use crate::solve::exact::separable_city::nested_separable;
-use crate::solve::highs::stages::solve_program;
+use crate::solve::highs::stages::{solve_pinned, solve_program};
 use crate::solve::model::greedy;
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
@@ -169,10 +173,6 @@ pub(super) fn solve_levels(
             .collect();
         active.add(spread_out(instance, prepared, full));
     }
-    trace(|| format!("levels: the program of all levels, {count} stages proven"));
-    let result = solve_program(
-        instance, &levels, &weights, active, &proven, None, None, started,
-    );
     // The levels' own optima, weighted: no nested plan does better in any stage.
     let bounds = if all_optimal {
         let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
@@ -203,6 +203,59 @@ pub(super) fn solve_levels(
         };
         solution
     };
+    // Every level alone is at its optimum, but no candidate reached those optima in every
+    // stage. Where the first stages count districts' places only (evenness, fair, worst),
+    // the program of all levels is tried with every level held at its own optimum in each
+    // of them: a plan of it is optimal there (a weighted sum at the levels' own optima,
+    // which no nested plan beats), and HiGHS solves only the stages after. Without a nested
+    // plan that meets every pin, the program of all levels as it is.
+    let pinned = stages
+        .iter()
+        .take_while(|s| {
+            matches!(
+                s,
+                Stage::Shortfall | Stage::Evenness | Stage::Fair | Stage::Worst
+            )
+        })
+        .count();
+    if all_optimal && pinned > count {
+        let pins: Vec<(Stage, Vec<f64>)> = stages[..pinned]
+            .iter()
+            .filter(|&&s| s != Stage::Shortfall)
+            .map(|&stage| {
+                let own = alone.iter().map(|own| {
+                    own.stages
+                        .iter()
+                        .find(|(s, _)| *s == stage)
+                        .map_or(f64::INFINITY, |&(_, v)| v)
+                });
+                (stage, own.collect())
+            })
+            .collect();
+        trace(|| {
+            format!("levels: the program of all levels, every level at its own optima in {pinned} stages")
+        });
+        match solve_pinned(
+            instance,
+            &levels,
+            &weights,
+            active.clone(),
+            &pins,
+            &bounds[..pinned],
+            started,
+        ) {
+            Ok(solution) if solution.status == SolveStatus::TimeLimit => {
+                return Ok(attach_alone(lexicographically_better(solution, limited())));
+            }
+            Ok(solution) => return Ok(attach_alone(solution)),
+            Err(Error::TimeLimit(_)) => return Ok(attach_alone(limited())),
+            Err(_) => trace(|| "levels: no nested plan meets every level's own optima".into()),
+        }
+    }
+    trace(|| format!("levels: the program of all levels, {count} stages proven"));
+    let result = solve_program(
+        instance, &levels, &weights, active, &proven, None, None, started,
+    );
     match result {
         Err(Error::TimeLimit(_)) => Ok(attach_alone(limited())),
         Ok(solution) if solution.status == SolveStatus::TimeLimit => {

@@ -69,6 +69,7 @@ pub(crate) fn solve_program(
             start,
             started,
             true,
+            &[],
         )?;
         if let Some(solution) = run {
             return Ok(solution);
@@ -85,6 +86,27 @@ pub(crate) fn solve_program(
         start,
         started,
         false,
+        &[],
+    )?;
+    Ok(solution.expect("only the box route gives up"))
+}
+
+/// The program of all levels with every level held at its own value in some stages that
+/// count districts' places (`pins`: stage, one value per level, each within the stage's
+/// tolerance). `proven` gives those stages' weighted sums, which the pins then meet: a plan
+/// of this program is optimal in them, and HiGHS solves only the later stages. When no nested plan meets every pin, the
+/// program has no plan: an error, as for any program without one.
+pub(crate) fn solve_pinned(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    active: SpacingRows,
+    pins: &[(Stage, Vec<f64>)],
+    proven: &[(Stage, f64)],
+    started: Instant,
+) -> Result<Solution, Error> {
+    let solution = solve_stages(
+        instance, levels, weights, active, proven, None, None, started, false, pins,
     )?;
     Ok(solution.expect("only the box route gives up"))
 }
@@ -102,6 +124,7 @@ fn solve_stages(
     start: Option<&Plan>,
     started: Instant,
     fair_by_box: bool,
+    pins: &[(Stage, Vec<f64>)],
 ) -> Result<Option<Solution>, Error> {
     let prepared = levels.last().expect("at least one level");
     let built = Instant::now();
@@ -126,6 +149,26 @@ fn solve_stages(
     // The optima so far, and rows that restate one (dropped for marginal values).
     let mut optima: Vec<(Stage, f64)> = Vec::new();
     let mut restating_rows: Vec<usize> = Vec::new();
+    // Each level's weighted term may take all of its stage's tolerance alone: the pins then
+    // cut off no plan the stage's own row keeps (every level is at least at its own optimum)
+    // and only tighten the relaxation.
+    for (stage, values) in pins {
+        let Some(&(_, sum)) = proven.iter().find(|(s, _)| s == stage) else {
+            continue;
+        };
+        let tolerance = 1e-6 * sum.abs().max(1.0);
+        for (level, &value) in city.levels.iter().zip(values) {
+            let k = level.weight * level.scale;
+            if let Some(terms) = level.district_terms(*stage, k) {
+                restating_rows.push(program.rows.len());
+                program.rows.push(Row {
+                    terms,
+                    upper: k * value + tolerance,
+                    equal: false,
+                });
+            }
+        }
+    }
     for &stage in &prepared.stages {
         if !runs(instance, stage) {
             continue;

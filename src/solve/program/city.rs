@@ -103,6 +103,25 @@ fn fair_segments(t: f64, kink: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
+impl LevelColumns {
+    /// The level's value in a stage that counts districts' places (evenness, fair, worst),
+    /// times `k`: with `k` = 1 its value alone (`values::stage_value`).
+    pub(crate) fn district_terms(&self, stage: Stage, k: f64) -> Option<Vec<(Col, f64)>> {
+        match stage {
+            Stage::Evenness => Some(
+                self.over
+                    .iter()
+                    .chain(&self.under)
+                    .map(|&c| (c, k))
+                    .collect(),
+            ),
+            Stage::Fair => Some(self.fair.iter().map(|&(c, cost)| (c, k * cost)).collect()),
+            Stage::Worst => Some(vec![(self.worst?, k)]),
+            _ => None,
+        }
+    }
+}
+
 impl CityProgram {
     /// The column of site s at level l, if the site has a column of its own.
     pub(crate) fn site_column(&self, s: usize, level: usize) -> Option<Col> {
@@ -420,21 +439,9 @@ impl CityProgram {
                     terms.push((level.shortfall, level.weight));
                 }
             }
-            Stage::Evenness => {
+            Stage::Evenness | Stage::Fair | Stage::Worst => {
                 for level in &self.levels {
-                    let k = level.weight * level.scale;
-                    terms.extend(level.over.iter().chain(&level.under).map(|&c| (c, k)));
-                }
-            }
-            Stage::Fair => {
-                for level in &self.levels {
-                    let k = level.weight * level.scale;
-                    terms.extend(level.fair.iter().map(|&(c, cost)| (c, k * cost)));
-                }
-            }
-            Stage::Worst => {
-                for level in &self.levels {
-                    terms.push((level.worst?, level.weight * level.scale));
+                    terms.extend(level.district_terms(stage, level.weight * level.scale)?);
                 }
             }
             Stage::Spread => {
