@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use quartier::check::{check_levels, check_plan};
 use quartier::metrics::{figures_at, most_new_within};
 use quartier::model::*;
-use quartier::solve::{solve, solve_mip, Prepared, Solution};
+use quartier::solve::{evenness_bound, solve, solve_mip, Prepared, Solution};
 use quartier::spatial::Geography;
 
 /// Stages after shortfall and evenness, from a random permutation of a random subset.
@@ -485,6 +485,39 @@ proptest! {
         for ((stage, a), (_, b)) in solution.stages.iter().zip(&optima) {
             prop_assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0),
                 "{:?}: solver {} vs brute force {} ({})", stage, a, b, solution.method);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// The bound with the spacing balls priced (what a time limit's gap is measured
+    /// against where the city without spacing is far below) never exceeds the evenness
+    /// optimum of the full model, whose plan the checker accepts.
+    #[test]
+    fn the_priced_spacing_bound_is_below_the_optimum(mut instance in arb_city(10)) {
+        instance.levels.clear();
+        prop_assume!(instance.rules.spacing.is_some());
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let full = solve_mip(&instance, &prepared).unwrap();
+        assert_valid(&instance, &geography, &full)?;
+        let value = |stage: Stage| full.stages.iter().find(|(s, _)| *s == stage).map(|&(_, v)| v);
+        let (Some(shortfall), Some(evenness)) = (value(Stage::Shortfall), value(Stage::Evenness)) else {
+            return Ok(());
+        };
+        let placed = (prepared.demand - shortfall.round() as u64, prepared.demand);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        let bound = evenness_bound(&prepared, placed, evenness, deadline, &stop);
+        if let Some(bound) = bound {
+            prop_assert!(
+                bound <= evenness + 1e-6 * evenness.max(1.0),
+                "bound {} above the optimum {}",
+                bound,
+                evenness
+            );
         }
     }
 }

@@ -133,6 +133,18 @@ fn a_time_limit_where_spacing_binds_across_a_centre_still_follows_the_fair_share
         "gap {} but evenness {evenness} against the optimum {optimum}",
         solution.mip_gap
     );
+    // With a little time, the bound with the balls priced may give the gap: honest too.
+    for limit in [0.05, 0.2, 0.5] {
+        inst.solver.time_limit_s = Some(limit);
+        let solution = solve(&inst, &prepared).expect("a plan, not an error");
+        keeps_every_rule(&inst, &solution.plan);
+        let evenness = value(&solution, Stage::Evenness);
+        assert!(
+            (evenness - optimum) / evenness.max(1.0) <= solution.mip_gap + 1e-9,
+            "limit {limit} s: gap {} but evenness {evenness} against the optimum {optimum}",
+            solution.mip_gap
+        );
+    }
 }
 
 #[test]

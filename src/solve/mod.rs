@@ -33,6 +33,7 @@ mod trace;
 
 use std::time::Instant;
 
+pub use exact::spacing_bound::evenness_bound;
 pub use model::greedy::greedy_plan;
 pub use model::prepare::{Exclusion, Prepared, SiteKey, SpacingLimit};
 pub use model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
