@@ -6,8 +6,11 @@
 //! too large to finish within a minute. Pricing each ball instead (a multiplier λ_b ≥ 0 per
 //! place above its room) leaves a problem that falls apart by district: a site's place costs
 //! π_s = Σ_{b ∋ s} λ_b, so a district's best X new places are its X cheapest, and its term
-//! |e_d + X − t_d| + (their cost) is convex in X. The N places then go, cheapest marginal
-//! first, to the districts (within their site room and share cap). For every λ ≥ 0 that
+//! |e_d + X − t_d| + (their cost) is convex in the whole number X. The N places then go,
+//! cheapest marginal first, to the districts (within their site room and share cap). Whole
+//! places per district matter: as fractions the bound falls far below the city's without
+//! spacing (a 30 × 30 tight grid: 99 against 206, whole 257; the 200k tight grid: 5,758
+//! fractional, 6,109 whole, against 2,332). For every λ ≥ 0 that
 //! value minus Σ_b λ_b · room_b is a lower bound on evenness (rules other than site room,
 //! share cap and spacing only raise the optimum); the multipliers follow the balls'
 //! overfill (subgradient steps towards the best known plan's value).
@@ -166,14 +169,28 @@ pub(crate) fn priced_rounds(
                 if room <= 0.0 {
                     break;
                 }
-                let below = (kink - filled).clamp(0.0, room);
                 let p = price[s as usize];
-                if below > 0.0 {
-                    pieces.push((p - 1.0, below, s));
+                if d == districts {
+                    pieces.push((p, room, s));
+                    filled += room;
+                    continue;
                 }
-                if room > below {
-                    let slope = if d < districts { p + 1.0 } else { p };
-                    pieces.push((slope, room - below, s));
+                // Whole places: those that stay below the share lower |a − t| by 1, the one
+                // that crosses it by 2·frac − 1, the rest raise it by 1.
+                let short = kink - filled;
+                if short >= room {
+                    pieces.push((p - 1.0, room, s));
+                } else if short <= 0.0 {
+                    pieces.push((p + 1.0, room, s));
+                } else {
+                    let whole = short.floor();
+                    if whole > 0.0 {
+                        pieces.push((p - 1.0, whole, s));
+                    }
+                    pieces.push((p + 1.0 - 2.0 * (short - whole), 1.0, s));
+                    if room > whole + 1.0 {
+                        pieces.push((p + 1.0, room - whole - 1.0, s));
+                    }
                 }
                 filled += room;
             }
