@@ -218,7 +218,9 @@ pub(super) fn solve_levels(
             )
         })
         .count();
-    if all_optimal && pinned > count {
+    // (Only with a stage after them to solve: a program with every stage proven solves
+    // nothing.)
+    if all_optimal && pinned > count && pinned < stages.len() {
         let pins: Vec<(Stage, Vec<f64>)> = stages[..pinned]
             .iter()
             .filter(|&&s| s != Stage::Shortfall)

@@ -92,25 +92,46 @@ pub(crate) fn solve_one(
             started,
         )
     };
+    // With the balls priced (`priced`: the bound on evenness, a plan from the average), the
+    // gap of a plan whose first goal not proven is evenness is also judged against that
+    // bound: the fallback's and the averaged plan's (optimal in shortfall, nothing more
+    // proven), and HiGHS's where it stopped in evenness.
     let finish = |result: Result<Solution, Error>, priced: Option<(f64, Option<Plan>)>| {
+        let (bound, averaged) = priced.unzip();
+        let judged = |solution: Solution| match bound {
+            Some(bound) => with_evenness_bound(solution, &relaxed, bound),
+            None => solution,
+        };
         let solution = match result {
-            Err(Error::TimeLimit(_)) => fallback(),
+            Err(Error::TimeLimit(_)) => judged(fallback()),
             Ok(solution) if solution.status == SolveStatus::TimeLimit => {
-                lexicographically_better(solution, fallback())
+                let stopped_in_evenness = solution
+                    .stages
+                    .last()
+                    .is_some_and(|(stage, _)| *stage == Stage::Evenness);
+                let solution = if stopped_in_evenness {
+                    judged(solution)
+                } else {
+                    solution
+                };
+                lexicographically_better(solution, judged(fallback()))
             }
             other => return other,
         };
-        let Some((bound, averaged)) = priced else {
-            return Ok(solution);
-        };
-        let solution = match averaged {
+        Ok(match averaged.flatten() {
             Some(plan) => lexicographically_better(
                 solution,
-                time_limited(instance, prepared, plan, &relaxed, proven.len(), started),
+                judged(time_limited(
+                    instance,
+                    prepared,
+                    plan,
+                    &relaxed,
+                    proven.len(),
+                    started,
+                )),
             ),
             None => solution,
-        };
-        Ok(with_evenness_bound(solution, &relaxed, bound))
+        })
     };
     let rest = || {
         match solve_within_evenness_bounds(instance, prepared, &relaxed, &proven, started) {
@@ -135,20 +156,25 @@ pub(crate) fn solve_one(
     // it (the tight 200k grid: 82.6 %); under a time limit, the balls are priced beside
     // HiGHS (`exact::spacing_bound`), for a bound and a plan from the rounds' average, in
     // case the limit ends HiGHS first. The plan is made a little before the limit.
-    let Some(limit) = instance
-        .solver
-        .time_limit_s
-        .filter(|_| !proven.iter().any(|(s, _)| *s == Stage::Evenness))
+    // Only where the plan proved shortfall and nothing more: every plan then places exactly
+    // the demand less that shortfall (the priced relaxation could place none otherwise).
+    let shortfall = match proven.as_slice() {
+        [(Stage::Shortfall, shortfall)] => Some(shortfall.round() as u64),
+        _ => None,
+    };
+    let limit = instance.solver.time_limit_s;
+    let (Some(limit), Some(shortfall)) = (limit, shortfall) else {
+        return finish(rest(), None);
+    };
+    let Some(deadline) = Duration::try_from_secs_f64(limit.max(0.0))
+        .ok()
+        .and_then(|limit| started.checked_add(limit))
     else {
         return finish(rest(), None);
     };
-    let shortfall = proven
-        .iter()
-        .find(|(s, _)| *s == Stage::Shortfall)
-        .map_or(0, |&(_, v)| v.round() as u64);
-    let placed = (prepared.demand.saturating_sub(shortfall), prepared.demand);
+    let placed = prepared.demand.saturating_sub(shortfall);
+    let placed = (placed, placed);
     let upper = stage_value(Stage::Evenness, instance, prepared, &plan);
-    let deadline = started + Duration::from_secs_f64(limit.max(0.0));
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let stop = &stop;
@@ -176,8 +202,9 @@ pub(crate) fn solve_one(
     })
 }
 
-/// A solution the time limit ended, whose evenness is above the city's without spacing
-/// (the first stage it does not prove), with its gap against `bound` where that is smaller.
+/// A solution the time limit ended in evenness (its first goal not proven, shortfall at its
+/// optimum), with its gap against `bound` where that is smaller; unchanged where its
+/// evenness is at the city's without spacing (then evenness is proven after all).
 fn with_evenness_bound(solution: Solution, relaxed: &Solution, bound: f64) -> Solution {
     let value = |stages: &[(Stage, f64)]| {
         stages

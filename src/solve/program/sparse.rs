@@ -212,7 +212,19 @@ impl Program {
         relax: bool,
     ) -> Result<Option<StageResult>, Error> {
         let entered = std::time::Instant::now();
-        let Some(result) = self.minimise_once(objective, settings, relax, true)? else {
+        // HiGHS 1.16 has also ended a MIP in "solve error" after claiming optimality with a
+        // primal infeasibility of 1.3e-6 against its 1e-6 (a tiny city with two levels,
+        // stage fair last, values near 0.014): the careful solve is then the answer.
+        let first = match self.minimise_once(objective, settings, relax, true) {
+            Err(Error::Solver(message)) => {
+                if std::env::var_os("QUARTIER_TRACE").is_some() {
+                    eprintln!("  {message}: solving once more without presolve and restarts");
+                }
+                return self.minimise_once(objective, settings.after(entered), relax, false);
+            }
+            other => other?,
+        };
+        let Some(result) = first else {
             return self.minimise_once(objective, settings.after(entered), relax, false);
         };
         let broken_promise = result.status == StageStatus::Optimal
