@@ -94,11 +94,7 @@ pub(super) fn solve_levels(
                     .zip(plans)
                     .zip(&alone)
                     .all(|((level, plan), own)| {
-                        let optimum = own
-                            .stages
-                            .iter()
-                            .find(|(s, _)| *s == stage)
-                            .map_or(f64::INFINITY, |&(_, v)| v);
+                        let optimum = own.value_of(stage).unwrap_or(f64::INFINITY);
                         let value = stage_value(stage, instance, level, plan);
                         value <= optimum + 1e-9 * optimum.abs().max(1.0)
                     })
@@ -225,12 +221,9 @@ pub(super) fn solve_levels(
             .iter()
             .filter(|&&s| s != Stage::Shortfall)
             .map(|&stage| {
-                let own = alone.iter().map(|own| {
-                    own.stages
-                        .iter()
-                        .find(|(s, _)| *s == stage)
-                        .map_or(f64::INFINITY, |&(_, v)| v)
-                });
+                let own = alone
+                    .iter()
+                    .map(|own| own.value_of(stage).unwrap_or(f64::INFINITY));
                 (stage, own.collect())
             })
             .collect();

@@ -206,13 +206,10 @@ pub(crate) fn solve_one(
 /// optimum), with its gap against `bound` where that is smaller; unchanged where its
 /// evenness is at the city's without spacing (then evenness is proven after all).
 fn with_evenness_bound(solution: Solution, relaxed: &Solution, bound: f64) -> Solution {
-    let value = |stages: &[(Stage, f64)]| {
-        stages
-            .iter()
-            .find(|(s, _)| *s == Stage::Evenness)
-            .map(|&(_, v)| v)
-    };
-    let (Some(evenness), Some(least)) = (value(&solution.stages), value(&relaxed.stages)) else {
+    let (Some(evenness), Some(least)) = (
+        solution.value_of(Stage::Evenness),
+        relaxed.value_of(Stage::Evenness),
+    ) else {
         return solution;
     };
     if solution.status != SolveStatus::TimeLimit || evenness <= least + 1e-9 * least.max(1.0) {

@@ -33,16 +33,9 @@ pub(crate) fn solve_within_evenness_bounds(
     proven: &[(Stage, f64)],
     started: Instant,
 ) -> Result<Option<Solution>, Error> {
-    let value = |solution: &Solution, stage: Stage| {
-        solution
-            .stages
-            .iter()
-            .find(|(s, _)| *s == stage)
-            .map(|&(_, v)| v)
-    };
     let (Some(shortfall), Some(evenness)) = (
-        value(relaxed, Stage::Shortfall),
-        value(relaxed, Stage::Evenness),
+        relaxed.value_of(Stage::Shortfall),
+        relaxed.value_of(Stage::Evenness),
     ) else {
         return Ok(None);
     };
@@ -127,8 +120,9 @@ pub(crate) fn solve_within_evenness_bounds(
             ..time_limited(instance, prepared, solution.plan, relaxed, reached, started)
         }));
     }
-    let holds = value(&solution, Stage::Shortfall) == Some(shortfall)
-        && value(&solution, Stage::Evenness)
+    let holds = solution.value_of(Stage::Shortfall) == Some(shortfall)
+        && solution
+            .value_of(Stage::Evenness)
             .is_some_and(|v| v <= evenness + 1e-6 * evenness.max(1.0));
     trace(|| format!("evenness bounds: optimum kept: {holds}"));
     Ok(holds.then_some(solution))

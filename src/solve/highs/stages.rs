@@ -94,8 +94,9 @@ pub(crate) fn solve_program(
 /// The program of all levels with every level held at its own value in some stages that
 /// count districts' places (`pins`: stage, one value per level, each within the stage's
 /// tolerance). `proven` gives those stages' weighted sums, which the pins then meet: a plan
-/// of this program is optimal in them, and HiGHS solves only the later stages. When no nested plan meets every pin, the
-/// program has no plan: an error, as for any program without one.
+/// of this program is optimal in them, and HiGHS solves only the later stages. When no
+/// nested plan meets every pin, the program has no plan: an error, as for any program
+/// without one.
 pub(crate) fn solve_pinned(
     instance: &Instance,
     levels: &[Prepared],

@@ -57,6 +57,16 @@ pub struct Solution {
     pub levels: Vec<LevelPlan>,
 }
 
+impl Solution {
+    /// The value of `stage` in this solution, if it was run.
+    pub fn value_of(&self, stage: Stage) -> Option<f64> {
+        self.stages
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|&(_, v)| v)
+    }
+}
+
 /// One level of a nested plan.
 #[derive(Debug, Clone)]
 pub struct LevelPlan {
