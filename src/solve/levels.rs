@@ -219,7 +219,6 @@ pub(super) fn solve_levels(
     if all_optimal && pinned > count && pinned < stages.len() {
         let pins: Vec<(Stage, Vec<f64>)> = stages[..pinned]
             .iter()
-            .filter(|&&s| s != Stage::Shortfall)
             .map(|&stage| {
                 let own = alone
                     .iter()

@@ -11,10 +11,12 @@
 //!   of the model, tried first when spacing is the only rule between sites.
 //! - `fair`: stage fair's optimum as bounds on each district's places for the later stages,
 //!   where the relaxation proves them.
+//! - `pins`: levels held at their own optima, as bounds on each district's places.
 
 pub(super) mod evenness;
 mod fair;
 pub(super) mod lazy;
 pub(super) mod mip_rounds;
+mod pins;
 pub(super) mod rounding;
 pub(super) mod stages;

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::fair::{fair_box_rows, relaxed_box};
 use super::lazy::{solve_stage_lazily, Bound};
+use super::pins::pinned_district_rows;
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 use crate::solve::model::prepare::Prepared;
@@ -153,21 +154,38 @@ fn solve_stages(
     // Each level's weighted term may take all of its stage's tolerance alone: the pins then
     // cut off no plan the stage's own row keeps (every level is at least at its own optimum)
     // and only tighten the relaxation.
-    for (stage, values) in pins {
-        let Some(&(_, sum)) = proven.iter().find(|(s, _)| s == stage) else {
-            continue;
-        };
-        let tolerance = 1e-6 * sum.abs().max(1.0);
-        for (level, &value) in city.levels.iter().zip(values) {
+    // Each level's most in a pinned stage: its own optimum and the whole tolerance.
+    let allowed: Vec<(Stage, Vec<f64>)> = pins
+        .iter()
+        .filter_map(|(stage, values)| {
+            let &(_, sum) = proven.iter().find(|(s, _)| s == stage)?;
+            let tolerance = 1e-6 * sum.abs().max(1.0);
+            let most = city
+                .levels
+                .iter()
+                .zip(values)
+                .map(|(level, &value)| value + tolerance / (level.weight * level.scale))
+                .collect();
+            Some((*stage, most))
+        })
+        .collect();
+    for (stage, most) in &allowed {
+        for (level, &value) in city.levels.iter().zip(most) {
             let k = level.weight * level.scale;
             if let Some(terms) = level.district_terms(*stage, k) {
                 restating_rows.push(program.rows.len());
                 program.rows.push(Row {
                     terms,
-                    upper: k * value + tolerance,
+                    upper: k * value,
                     equal: false,
                 });
             }
+        }
+    }
+    if !allowed.is_empty() {
+        for row in pinned_district_rows(instance, levels, &city, &allowed) {
+            restating_rows.push(program.rows.len());
+            program.rows.push(row);
         }
     }
     for &stage in &prepared.stages {

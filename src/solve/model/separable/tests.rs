@@ -253,3 +253,95 @@ fn fair_matches_brute_force_on_every_plan() {
     // The cases are not all trivial: many leave some district below its share.
     assert!(spread_deficits > 50, "{spread_deficits}");
 }
+
+/// Every plan in the box within the slack of stage F's least value lies within the bounds
+/// (checked against all plans of small random cities); at no slack they are the box of the
+/// optimal plans (`fair_box`), and with slack they still cut.
+#[test]
+fn fair_bounds_hold_every_near_optimal_plan() {
+    let mut seed = 2024u64;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let fair = |city: &[SeparableDistrict], p: &[u64]| -> f64 {
+        p.iter()
+            .zip(city)
+            .map(|(&x, d)| {
+                if d.share <= 0.0 {
+                    0.0
+                } else {
+                    (d.kink - x as f64).max(0.0).powi(2) / d.share
+                }
+            })
+            .sum()
+    };
+    let mut cut = 0;
+    for _ in 0..400 {
+        let count = 2 + next(3) as usize;
+        let city: Vec<SeparableDistrict> = (0..count)
+            .map(|_| {
+                let kink = next(60) as f64 / 8.0 - 1.0;
+                SeparableDistrict {
+                    cap: next(8),
+                    kink,
+                    share: kink.max(0.0) + next(3) as f64,
+                    blocks: Vec::new(),
+                }
+            })
+            .collect();
+        let bounds: Vec<(u64, u64)> = city
+            .iter()
+            .map(|d| {
+                let lo = next(2).min(d.cap);
+                (lo, lo + next(d.cap - lo + 1))
+            })
+            .collect();
+        let k = next(bounds.iter().map(|b| b.1).sum::<u64>() + 2);
+        let slack = [0.0, 0.05, 0.3, 1.0][next(4) as usize];
+        let mut plans = vec![Vec::new()];
+        for &(lo, hi) in &bounds {
+            plans = plans
+                .into_iter()
+                .flat_map(|p: Vec<u64>| {
+                    (lo..=hi).map(move |x| {
+                        let mut p = p.clone();
+                        p.push(x);
+                        p
+                    })
+                })
+                .collect();
+        }
+        plans.retain(|p| p.iter().sum::<u64>() == k);
+        let best = plans
+            .iter()
+            .map(|p| fair(&city, p))
+            .fold(f64::INFINITY, f64::min);
+        let found = fair_bounds(&city, k, &bounds, best + slack);
+        let Some(found) = found else {
+            assert!(plans.is_empty(), "no bounds, but {} plans", plans.len());
+            continue;
+        };
+        for plan in plans.iter().filter(|p| fair(&city, p) <= best + slack) {
+            for (x, (lo, hi)) in plan.iter().zip(&found) {
+                assert!(
+                    lo <= x && x <= hi,
+                    "{plan:?} outside {found:?}, slack {slack}"
+                );
+            }
+        }
+        if slack == 0.0 {
+            let mut lo: Vec<u64> = bounds.iter().map(|b| b.0).collect();
+            let mut hi: Vec<u64> = bounds.iter().map(|b| b.1).collect();
+            fair_box(&city, k, &mut lo, &mut hi);
+            let exact: Vec<(u64, u64)> = lo.into_iter().zip(hi).collect();
+            assert_eq!(found, exact, "{city:?} {bounds:?} {k}");
+        }
+        if found != bounds {
+            cut += 1;
+        }
+    }
+    assert!(cut > 100, "the bounds cut only {cut} boxes");
+}
