@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::mip_rounds::{mip_rounds, put_in_every_spread_neighbourhood};
+use super::mip_rounds::{mip_rounds, put_in_every_spacing_ball, put_in_every_spread_neighbourhood};
 use super::rounding::{
     district_totals_fixed, rounded_within_gap, whole_columns_fixed, Polished, Rounded,
 };
@@ -332,6 +332,9 @@ pub(super) fn solve_stage_lazily(
     }
     if active.spread_tight {
         put_in_every_spread_neighbourhood(instance, prepared, city, program, active);
+    }
+    if settings.time_limit_s.is_some() {
+        put_in_every_spacing_ball(instance, prepared, city, program, active);
     }
     // With a plan one above the bound, the MIP looks for a plan at the bound; when there is
     // none, the plan one above is optimal.
