@@ -26,19 +26,42 @@ fn district(cap: u64, kink: f64) -> SeparableDistrict {
     }
 }
 
+/// A seeded stream of numbers below `n` (a linear congruential generator).
+fn numbers(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    }
+}
+
+/// Every plan with each district's places in its range and `k` places in all.
+fn every_plan(ranges: &[(u64, u64)], k: u64) -> Vec<Vec<u64>> {
+    let mut plans = vec![Vec::new()];
+    for &(lo, hi) in ranges {
+        plans = plans
+            .into_iter()
+            .flat_map(|p: Vec<u64>| {
+                (lo..=hi).map(move |x| {
+                    let mut p = p.clone();
+                    p.push(x);
+                    p
+                })
+            })
+            .collect();
+    }
+    plans.retain(|p| p.iter().sum::<u64>() == k);
+    plans
+}
+
 const WORST_AND_COST: [SeparableStage; 2] = [SeparableStage::Worst, SeparableStage::PerPlace(0)];
 
 /// Every plan within the slack of the evenness optimum lies within the bounds (checked
 /// against all plans of small random cities).
 #[test]
 fn evenness_bounds_hold_every_near_optimal_plan() {
-    let mut seed = 12345u64;
-    let mut next = |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = numbers(12345);
     for _ in 0..300 {
         let count = 2 + next(3) as usize;
         let city: Vec<SeparableDistrict> = (0..count)
@@ -48,20 +71,8 @@ fn evenness_bounds_hold_every_near_optimal_plan() {
         let slack = [0.0, 0.3, 1.0][next(3) as usize];
         let bounds = evenness_bounds(&city, demand, slack);
         let k = demand.min(city.iter().map(|d| d.cap).sum());
-        let mut plans = vec![Vec::new()];
-        for d in &city {
-            plans = plans
-                .into_iter()
-                .flat_map(|p: Vec<u64>| {
-                    (0..=d.cap).map(move |x| {
-                        let mut p = p.clone();
-                        p.push(x);
-                        p
-                    })
-                })
-                .collect();
-        }
-        plans.retain(|p| p.iter().sum::<u64>() == k);
+        let ranges: Vec<(u64, u64)> = city.iter().map(|d| (0, d.cap)).collect();
+        let plans = every_plan(&ranges, k);
         let value = |p: &Vec<u64>| -> f64 {
             p.iter()
                 .zip(&city)
@@ -144,13 +155,7 @@ fn fair(districts: &[SeparableDistrict], places: &[u64]) -> f64 {
 /// plan that is optimal in both: the greedy is exact for the separable convex term.
 #[test]
 fn fair_matches_brute_force_on_every_plan() {
-    let mut seed = 2718u64;
-    let mut next = |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = numbers(2718);
     let mut spread_deficits = 0;
     for round in 0..400 {
         let count = 2 + next(3) as usize;
@@ -259,25 +264,7 @@ fn fair_matches_brute_force_on_every_plan() {
 /// optimal plans (`fair_box`), and with slack they still cut.
 #[test]
 fn fair_bounds_hold_every_near_optimal_plan() {
-    let mut seed = 2024u64;
-    let mut next = |n: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
-    let fair = |city: &[SeparableDistrict], p: &[u64]| -> f64 {
-        p.iter()
-            .zip(city)
-            .map(|(&x, d)| {
-                if d.share <= 0.0 {
-                    0.0
-                } else {
-                    (d.kink - x as f64).max(0.0).powi(2) / d.share
-                }
-            })
-            .sum()
-    };
+    let mut next = numbers(2024);
     let mut cut = 0;
     for _ in 0..400 {
         let count = 2 + next(3) as usize;
@@ -301,20 +288,7 @@ fn fair_bounds_hold_every_near_optimal_plan() {
             .collect();
         let k = next(bounds.iter().map(|b| b.1).sum::<u64>() + 2);
         let slack = [0.0, 0.05, 0.3, 1.0][next(4) as usize];
-        let mut plans = vec![Vec::new()];
-        for &(lo, hi) in &bounds {
-            plans = plans
-                .into_iter()
-                .flat_map(|p: Vec<u64>| {
-                    (lo..=hi).map(move |x| {
-                        let mut p = p.clone();
-                        p.push(x);
-                        p
-                    })
-                })
-                .collect();
-        }
-        plans.retain(|p| p.iter().sum::<u64>() == k);
+        let plans = every_plan(&bounds, k);
         let best = plans
             .iter()
             .map(|p| fair(&city, p))
