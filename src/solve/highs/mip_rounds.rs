@@ -70,6 +70,10 @@ pub(super) fn put_in_every_spacing_ball(
     program: &mut Program,
     active: &mut SpacingRows,
 ) {
+    // (Programs without lazy spacing rows keep no record of them.)
+    if active.in_model.len() != prepared.spacing.len() {
+        return;
+    }
     let missing: Vec<usize> = (0..prepared.spacing.len())
         .filter(|&b| !active.in_model[b])
         .collect();

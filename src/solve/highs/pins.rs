@@ -15,22 +15,26 @@
 use crate::model::{Instance, Stage};
 use crate::solve::model::districts::{separable_districts, site_room_by_district};
 use crate::solve::model::prepare::Prepared;
-use crate::solve::model::separable::{evenness_bounds, fair_bounds, solve_separable};
+use crate::solve::model::separable::{
+    evenness_bounds, fair_bounds, solve_separable, SeparableDistrict,
+};
 use crate::solve::program::city::CityProgram;
 use crate::solve::program::sparse::Row;
 use crate::solve::trace::trace;
 
 /// Rows lo ≤ Σ_{sites in d} x^l ≤ hi for every level and district that the pinned values
-/// bound. `allowed[stage][l]` is the most level l may have in the stage (its own optimum
-/// and the tolerance); shortfall must be among them.
+/// bound. `own[stage][l]` is level l's own optimum in the stage, `allowed[stage][l]` the most
+/// it may have (that and the tolerance); shortfall must be among them. A level whose
+/// tolerance lets it place fewer than its own optimum gets no rows.
 pub(super) fn pinned_district_rows(
     instance: &Instance,
     levels: &[Prepared],
     city: &CityProgram,
+    own: &[(Stage, Vec<f64>)],
     allowed: &[(Stage, Vec<f64>)],
 ) -> Vec<Row> {
-    let most = |stage: Stage, l: usize| {
-        allowed
+    let value = |values: &[(Stage, Vec<f64>)], stage: Stage, l: usize| {
+        values
             .iter()
             .find(|(s, _)| *s == stage)
             .map(|(_, values)| values[l])
@@ -39,25 +43,55 @@ pub(super) fn pinned_district_rows(
     for (u, unit) in city.units.iter().enumerate() {
         in_district[unit.district as usize].push(u);
     }
+    // The levels differ only in demand and fair shares: the caps are the same at every level.
+    let Some(last) = levels.last() else {
+        return Vec::new();
+    };
+    let (caps, _) = separable_districts(instance, last);
+    let site_room = site_room_by_district(instance, last);
     let mut rows = Vec::new();
     // Districts left a choice, per level bounded.
     let mut free = Vec::new();
     for (l, level) in levels.iter().enumerate() {
-        let Some(shortfall) = most(Stage::Shortfall, l) else {
+        let (Some(shortfall), Some(most_shortfall)) = (
+            value(own, Stage::Shortfall, l),
+            value(allowed, Stage::Shortfall, l),
+        ) else {
             return Vec::new();
         };
-        let Some(bounds) = level_bounds(instance, level, shortfall, |stage| most(stage, l)) else {
+        // Shortfall is a whole number: exactly the level's own unless the tolerance reaches
+        // the next one.
+        let shortfall = shortfall.round();
+        if (most_shortfall + 1e-9).floor() > shortfall || shortfall < 0.0 {
+            continue;
+        }
+        let Some(placed) = level.demand.checked_sub(shortfall as u64) else {
+            continue;
+        };
+        let districts: Vec<SeparableDistrict> = caps
+            .iter()
+            .enumerate()
+            .map(|(d, district)| SeparableDistrict {
+                cap: district.cap,
+                kink: level.target[d] - level.district_existing[d],
+                share: level.target[d],
+                blocks: vec![([0.0; 2], district.cap)],
+            })
+            .collect();
+        let Some(bounds) = level_bounds(&districts, &site_room, placed, |stage| {
+            value(allowed, stage, l)
+        }) else {
             continue;
         };
         free.push(bounds.iter().filter(|b| b.0 < b.1).count());
-        for (d, &(lo, hi, cap)) in bounds.iter().enumerate() {
+        for (d, (&(lo, hi), district)) in bounds.iter().zip(&districts).enumerate() {
             let terms = || -> Vec<_> {
                 in_district[d]
                     .iter()
                     .map(|&u| (city.units[u].columns[l], 1.0))
                     .collect()
             };
-            if hi < cap {
+            if hi < district.cap {
                 rows.push(Row {
                     terms: terms(),
                     upper: hi as f64,
@@ -84,27 +118,21 @@ pub(super) fn pinned_district_rows(
     rows
 }
 
-/// One level's bounds per district: (least, most, the relaxation's cap). `None` where the
-/// relaxation cannot place what the level places, or reaches less than its pins allow in
-/// no plan (then the program decides).
+/// One level's bounds per district: (least, most). `None` where the relaxation cannot place
+/// `placed`, or reaches what the pins allow in no plan (then the program decides).
 fn level_bounds(
-    instance: &Instance,
-    level: &Prepared,
-    shortfall: f64,
+    districts: &[SeparableDistrict],
+    site_room: &[u64],
+    placed: u64,
     most: impl Fn(Stage) -> Option<f64>,
-) -> Option<Vec<(u64, u64, u64)>> {
-    let (districts, _) = separable_districts(instance, level);
-    let placed = level
-        .demand
-        .checked_sub(shortfall.max(0.0).round() as u64)?;
+) -> Option<Vec<(u64, u64)>> {
     let total_cap: u64 = districts.iter().map(|d| d.cap).sum();
     if placed > total_cap {
         return None;
     }
     let mut bounds: Vec<(u64, u64)> = districts.iter().map(|d| (0, d.cap)).collect();
     if let Some(evenness) = most(Stage::Evenness) {
-        let site_room = site_room_by_district(instance, level);
-        let relaxed = solve_separable(&districts, placed, &[], &site_room);
+        let relaxed = solve_separable(districts, placed, &[], site_room);
         let least: f64 = districts
             .iter()
             .zip(&relaxed.places)
@@ -113,10 +141,10 @@ fn level_bounds(
         if evenness < least - 1e-9 * least.max(1.0) {
             return None;
         }
-        bounds = evenness_bounds(&districts, placed, evenness - least);
+        bounds = evenness_bounds(districts, placed, evenness - least);
     }
     if let Some(z) = most(Stage::Worst) {
-        for (bound, district) in bounds.iter_mut().zip(&districts) {
+        for (bound, district) in bounds.iter_mut().zip(districts) {
             let low = (district.kink - z - 1e-9).ceil().max(0.0) as u64;
             let high = (district.kink + z + 1e-9).floor();
             if high < 0.0 {
@@ -129,13 +157,7 @@ fn level_bounds(
         }
     }
     if let Some(fair) = most(Stage::Fair) {
-        bounds = fair_bounds(&districts, placed, &bounds, fair)?;
+        bounds = fair_bounds(districts, placed, &bounds, fair)?;
     }
-    Some(
-        bounds
-            .into_iter()
-            .zip(&districts)
-            .map(|((lo, hi), d)| (lo, hi, d.cap))
-            .collect(),
-    )
+    Some(bounds)
 }

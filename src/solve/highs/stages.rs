@@ -13,7 +13,9 @@ use crate::model::{Instance, Plan, Stage};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::solve::model::values::{runs, weighted_stage_values};
-use crate::solve::program::city::{build, marginal_values, read_plan, read_plans, Segments};
+use crate::solve::program::city::{
+    build, marginal_values, read_plan, read_plans, LevelColumns, Segments,
+};
 use crate::solve::program::neighbourhoods::SpacingRows;
 use crate::solve::program::plan::{settled_if_feasible, values_of};
 use crate::solve::program::rows::{add_rows, Overfilled};
@@ -151,10 +153,14 @@ fn solve_stages(
     // The optima so far, and rows that restate one (dropped for marginal values).
     let mut optima: Vec<(Stage, f64)> = Vec::new();
     let mut restating_rows: Vec<usize> = Vec::new();
-    // Each level's weighted term may take all of its stage's tolerance alone: the pins then
-    // cut off no plan the stage's own row keeps (every level is at least at its own optimum)
-    // and only tighten the relaxation.
-    // Each level's most in a pinned stage: its own optimum and the whole tolerance.
+    // Each level's most in a pinned stage: its own optimum and the stage's whole tolerance
+    // (its weighted term may take all of it alone). The pins then cut off no plan the
+    // stage's own row keeps (every level is at least at its own optimum) and only tighten
+    // the relaxation.
+    let factor = |stage: Stage, level: &LevelColumns| match stage {
+        Stage::Shortfall => level.weight,
+        _ => level.weight * level.scale,
+    };
     let allowed: Vec<(Stage, Vec<f64>)> = pins
         .iter()
         .filter_map(|(stage, values)| {
@@ -164,14 +170,14 @@ fn solve_stages(
                 .levels
                 .iter()
                 .zip(values)
-                .map(|(level, &value)| value + tolerance / (level.weight * level.scale))
+                .map(|(level, &value)| value + tolerance / factor(*stage, level))
                 .collect();
             Some((*stage, most))
         })
         .collect();
     for (stage, most) in &allowed {
         for (level, &value) in city.levels.iter().zip(most) {
-            let k = level.weight * level.scale;
+            let k = factor(*stage, level);
             if let Some(terms) = level.district_terms(*stage, k) {
                 restating_rows.push(program.rows.len());
                 program.rows.push(Row {
@@ -183,7 +189,7 @@ fn solve_stages(
         }
     }
     if !allowed.is_empty() {
-        for row in pinned_district_rows(instance, levels, &city, &allowed) {
+        for row in pinned_district_rows(instance, levels, &city, pins, &allowed) {
             restating_rows.push(program.rows.len());
             program.rows.push(row);
         }

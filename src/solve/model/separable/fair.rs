@@ -45,38 +45,38 @@ pub fn fair_bounds(
         .map(|(d, district)| {
             let at = places[d];
             // Up: increments from X*_d on (each at least μ).
-            let mut most = at;
+            let mut up = at;
             let mut spent = 0.0;
-            while most < hi[d] {
-                let increment = fair_increment(district, most);
+            while up < hi[d] {
+                let increment = fair_increment(district, up);
                 if increment == 0.0 {
                     // From the share on every increment is 0: each costs −μ ≥ 0 more.
-                    let left = hi[d] - most;
+                    let left = hi[d] - up;
                     let more = if -mu <= 1e-12 {
                         left
                     } else {
                         (((slack - spent) / -mu).floor().max(0.0) as u64).min(left)
                     };
-                    most += more;
+                    up += more;
                     break;
                 }
                 spent += increment - mu;
                 if spent > slack {
                     break;
                 }
-                most += 1;
+                up += 1;
             }
             // Down: increments below X*_d (each at most μ).
-            let mut least = at;
+            let mut down = at;
             let mut spent = 0.0;
-            while least > lo[d] {
-                spent += mu - fair_increment(district, least - 1);
+            while down > lo[d] {
+                spent += mu - fair_increment(district, down - 1);
                 if spent > slack {
                     break;
                 }
-                least -= 1;
+                down -= 1;
             }
-            (least, most)
+            (down, up)
         })
         .collect();
     Some(out)
