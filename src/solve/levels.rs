@@ -54,10 +54,15 @@ pub(super) fn solve_levels(
         .filter(|&s| runs(instance, s))
         .collect();
 
+    let alone_started = Instant::now();
     let alone: Vec<Solution> = levels
         .iter()
         .map(|level| solve_one(instance, level, started))
         .collect::<Result<_, _>>()?;
+    trace(|| {
+        let seconds = alone_started.elapsed().as_secs_f64();
+        format!("levels: {} levels alone in {seconds:.2} s", levels.len())
+    });
     let attach_alone = |mut solution: Solution| {
         for (level, own) in solution.levels.iter_mut().zip(&alone) {
             level.alone = Some((own.plan.clone(), own.stages.clone()));
@@ -227,7 +232,8 @@ pub(super) fn solve_levels(
             })
             .collect();
         trace(|| {
-            format!("levels: the program of all levels, every level at its own optima in {pinned} stages")
+            let seconds = started.elapsed().as_secs_f64();
+            format!("levels: the program of all levels, every level at its own optima in {pinned} stages ({seconds:.2} s into the run)")
         });
         match solve_pinned(
             instance,
