@@ -198,6 +198,18 @@ fn assert_valid(
     Ok(())
 }
 
+/// The instance solved by the fast paths and by the full model, both plans accepted by the
+/// checker.
+fn fast_and_full(instance: &Instance) -> Result<(Solution, Solution), TestCaseError> {
+    let geography = Geography::of(instance);
+    let prepared = Prepared::new(instance, &geography);
+    let fast = solve(instance, &prepared).unwrap();
+    let full = solve_mip(instance, &prepared).unwrap();
+    assert_valid(instance, &geography, &fast)?;
+    assert_valid(instance, &geography, &full)?;
+    Ok((fast, full))
+}
+
 fn assert_same_optima(fast: &Solution, full: &Solution) -> Result<(), TestCaseError> {
     prop_assert_eq!(fast.stages.len(), full.stages.len());
     for ((stage, a), (_, b)) in fast.stages.iter().zip(&full.stages) {
@@ -221,12 +233,7 @@ proptest! {
     /// model with every neighbourhood and every level in it, and the checker accepts both.
     #[test]
     fn fast_paths_match_the_full_model(instance in arb_city(12)) {
-        let geography = Geography::of(&instance);
-        let prepared = Prepared::new(&instance, &geography);
-        let fast = solve(&instance, &prepared).unwrap();
-        let full = solve_mip(&instance, &prepared).unwrap();
-        assert_valid(&instance, &geography, &fast)?;
-        assert_valid(&instance, &geography, &full)?;
+        let (fast, full) = fast_and_full(&instance)?;
         assert_same_optima(&fast, &full)?;
     }
 }
@@ -245,12 +252,7 @@ proptest! {
     fn levels_of_very_different_weights_match_the_full_model(mut instance in arb_city(12)) {
         prop_assume!(instance.levels.len() > 1);
         instance.levels[0].weight = 1.2e-6;
-        let geography = Geography::of(&instance);
-        let prepared = Prepared::new(&instance, &geography);
-        let fast = solve(&instance, &prepared).unwrap();
-        let full = solve_mip(&instance, &prepared).unwrap();
-        assert_valid(&instance, &geography, &fast)?;
-        assert_valid(&instance, &geography, &full)?;
+        let (fast, full) = fast_and_full(&instance)?;
         let shortfall = |level: &LevelPlan| {
             level.stages.iter().find(|(s, _)| *s == Stage::Shortfall).map(|&(_, v)| v.round())
         };
@@ -279,12 +281,7 @@ proptest! {
             instance.stages.push(Stage::Spread);
         }
         instance.solver.quick_spread_from_sites = 0;
-        let geography = Geography::of(&instance);
-        let prepared = Prepared::new(&instance, &geography);
-        let fast = solve(&instance, &prepared).unwrap();
-        let full = solve_mip(&instance, &prepared).unwrap();
-        assert_valid(&instance, &geography, &fast)?;
-        assert_valid(&instance, &geography, &full)?;
+        let (fast, full) = fast_and_full(&instance)?;
         assert_same_optima(&fast, &full)?;
     }
 }
