@@ -13,9 +13,7 @@ use crate::model::{Instance, Plan, Stage};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::solve::model::values::{runs, weighted_stage_values};
-use crate::solve::program::city::{
-    build, marginal_values, read_plan, read_plans, LevelColumns, Segments,
-};
+use crate::solve::program::city::{build, marginal_values, read_plan, read_plans, Segments};
 use crate::solve::program::neighbourhoods::SpacingRows;
 use crate::solve::program::plan::{settled_if_feasible, values_of};
 use crate::solve::program::rows::{add_rows, Overfilled};
@@ -157,10 +155,6 @@ fn solve_stages(
     // (its weighted term may take all of it alone). The pins then cut off no plan the
     // stage's own row keeps (every level is at least at its own optimum) and only tighten
     // the relaxation.
-    let factor = |stage: Stage, level: &LevelColumns| match stage {
-        Stage::Shortfall => level.weight,
-        _ => level.weight * level.scale,
-    };
     let allowed: Vec<(Stage, Vec<f64>)> = pins
         .iter()
         .filter_map(|(stage, values)| {
@@ -170,14 +164,14 @@ fn solve_stages(
                 .levels
                 .iter()
                 .zip(values)
-                .map(|(level, &value)| value + tolerance / factor(*stage, level))
+                .map(|(level, &value)| value + tolerance / level.factor(*stage))
                 .collect();
             Some((*stage, most))
         })
         .collect();
     for (stage, most) in &allowed {
         for (level, &value) in city.levels.iter().zip(most) {
-            let k = factor(*stage, level);
+            let k = level.factor(*stage);
             if let Some(terms) = level.district_terms(*stage, k) {
                 restating_rows.push(program.rows.len());
                 program.rows.push(Row {

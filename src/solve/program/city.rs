@@ -104,6 +104,16 @@ fn fair_segments(t: f64, kink: f64) -> Vec<(f64, f64)> {
 }
 
 impl LevelColumns {
+    /// The level's factor in a stage's weighted sum: ω_l, and for the stages that count
+    /// districts' places (evenness, fair, worst) also T^L/T^l, so that levels of different
+    /// size count alike.
+    pub(crate) fn factor(&self, stage: Stage) -> f64 {
+        match stage {
+            Stage::Evenness | Stage::Fair | Stage::Worst => self.weight * self.scale,
+            _ => self.weight,
+        }
+    }
+
     /// The level's value in a stage that counts districts' places (evenness, fair, worst),
     /// times `k`: with `k` = 1 its value alone (`values::stage_value`).
     pub(crate) fn district_terms(&self, stage: Stage, k: f64) -> Option<Vec<(Col, f64)>> {
@@ -436,17 +446,17 @@ impl CityProgram {
         match stage {
             Stage::Shortfall => {
                 for level in &self.levels {
-                    terms.push((level.shortfall, level.weight));
+                    terms.push((level.shortfall, level.factor(stage)));
                 }
             }
             Stage::Evenness | Stage::Fair | Stage::Worst => {
                 for level in &self.levels {
-                    terms.extend(level.district_terms(stage, level.weight * level.scale)?);
+                    terms.extend(level.district_terms(stage, level.factor(stage))?);
                 }
             }
             Stage::Spread => {
                 for level in &self.levels {
-                    terms.push((level.spread?, level.weight));
+                    terms.push((level.spread?, level.factor(stage)));
                 }
             }
             Stage::Access | Stage::Cost => {

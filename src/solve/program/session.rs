@@ -6,6 +6,7 @@ use highs::HighsModelStatus;
 
 use super::sparse::{no_plan_in_time, Col, Program, Settings, StageResult, StageStatus};
 use crate::error::Error;
+use crate::solve::trace::trace;
 
 /// The LP relaxation of a program, kept inside HiGHS between solves. Rows and columns added
 /// to the program later, and a new objective, start from the last optimal basis (dual or
@@ -63,12 +64,12 @@ impl LpSession {
                 .try_set_option("threads", settings.threads as i32)
                 .map_err(|_| Error::Solver("HiGHS rejected the option threads".into()))?;
         }
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!(
+        trace(|| {
+            format!(
                 "  LP session: model handed over in {:.3} s",
                 building.elapsed().as_secs_f64()
-            );
-        }
+            )
+        });
         Ok(LpSession {
             model: Some(model),
             columns,
@@ -208,14 +209,14 @@ impl LpSession {
             let solved = solved.map_err(|e| Error::Solver(format!("HiGHS stopped with {e:?}")))?;
             let status = solved.status();
             let solution = solved.get_solution();
-            if std::env::var_os("QUARTIER_TRACE").is_some() {
-                eprintln!(
+            trace(|| {
+                format!(
                     "  HiGHS {:.3} s: LP from the last basis, {} rows, {} simplex iterations",
                     solving.elapsed().as_secs_f64(),
                     self.rows,
                     solved.simplex_iteration_count()
-                );
-            }
+                )
+            });
             self.model = Some(highs::Model::from(solved));
             // As in `minimise`: HiGHS's presolve has called feasible models infeasible; ask
             // once more without it before believing it.

@@ -9,6 +9,7 @@ use good_lp::{variable, Expression, ProblemVariables, SolverModel, Variable};
 use highs::{HighsModelStatus, HighsSolutionStatus};
 
 use crate::error::Error;
+use crate::solve::trace::trace;
 
 /// A column index.
 pub type Col = usize;
@@ -123,9 +124,7 @@ fn solve_within(
     match receiver.recv_timeout(wait) {
         Ok(Moved(result)) => Ok(result),
         Err(_) => {
-            if std::env::var_os("QUARTIER_TRACE").is_some() {
-                eprintln!("  HiGHS ran {OVERRUN_S} s past the time limit: given up");
-            }
+            trace(|| format!("  HiGHS ran {OVERRUN_S} s past the time limit: given up"));
             Err(no_plan_in_time())
         }
     }
@@ -217,9 +216,7 @@ impl Program {
         // stage fair last, values near 0.014): the careful solve is then the answer.
         let first = match self.minimise_once(objective, settings, relax, true) {
             Err(Error::Solver(message)) => {
-                if std::env::var_os("QUARTIER_TRACE").is_some() {
-                    eprintln!("  {message}: solving once more without presolve and restarts");
-                }
+                trace(|| format!("  {message}: solving once more without presolve and restarts"));
                 return self.minimise_once(objective, settings.after(entered), relax, false);
             }
             other => other?,
@@ -233,12 +230,10 @@ impl Program {
         if !broken_promise {
             return Ok(Some(result));
         }
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
-            eprintln!(
-                "  HiGHS called a plan optimal with a gap of {:.2e}: solving once more without presolve and restarts",
-                result.mip_gap
-            );
-        }
+        trace(|| {
+            format!("  HiGHS called a plan optimal with a gap of {:.2e}: solving once more without presolve and restarts",
+                result.mip_gap)
+        });
         match self.minimise_once(objective, settings.after(entered), relax, false)? {
             Some(again) if again.objective < result.objective || again.mip_gap < result.mip_gap => {
                 Ok(Some(again))
@@ -406,17 +401,17 @@ impl Program {
             }
             other => return Err(Error::Solver(format!("HiGHS ended with status {other:?}"))),
         };
-        if std::env::var_os("QUARTIER_TRACE").is_some() {
+        trace(|| {
             let nonzeros: usize = self.rows.iter().map(|r| r.terms.len()).sum();
-            eprintln!(
+            format!(
                 "  HiGHS {:.3} s (model handed over in {:.3} s): {} columns, {} rows, {nonzeros} nonzeros{}",
                 solving.elapsed().as_secs_f64(),
                 (solving - building).as_secs_f64(),
                 self.columns.len(),
                 self.rows.len(),
                 if relax { ", LP" } else { "" }
-            );
-        }
+            )
+        });
         let solution = solved.get_solution();
         let values = solution.columns().to_vec();
         if values.len() != self.columns.len()
@@ -440,12 +435,10 @@ impl Program {
             // A careful solve the time limit ends (or that fails) leaves the first result.
             if let Ok(Some(careful)) = self.minimise_once(objective, settings, relax, false) {
                 if careful.objective < objective_value - 1e-9 * objective_value.abs().max(1.0) {
-                    if std::env::var_os("QUARTIER_TRACE").is_some() {
-                        eprintln!(
-                            "  HiGHS's presolve alone called {objective_value} optimal; without presolve: {}",
-                            careful.objective
-                        );
-                    }
+                    trace(|| {
+                        format!("  HiGHS's presolve alone called {objective_value} optimal; without presolve: {}",
+                            careful.objective)
+                    });
                     return Ok(Some(careful));
                 }
             }
