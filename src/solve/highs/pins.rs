@@ -59,13 +59,7 @@ pub(super) fn pinned_district_rows(
         ) else {
             return Vec::new();
         };
-        // Shortfall is a whole number: exactly the level's own unless the tolerance reaches
-        // the next one.
-        let shortfall = shortfall.round();
-        if (most_shortfall + 1e-9).floor() > shortfall || shortfall < 0.0 {
-            continue;
-        }
-        let Some(placed) = level.demand.checked_sub(shortfall as u64) else {
+        let Some(placed) = held_placed(level.demand, shortfall, most_shortfall) else {
             continue;
         };
         let districts: Vec<SeparableDistrict> = caps
@@ -118,6 +112,17 @@ pub(super) fn pinned_district_rows(
     rows
 }
 
+/// How many places a level places when its shortfall is held at most at `most` above its
+/// own `shortfall`: shortfall is a whole number, so exactly the level's own unless the
+/// allowance reaches the next one (then `None`: several counts are allowed).
+fn held_placed(demand: u64, shortfall: f64, most: f64) -> Option<u64> {
+    let shortfall = shortfall.round();
+    if (most + 1e-9).floor() > shortfall || shortfall < 0.0 {
+        return None;
+    }
+    demand.checked_sub(shortfall as u64)
+}
+
 /// One level's bounds per district: (least, most). `None` where the relaxation cannot place
 /// `placed`, or reaches what the pins allow in no plan (then the program decides).
 fn level_bounds(
@@ -160,4 +165,22 @@ fn level_bounds(
         bounds = fair_bounds(districts, placed, &bounds, fair)?;
     }
     Some(bounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::held_placed;
+
+    /// A light level (ω = 1.2e-6) may be held up to 0.83 places above its own shortfall:
+    /// it still places exactly its own count (rounding the allowance once made it a place
+    /// fewer); from a whole place on, no count is fixed.
+    #[test]
+    fn a_held_shortfall_below_a_place_fixes_the_count() {
+        assert_eq!(held_placed(10, 0.0, 0.0), Some(10));
+        assert_eq!(held_placed(10, 0.0, 0.83), Some(10));
+        assert_eq!(held_placed(10, 2.0, 2.96), Some(8));
+        assert_eq!(held_placed(10, 0.0, 1.0), None);
+        assert_eq!(held_placed(10, 2.0, 3.5), None);
+        assert_eq!(held_placed(1, 2.0, 2.0), None);
+    }
 }
