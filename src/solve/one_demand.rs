@@ -18,6 +18,7 @@ use crate::solve::exact::separable_city::solve_separable_city;
 use crate::solve::exact::spacing_bound::{averaged_plan, priced_rounds};
 use crate::solve::highs::evenness::solve_within_evenness_bounds;
 use crate::solve::highs::stages::solve_program;
+use crate::solve::highs::windows::improve_by_windows;
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{Solution, SolveStatus};
 use crate::solve::model::values::stage_value;
@@ -187,6 +188,7 @@ pub(crate) fn solve_one(
                 if plan.placed() < placed.0 {
                     return None;
                 }
+                let plan = improve_by_windows(instance, prepared, plan, before, stop);
                 let evenness = stage_value(Stage::Evenness, instance, prepared, &plan);
                 trace(|| format!("spacing bound: a plan from the average at {evenness}"));
                 if best.as_ref().is_none_or(|(_, least)| evenness < *least) {

@@ -11,6 +11,8 @@
 //!   of the model, tried first when spacing is the only rule between sites.
 //! - `fair`: stage fair's optimum as bounds on each district's places for the later stages,
 //!   where the relaxation proves them.
+//! - `windows`: a better plan for evenness where spacing binds across a city centre, a
+//!   few dozen districts at a time.
 //! - `pins`: levels held at their own optima, as bounds on each district's places.
 
 pub(super) mod evenness;
@@ -20,3 +22,4 @@ pub(super) mod mip_rounds;
 mod pins;
 pub(super) mod rounding;
 pub(super) mod stages;
+pub(super) mod windows;

@@ -58,7 +58,7 @@ impl<'a> Greedy<'a> {
     }
 
     /// The spacing balls around site `s`.
-    fn balls_of(&self, s: usize) -> &[u32] {
+    pub(crate) fn balls_of(&self, s: usize) -> &[u32] {
         &self.balls_of[self.starts[s]..self.starts[s + 1]]
     }
 
