@@ -18,7 +18,7 @@ use crate::solve::exact::separable_city::solve_separable_city;
 use crate::solve::exact::spacing_bound::{averaged_plan, priced_rounds};
 use crate::solve::highs::evenness::solve_within_evenness_bounds;
 use crate::solve::highs::stages::solve_program;
-use crate::solve::highs::windows::improve_by_windows;
+use crate::solve::highs::windows::{improve_by_windows, polish_by_windows};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{Solution, SolveStatus};
 use crate::solve::model::values::stage_value;
@@ -188,7 +188,12 @@ pub(crate) fn solve_one(
                 if plan.placed() < placed.0 {
                     return None;
                 }
-                let plan = improve_by_windows(instance, prepared, plan, before, stop);
+                // The first average is improved window by window; later ones, steered by
+                // that plan, are only kept where they are better as they are.
+                let plan = match best {
+                    None => improve_by_windows(instance, prepared, plan, before, stop),
+                    Some(_) => plan,
+                };
                 let evenness = stage_value(Stage::Evenness, instance, prepared, &plan);
                 trace(|| format!("spacing bound: a plan from the average at {evenness}"));
                 if best.as_ref().is_none_or(|(_, least)| evenness < *least) {
@@ -196,7 +201,15 @@ pub(crate) fn solve_one(
                 }
                 Some(evenness)
             })?;
-            Some((bound, best.map(|(plan, _)| plan)))
+            // The time the rounds leave goes to small windows solved as MIPs.
+            let best = best.map(|(plan, evenness)| {
+                let proven = evenness <= bound + 1e-6 * bound.abs().max(1.0);
+                if proven || stop.load(Ordering::Relaxed) || Instant::now() >= before {
+                    return plan;
+                }
+                polish_by_windows(instance, prepared, plan, before, stop)
+            });
+            Some((bound, best))
         });
         let result = rest();
         stop.store(true, Ordering::Relaxed);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use super::{Windows, ROUNDINGS, WINDOW_LIMIT_S};
+use super::{Search, Windows, ROUNDINGS};
 use crate::solve::program::sparse::{Col, Program, Settings};
 
 /// A window's LP: its program and objective, each site's column, and the window's places
@@ -135,19 +135,20 @@ impl Windows<'_> {
         }
     }
 
-    /// The window's LP optimum, rounded `ROUNDINGS` times; the best rounding is kept where it
-    /// lowers evenness, with the places it takes from elsewhere.
-    pub(super) fn solve_window(&mut self, window: &[usize], deadline: Instant) {
+    /// The window's LP optimum, rounded `ROUNDINGS` times, or its MIP's plan (then filled
+    /// up where places still fit); the best is kept where it lowers evenness, with the
+    /// places it takes from elsewhere.
+    pub(super) fn solve_window(&mut self, window: &[usize], deadline: Instant, how: Search) {
         let lp = self.window_program(window);
         let left = deadline
             .saturating_duration_since(Instant::now())
             .as_secs_f64();
         let settings = Settings {
-            time_limit_s: Some(left.min(WINDOW_LIMIT_S)),
+            time_limit_s: Some(left.min(how.limit_s)),
             mip_gap: 1e-6,
             threads: 1,
         };
-        let Ok(result) = lp.program.minimise(&lp.objective, settings, true) else {
+        let Ok(result) = lp.program.minimise(&lp.objective, settings, !how.whole) else {
             return;
         };
         let value = |s: usize| result.values[lp.column_of[&s]];
