@@ -18,7 +18,7 @@ use crate::solve::exact::separable_city::solve_separable_city;
 use crate::solve::exact::spacing_bound::{averaged_plan, priced_rounds};
 use crate::solve::highs::evenness::solve_within_evenness_bounds;
 use crate::solve::highs::stages::solve_program;
-use crate::solve::highs::windows::{improve_by_windows, polish_by_windows};
+use crate::solve::highs::windows::{improve_by_windows, BY_LP, BY_MIP};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{Solution, SolveStatus};
 use crate::solve::model::values::stage_value;
@@ -191,7 +191,7 @@ pub(crate) fn solve_one(
                 // The first average is improved window by window; later ones, steered by
                 // that plan, are only kept where they are better as they are.
                 let plan = match best {
-                    None => improve_by_windows(instance, prepared, plan, before, stop),
+                    None => improve_by_windows(instance, prepared, plan, before, stop, BY_LP),
                     Some(_) => plan,
                 };
                 let evenness = stage_value(Stage::Evenness, instance, prepared, &plan);
@@ -207,7 +207,7 @@ pub(crate) fn solve_one(
                 if proven || stop.load(Ordering::Relaxed) || Instant::now() >= before {
                     return plan;
                 }
-                polish_by_windows(instance, prepared, plan, before, stop)
+                improve_by_windows(instance, prepared, plan, before, stop, BY_MIP)
             });
             Some((bound, best))
         });

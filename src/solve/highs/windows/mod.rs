@@ -30,7 +30,7 @@ mod window;
 /// How the windows are solved: their sizes in usable sites, in turn from sweep to sweep (so
 /// that the windows' edges move), and whether by their LP rounded or by their MIP.
 #[derive(Debug, Clone, Copy)]
-struct Search {
+pub(crate) struct Search {
     sizes: [usize; 2],
     whole: bool,
     /// HiGHS's time for one window at most (seconds).
@@ -42,7 +42,7 @@ struct Search {
 /// Tight 200k grid, 60 s: windows of 1,000 and 400 sites in turn reach evenness 6,617; 400
 /// alone 6,678, 1,000 alone 6,660; windows of 1,000 sites take 0.2–0.4 s each, of 400
 /// 0.05–0.08 s.
-const BY_LP: Search = Search {
+pub(crate) const BY_LP: Search = Search {
     sizes: [1_000, 400],
     whole: false,
     limit_s: 2.0,
@@ -51,7 +51,7 @@ const BY_LP: Search = Search {
 /// Where the LP's roundings find little more (two sweeps less than 0.5 % together), small
 /// windows by their MIP (tight 200k grid: 150 sites, 0.36 s each, 21 places less in
 /// evenness in 12 s where rounding windows found 2).
-const BY_MIP: Search = Search {
+pub(crate) const BY_MIP: Search = Search {
     sizes: [150, 150],
     whole: true,
     limit_s: 0.5,
@@ -61,33 +61,12 @@ const BY_MIP: Search = Search {
 /// that order shuffled a little); the best is kept. One: 6,722 where eight give 6,677.
 const ROUNDINGS: usize = 8;
 
-/// The plan with evenness lowered window by window, each window by its LP rounded to whole
-/// places, until two sweeps in a row over every district below its share lower it by less
-/// than 0.5 %, `deadline` comes or `stop` is set. `plan` keeps every rule and so does the
-/// result, with as many places.
+/// The plan with evenness lowered window by window, each window solved `how`
+/// (`BY_LP`: by its LP rounded to whole places; `BY_MIP`: small windows by their MIP, for
+/// the time left once the roundings find little more), until two sweeps in a row over
+/// every district below its share lower it by less than `how.enough`, `deadline` comes or
+/// `stop` is set. `plan` keeps every rule and so does the result, with as many places.
 pub(crate) fn improve_by_windows(
-    instance: &Instance,
-    prepared: &Prepared,
-    plan: Plan,
-    deadline: Instant,
-    stop: &AtomicBool,
-) -> Plan {
-    search(instance, prepared, plan, deadline, stop, BY_LP)
-}
-
-/// As `improve_by_windows`, with small windows each solved by its MIP, until two sweeps
-/// find nothing: slower, for the time left once the roundings find little more.
-pub(crate) fn polish_by_windows(
-    instance: &Instance,
-    prepared: &Prepared,
-    plan: Plan,
-    deadline: Instant,
-    stop: &AtomicBool,
-) -> Plan {
-    search(instance, prepared, plan, deadline, stop, BY_MIP)
-}
-
-fn search(
     instance: &Instance,
     prepared: &Prepared,
     plan: Plan,

@@ -80,7 +80,8 @@ fn windows_keep_every_rule_and_lower_evenness() {
         {
             let deadline = Instant::now() + Duration::from_secs(20);
             let stop = AtomicBool::new(false);
-            let plan = search(&instance, &prepared, start.clone(), deadline, &stop, how);
+            let plan =
+                improve_by_windows(&instance, &prepared, start.clone(), deadline, &stop, how);
             let tag = format!("seed {seed}, {how:?}");
             let report = crate::check::check_plan(&instance, &geography, &plan);
             assert!(

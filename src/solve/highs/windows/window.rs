@@ -161,7 +161,9 @@ impl Windows<'_> {
             .collect();
         let mut best: Option<(f64, usize, Vec<u32>)> = None;
         let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ lp.sites.len() as u64;
-        for k in 0..ROUNDINGS {
+        // A MIP's plan is whole already: one rounding keeps it.
+        let tries = if how.whole { 1 } else { ROUNDINGS };
+        for k in 0..tries {
             let mut order = fractions.clone();
             if k > 0 {
                 for entry in &mut order {
