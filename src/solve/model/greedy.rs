@@ -193,12 +193,7 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
 
     let greedy = Greedy::new(instance, prepared);
     let districts = instance.districts.len();
-    let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); districts];
-    for (s, &room) in prepared.site_room.iter().enumerate() {
-        if let (Some(d), true) = (prepared.site_district[s], room > 0) {
-            sites_of[d as usize].push(s as u32);
-        }
-    }
+    let mut sites_of = usable_sites_by_district(prepared);
     let mut next = vec![0usize; districts];
     let mut plan = Plan::empty(instance.sites.len());
     let mut rooms = Left::new(prepared, None);
@@ -264,4 +259,15 @@ pub(crate) fn fair_fill(instance: &Instance, prepared: &Prepared) -> Plan {
         }
     }
     plan
+}
+
+/// The sites of each district that may take new places, in file order.
+pub(crate) fn usable_sites_by_district(prepared: &Prepared) -> Vec<Vec<u32>> {
+    let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); prepared.target.len()];
+    for (s, &room) in prepared.site_room.iter().enumerate() {
+        if let (Some(d), true) = (prepared.site_district[s], room > 0) {
+            sites_of[d as usize].push(s as u32);
+        }
+    }
+    sites_of
 }

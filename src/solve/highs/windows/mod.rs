@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crate::model::{Instance, Plan};
-use crate::solve::model::greedy::Greedy;
+use crate::solve::model::greedy::{usable_sites_by_district, Greedy};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::trace::trace;
 
@@ -139,12 +139,7 @@ struct Windows<'a> {
 impl<'a> Windows<'a> {
     fn new(instance: &'a Instance, prepared: &'a Prepared, plan: Plan) -> Windows<'a> {
         let districts = prepared.target.len();
-        let mut sites_of: Vec<Vec<u32>> = vec![Vec::new(); districts];
-        for (s, &room) in prepared.site_room.iter().enumerate() {
-            if let (Some(d), true) = (prepared.site_district[s], room > 0) {
-                sites_of[d as usize].push(s as u32);
-            }
-        }
+        let sites_of = usable_sites_by_district(prepared);
         let mut neighbours: Vec<Vec<u32>> = vec![Vec::new(); districts];
         let mut ball_load = vec![0u64; prepared.spacing.len()];
         for (b, ball) in prepared.spacing.iter().enumerate() {

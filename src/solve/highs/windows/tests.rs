@@ -56,10 +56,14 @@ fn windows_keep_every_rule_and_lower_evenness() {
         let prepared = Prepared::new(&instance, &geography);
         let start = fair_fill(&instance, &prepared);
         let evenness = |p: &Plan| stage_value(Stage::Evenness, &instance, &prepared, p);
-        let optimum = crate::solve::solve(&instance, &prepared)
-            .expect("the whole city solves")
-            .stages[1]
-            .1;
+        let solved = crate::solve::solve(&instance, &prepared).expect("the whole city solves");
+        let report = crate::check::check_plan(&instance, &geography, &solved.plan);
+        assert!(
+            report.violations.is_empty(),
+            "seed {seed}: {:?}",
+            report.violations
+        );
+        let optimum = solved.stages[1].1;
         cities += 1;
         for (k, how) in [
             Search {

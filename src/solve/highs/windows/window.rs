@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use super::{Search, Windows, ROUNDINGS};
+use crate::generate::rng::Rng;
 use crate::solve::program::sparse::{Col, Program, Settings};
 
 /// A window's LP: its program and objective, each site's column, and the window's places
@@ -160,21 +161,18 @@ impl Windows<'_> {
             .filter(|&(f, _)| f > 1e-6)
             .collect();
         let mut best: Option<(f64, usize, Vec<u32>)> = None;
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ lp.sites.len() as u64;
+        let mut rng = Rng::new(lp.sites.len() as u64);
+        let most = lp.held + lp.donors.len() as u64;
         // A MIP's plan is whole already: one rounding keeps it.
         let tries = if how.whole { 1 } else { ROUNDINGS };
         for k in 0..tries {
             let mut order = fractions.clone();
             if k > 0 {
                 for entry in &mut order {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    entry.0 += 0.5 * (seed >> 11) as f64 / (1u64 << 53) as f64;
+                    entry.0 += 0.5 * rng.unit();
                 }
             }
             order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let most = lp.held + lp.donors.len() as u64;
             let placed = self.round(window, &lp.sites, &value, &order, lp.held, most);
             if placed < lp.held {
                 continue;
@@ -239,6 +237,7 @@ impl Windows<'_> {
         }
         placed
     }
+
     /// The next place of the fill within `window`: in the district furthest below its share
     /// (with `must`; otherwise only in districts a whole place below it), at its site whose
     /// fullest ball has most room left, as many places as the site's minimum asks (at most
