@@ -132,6 +132,7 @@ fn pipeline(c: &mut Criterion) {
             sites_excluded: &excluded,
             stages: &solution.stages,
             mip_gap: solution.mip_gap,
+            gap_stage: solution.gap_stage,
             marginal_values: solution.marginal_values.as_deref(),
             levels: &[],
             spread: None,

@@ -134,6 +134,7 @@ pub(super) fn solved(
         sites_excluded: &excluded,
         stages: &solution.stages,
         mip_gap: solution.mip_gap,
+        gap_stage: solution.gap_stage,
         marginal_values: solution.marginal_values.as_deref(),
         levels: &levels,
         spread: Some(spread),
@@ -168,7 +169,11 @@ pub(super) fn solved(
                 // Enough digits to tell a small gap from none; a large one in whole tenths.
                 let percent = solution.mip_gap * 100.0;
                 let digits = if percent >= 1.0 { 1 } else { 4 };
-                format!(" (at most {percent:.digits$} % from the optimum)")
+                let stage = solution
+                    .gap_stage
+                    .map(|stage| format!(" in {}", stage.name()))
+                    .unwrap_or_default();
+                format!(" (at most {percent:.digits$} % from the optimum{stage})")
             }
         } else {
             String::new()

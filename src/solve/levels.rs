@@ -191,17 +191,21 @@ pub(super) fn solve_levels(
         } else {
             plans.clone()
         };
+        // The stages in which every level is at its own optimum are proven.
+        let proven = reached(&plans);
         let mut solution =
             nested_solution(instance, &levels, &weights, plans, &stages, how, started);
-        solution.status = SolveStatus::TimeLimit;
         solution.method = "greedy";
-        solution.mip_gap = match (solution.stages.get(count), bounds.get(count)) {
-            (Some(&(_, value)), Some(&(_, bound))) => {
-                (value - bound).max(0.0) / value.abs().max(1.0)
-            }
-            (Some(_), None) => 1.0,
-            _ => 0.0,
-        };
+        if proven < stages.len() {
+            solution.status = SolveStatus::TimeLimit;
+            solution.mip_gap = match (solution.stages.get(proven), bounds.get(proven)) {
+                (Some(&(_, value)), Some(&(_, bound))) => {
+                    (value - bound).max(0.0) / value.abs().max(1.0)
+                }
+                _ => 1.0,
+            };
+            solution.gap_stage = Some(stages[proven]);
+        }
         solution
     };
     // Every level alone is at its optimum, but no candidate reached those optima in every
@@ -296,6 +300,7 @@ fn judged_by_own_optima(
     if gap > 1e-9 {
         return Solution {
             mip_gap: gap,
+            gap_stage: Some(stopped),
             ..solution
         };
     }
@@ -305,11 +310,12 @@ fn judged_by_own_optima(
         .iter()
         .skip_while(|(s, _)| *s != stopped)
         .skip(1)
-        .map(|&(stage, value)| own_gap(stage, value).unwrap_or(1.0))
-        .find(|&gap| gap > 1e-9);
+        .map(|&(stage, value)| (stage, own_gap(stage, value).unwrap_or(1.0)))
+        .find(|&(_, gap)| gap > 1e-9);
     match unproven {
-        Some(first) => Solution {
+        Some((stage, first)) => Solution {
             mip_gap: first,
+            gap_stage: Some(stage),
             ..solution
         },
         // Every stage at the levels' own optima: optimal.
@@ -401,6 +407,7 @@ fn nested_solution(
         status: SolveStatus::Optimal,
         stages: values,
         mip_gap: 0.0,
+        gap_stage: None,
         size: ModelSize::default(),
         marginal_values: None,
         method: how,

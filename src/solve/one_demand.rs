@@ -21,7 +21,7 @@ use crate::solve::highs::stages::solve_program;
 use crate::solve::highs::windows::{improve_by_windows, BY_LP, BY_MIP};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{Solution, SolveStatus};
-use crate::solve::model::values::stage_value;
+use crate::solve::model::values::{runs, stage_value};
 use crate::solve::program::neighbourhoods::{
     first_spread, spread_out, violated_spacing, SpacingRows,
 };
@@ -95,27 +95,17 @@ pub(crate) fn solve_one(
     };
     // With the balls priced (`priced`: the bound on evenness, a plan from the average), the
     // gap of a plan whose first goal not proven is evenness is also judged against that
-    // bound: the fallback's and the averaged plan's (optimal in shortfall, nothing more
-    // proven), and HiGHS's where it stopped in evenness.
+    // bound: the fallback's, the averaged plan's and HiGHS's.
     let finish = |result: Result<Solution, Error>, priced: Option<(f64, Option<Plan>)>| {
         let (bound, averaged) = priced.unzip();
         let judged = |solution: Solution| match bound {
-            Some(bound) => with_evenness_bound(solution, &relaxed, bound),
+            Some(bound) => with_evenness_bound(instance, prepared, solution, &relaxed, bound),
             None => solution,
         };
         let solution = match result {
             Err(Error::TimeLimit(_)) => judged(fallback()),
             Ok(solution) if solution.status == SolveStatus::TimeLimit => {
-                let stopped_in_evenness = solution
-                    .stages
-                    .last()
-                    .is_some_and(|(stage, _)| *stage == Stage::Evenness);
-                let solution = if stopped_in_evenness {
-                    judged(solution)
-                } else {
-                    solution
-                };
-                lexicographically_better(solution, judged(fallback()))
+                lexicographically_better(judged(solution), judged(fallback()))
             }
             other => return other,
         };
@@ -217,17 +207,25 @@ pub(crate) fn solve_one(
     })
 }
 
-/// A solution the time limit ended in evenness (its first goal not proven, shortfall at its
-/// optimum), with its gap against `bound` where that is smaller; unchanged where its
-/// evenness is at the city's without spacing (then evenness is proven after all).
-fn with_evenness_bound(solution: Solution, relaxed: &Solution, bound: f64) -> Solution {
+/// A solution the time limit ended with its gap in evenness (its shortfall at the optimum),
+/// judged against `bound` too (and the city without spacing, `relaxed`). Where the plan is
+/// at that bound, evenness is proven after all: the gap moves to the next stage with a
+/// value above 0, against 0 (no bound is known for it there), and with none the plan is
+/// optimal.
+fn with_evenness_bound(
+    instance: &Instance,
+    prepared: &Prepared,
+    solution: Solution,
+    relaxed: &Solution,
+    bound: f64,
+) -> Solution {
     let (Some(evenness), Some(least)) = (
         solution.value_of(Stage::Evenness),
         relaxed.value_of(Stage::Evenness),
     ) else {
         return solution;
     };
-    if solution.status != SolveStatus::TimeLimit || evenness <= least + 1e-9 * least.max(1.0) {
+    if solution.status != SolveStatus::TimeLimit || solution.gap_stage != Some(Stage::Evenness) {
         return solution;
     }
     let gap = (evenness - bound.max(least)).max(0.0) / evenness.max(1.0);
@@ -237,8 +235,39 @@ fn with_evenness_bound(solution: Solution, relaxed: &Solution, bound: f64) -> So
             solution.mip_gap
         )
     });
+    if gap > 1e-9 {
+        return Solution {
+            mip_gap: solution.mip_gap.min(gap),
+            ..solution
+        };
+    }
+    let stages: Vec<(Stage, f64)> = prepared
+        .stages
+        .iter()
+        .filter(|&&stage| runs(instance, stage))
+        .map(|&stage| {
+            let value = solution.value_of(stage);
+            (
+                stage,
+                value.unwrap_or_else(|| stage_value(stage, instance, prepared, &solution.plan)),
+            )
+        })
+        .collect();
+    let next = stages
+        .iter()
+        .skip_while(|(stage, _)| *stage != Stage::Evenness)
+        .skip(1)
+        .find(|&&(_, value)| value > 0.0)
+        .copied();
     Solution {
-        mip_gap: solution.mip_gap.min(gap),
+        status: if next.is_some() {
+            SolveStatus::TimeLimit
+        } else {
+            SolveStatus::Optimal
+        },
+        mip_gap: next.map_or(0.0, |(_, value)| value / value.max(1.0)),
+        gap_stage: next.map(|(stage, _)| stage),
+        stages,
         ..solution
     }
 }

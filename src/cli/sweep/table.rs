@@ -50,6 +50,7 @@ fn figures(summary: &Json) -> Vec<(String, Json)> {
         }
     }
     out.push(("mip_gap".into(), summary["mip_gap"].clone()));
+    out.push(("gap_stage".into(), summary["gap_stage"].clone()));
     out.push(("solve_s".into(), summary["timings_s"]["solve"].clone()));
     out
 }
@@ -81,7 +82,8 @@ fn columns(rows: &[Row]) -> Vec<String> {
         }
         match name {
             "mip_gap" => 50,
-            "solve_s" => 51,
+            "gap_stage" => 51,
+            "solve_s" => 52,
             _ if name.starts_with("mean_distance_") => 11,
             "most_new_within_m" => 10,
             _ => 0,

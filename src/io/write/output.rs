@@ -422,6 +422,10 @@ pub fn summary(report: &PlanReport, timings: &[(&str, f64)]) -> Value {
     );
     s.insert("mip_gap".into(), json!(report.mip_gap));
     s.insert(
+        "gap_stage".into(),
+        json!(report.gap_stage.map(|stage| stage.name())),
+    );
+    s.insert(
         "worst_district".into(),
         f.worst_district
             .map_or(Value::Null, |d| json!(report.instance.districts[d].id)),

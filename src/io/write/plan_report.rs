@@ -21,6 +21,8 @@ pub struct PlanReport<'a> {
     pub sites_excluded: &'a [(&'static str, usize)],
     pub stages: &'a [(Stage, f64)],
     pub mip_gap: f64,
+    /// The first stage the plan is not proven optimal in (with the time limit's status).
+    pub gap_stage: Option<Stage>,
     /// Per district: fall of the evenness sum per extra place of capacity there.
     pub marginal_values: Option<&'a [f64]>,
     /// With demand levels: each level's figures (the last is the headline); empty without.

@@ -84,6 +84,19 @@ fn rules_in_words(report: &PlanReport) -> Vec<String> {
     lines
 }
 
+/// A goal's short German name (for the gap a time limit leaves).
+fn goal_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Shortfall => "unterbringen",
+        Stage::Evenness => "gleichmäßig verteilen",
+        Stage::Fair => "Rückstand gerecht verteilen",
+        Stage::Worst => "abweichendster Bezirk",
+        Stage::Spread => "innerhalb der Bezirke streuen",
+        Stage::Access => "kurze Wege",
+        Stage::Cost => "Kosten",
+    }
+}
+
 /// "A", "A und B", "A, B und C".
 fn and_list(items: &[String]) -> String {
     match items {
@@ -398,8 +411,12 @@ pub fn report_html(report: &PlanReport) -> String {
         status = if report.status == "optimal" {
             "optimal (bewiesen)".to_string()
         } else {
+            let goal = report
+                .gap_stage
+                .map(|stage| format!(" im Ziel „{}“", goal_name(stage)))
+                .unwrap_or_default();
             format!(
-                "Zeitlimit erreicht, beste gefundene Lösung (Lücke {} %)",
+                "Zeitlimit erreicht, beste gefundene Lösung (Lücke {} %{goal})",
                 de(report.mip_gap * 100.0, 2)
             )
         }

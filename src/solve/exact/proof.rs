@@ -68,9 +68,16 @@ pub(crate) fn time_limited(
         let value = stages[proven].1;
         (value - bound).max(0.0) / value.abs().max(1.0)
     });
+    // (A plan at the relaxation's optimum in every stage is optimal, whenever it was found.)
+    let gap_stage = relaxed.stages.get(proven).map(|&(stage, _)| stage);
     Solution {
-        status: SolveStatus::TimeLimit,
+        status: if gap_stage.is_some() {
+            SolveStatus::TimeLimit
+        } else {
+            SolveStatus::Optimal
+        },
         mip_gap,
+        gap_stage,
         method: "greedy",
         ..proven_solution(prepared, plan, stages, None, started)
     }
@@ -138,6 +145,7 @@ fn limited_against_zero(
     Solution {
         status: SolveStatus::TimeLimit,
         mip_gap,
+        gap_stage: stages.get(proven).map(|&(stage, _)| stage),
         method: "greedy",
         ..proven_solution(prepared, plan, stages, None, started)
     }
@@ -254,6 +262,7 @@ pub(crate) fn proven_solution(
         status: SolveStatus::Optimal,
         stages,
         mip_gap: 0.0,
+        gap_stage: None,
         size: ModelSize {
             aggregated_sites: prepared.site_room.iter().filter(|&&r| r > 0).count(),
             ..ModelSize::default()

@@ -127,6 +127,7 @@ pub(crate) fn solve_separable_city(
         status: SolveStatus::Optimal,
         stages,
         mip_gap: 0.0,
+        gap_stage: None,
         size: ModelSize {
             columns: districts.len(),
             integers: 0,

@@ -102,12 +102,17 @@ pub(crate) fn solve_within_evenness_bounds(
         None,
         started,
     )?;
+    let holds = solution.value_of(Stage::Shortfall) == Some(shortfall)
+        && solution
+            .value_of(Stage::Evenness)
+            .is_some_and(|v| v <= evenness + 1e-6 * evenness.max(1.0));
     if solution.status == SolveStatus::TimeLimit {
         // A plan that keeps every rule, reported with the time limit's status; no time is
-        // left to start again without the bounds. HiGHS's gap is against the program with
-        // the bounds, which the city without them may beat: the gap reported is against
-        // the relaxation's optimum of the first stage the plan does not reach, a bound
-        // that holds for the city.
+        // left to start again without the bounds. Its gap is against the relaxation's
+        // optimum of the first stage the plan does not reach, a bound that holds for the
+        // city; and where the plan reaches the relaxation's evenness, every plan that
+        // could beat it lies within the bounds, so HiGHS's stages and gap hold for the city
+        // too. The later of the two stages, or the smaller gap where they agree.
         let reached = reached(
             &relaxed.stages,
             relaxed
@@ -115,15 +120,38 @@ pub(crate) fn solve_within_evenness_bounds(
                 .iter()
                 .map(|&(stage, _)| stage_value(stage, instance, prepared, &solution.plan)),
         );
-        return Ok(Some(Solution {
+        let judged = Solution {
             method: solution.method,
-            ..time_limited(instance, prepared, solution.plan, relaxed, reached, started)
+            ..time_limited(
+                instance,
+                prepared,
+                solution.plan.clone(),
+                relaxed,
+                reached,
+                started,
+            )
+        };
+        if !holds {
+            return Ok(Some(judged));
+        }
+        let position = |s: &Solution| {
+            s.gap_stage.map_or(usize::MAX, |stage| {
+                relaxed
+                    .stages
+                    .iter()
+                    .position(|&(r, _)| r == stage)
+                    .unwrap_or(0)
+            })
+        };
+        return Ok(Some(match position(&judged).cmp(&position(&solution)) {
+            std::cmp::Ordering::Greater => judged,
+            std::cmp::Ordering::Less => solution,
+            std::cmp::Ordering::Equal => Solution {
+                mip_gap: solution.mip_gap.min(judged.mip_gap),
+                ..solution
+            },
         }));
     }
-    let holds = solution.value_of(Stage::Shortfall) == Some(shortfall)
-        && solution
-            .value_of(Stage::Evenness)
-            .is_some_and(|v| v <= evenness + 1e-6 * evenness.max(1.0));
     trace(|| format!("evenness bounds: optimum kept: {holds}"));
     Ok(holds.then_some(solution))
 }

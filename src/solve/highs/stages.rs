@@ -468,6 +468,9 @@ fn solve_stages(
         status,
         stages,
         mip_gap: last.mip_gap,
+        gap_stage: (status == SolveStatus::TimeLimit)
+            .then(|| run.last().copied())
+            .flatten(),
         size: ModelSize {
             columns: city.program.columns.len(),
             integers: city.program.integer_count(),

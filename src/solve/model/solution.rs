@@ -39,8 +39,12 @@ pub struct Solution {
     pub status: SolveStatus,
     /// The optimum of each stage run, in order.
     pub stages: Vec<(Stage, f64)>,
-    /// Relative MIP gap of the last stage run (0 when proven optimal or an LP).
+    /// How far from the optimum the plan can be at most, relative, in `gap_stage` (0 when
+    /// proven optimal).
     pub mip_gap: f64,
+    /// With the time limit's status: the first stage the plan is not proven optimal in,
+    /// the one `mip_gap` is measured in (`None` when every stage is proven).
+    pub gap_stage: Option<Stage>,
     pub size: ModelSize,
     /// Per district: how much the evenness sum (stage B) falls per extra place of capacity
     /// there, from the LP at the optimum (binaries fixed); `None` when not computed.
