@@ -10,7 +10,10 @@
 //! - when no rule couples sites, the per-district boxes of every level's optimal plans,
 //!   chained (`separable::chain`);
 //! - the levels' own plans, when they happen to be nested;
-//! - from the last level down: each level solved alone within the plan of the level above.
+//! - from the first level up: each level solved alone with the plan of the level below
+//!   already taken (`Prepared::with_placed`);
+//! - where those miss a level's own optimum in a stage that counts districts' places, from
+//!   the last level down: each level solved alone within the plan of the level above.
 //!
 //! The stages no candidate proves are solved by HiGHS on the program of all levels at once,
 //! with the proven stages kept as bounds. Where the unproven stages start with ones that
@@ -125,7 +128,25 @@ pub(super) fn solve_levels(
             done = consider(own, "proof");
         }
     }
-    if !done && all_optimal {
+    // Nested plans from the first level up, then (unless those already reach every level's
+    // own optima in the stages that count districts' places) from the last level down.
+    let counting = stages
+        .iter()
+        .take_while(|s| {
+            matches!(
+                s,
+                Stage::Shortfall | Stage::Evenness | Stage::Fair | Stage::Worst
+            )
+        })
+        .count();
+    let mut enough = false;
+    if !done && all_optimal && !stages.contains(&Stage::Spread) {
+        if let Some(plans) = from_the_bottom(instance, &levels, &alone, started)? {
+            enough = reached(&plans) >= counting;
+            done = consider(plans, "proof");
+        }
+    }
+    if !done && all_optimal && !enough {
         if let Some(plans) = from_the_top(instance, &levels, &alone, started)? {
             done = consider(plans, "proof");
         }
@@ -214,18 +235,10 @@ pub(super) fn solve_levels(
     // of them: a plan of it is optimal there (a weighted sum at the levels' own optima,
     // which no nested plan beats), and HiGHS solves only the stages after. Without a nested
     // plan that meets every pin, the program of all levels as it is.
-    let pinned = stages
-        .iter()
-        .take_while(|s| {
-            matches!(
-                s,
-                Stage::Shortfall | Stage::Evenness | Stage::Fair | Stage::Worst
-            )
-        })
-        .count();
+    let pinned = counting;
     // (Only with a stage after them to solve: a program with every stage proven solves
     // nothing.)
-    if all_optimal && pinned > count && pinned < stages.len() {
+    if all_optimal && pinned >= count && pinned < stages.len() {
         let pins: Vec<(Stage, Vec<f64>)> = stages[..pinned]
             .iter()
             .map(|&stage| {
@@ -381,6 +394,38 @@ fn from_the_top(
         }
         plans[l] = solution.plan;
     }
+    Ok(Some(plans))
+}
+
+/// Nested plans from the first level up: the first level's own plan, then each level solved
+/// alone with the plan of the level below already taken (`Prepared::with_placed`). `None`
+/// when some level cannot be solved to its optimum that way.
+fn from_the_bottom(
+    instance: &Instance,
+    levels: &[Prepared],
+    alone: &[Solution],
+    started: Instant,
+) -> Result<Option<Vec<Plan>>, Error> {
+    let up = Instant::now();
+    let mut plans = vec![alone[0].plan.clone()];
+    for pair in levels.windows(2) {
+        let below = plans.last().expect("the first level's plan");
+        let more = pair[1].demand.saturating_sub(pair[0].demand);
+        let (city, level) = pair[1].with_placed(instance, &below.places, more);
+        let solution = solve_one(&city, &level, started)?;
+        if solution.status != SolveStatus::Optimal {
+            return Ok(None);
+        }
+        let mut plan = below.clone();
+        for (x, more) in plan.places.iter_mut().zip(&solution.plan.places) {
+            *x += more;
+        }
+        plans.push(plan);
+    }
+    trace(|| {
+        let seconds = up.elapsed().as_secs_f64();
+        format!("levels: nested plans from the first level up in {seconds:.2} s")
+    });
     Ok(Some(plans))
 }
 

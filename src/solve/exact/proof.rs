@@ -25,10 +25,12 @@ pub(crate) fn lexicographically_better(first: Solution, second: Solution) -> Sol
     }
 }
 
-/// True when `a` is better than `b` in the first stage where they differ.
+/// True when `a` is better than `b` in the first stage where they differ by more than the
+/// model's tolerance between stages (1e-6 of the value: a later stage may let an earlier
+/// one exceed its optimum by that much, so plans that close are equally good in it).
 fn lexicographically_less(a: &[f64], b: &[f64]) -> bool {
     for (x, y) in a.iter().zip(b) {
-        let tolerance = 1e-9 * x.abs().max(y.abs()).max(1.0);
+        let tolerance = 1e-6 * x.abs().max(y.abs()).max(1.0);
         if *x < y - tolerance {
             return true;
         }

@@ -233,6 +233,75 @@ impl Prepared {
         restricted
     }
 
+    /// The same city with the places of `below` (a plan that keeps every rule) already
+    /// taken, and `demand` new places on top: the next level of a nested plan, solved
+    /// alone. The city (`Instance`) counts them as occupied at their sites, without the
+    /// minimum occupancy where a site has some already; the rules' room left shrinks by
+    /// them (sites, districts' share caps, spacing balls, seats), and the fair shares are
+    /// those of the level whose demand is `below` + `demand`. The evenness, fair and worst
+    /// district values of a plan are then those of `below` plus it; costs and distances
+    /// are those of the new places only (less by a constant). Not for stage spread, which
+    /// counts new places only.
+    pub(crate) fn with_placed(
+        &self,
+        instance: &Instance,
+        below: &[u32],
+        demand: u64,
+    ) -> (Instance, Prepared) {
+        let mut city = instance.clone();
+        city.demand = demand;
+        city.levels = Vec::new();
+        let mut site_room = self.site_room.as_ref().clone();
+        let mut district_existing = self.district_existing.clone();
+        let mut share_room = self.share_room.clone();
+        let mut seat_room = self.seat_room.clone();
+        for (s, &placed) in below.iter().enumerate().filter(|(_, &x)| x > 0) {
+            city.sites[s].occupied += placed;
+            city.sites[s].min_places = 0;
+            site_room[s] = site_room[s].saturating_sub(placed);
+            if let Some(d) = self.site_district[s] {
+                let d = d as usize;
+                district_existing[d] += f64::from(placed);
+                if let Some(room) = share_room[d].as_mut() {
+                    *room = room.saturating_sub(u64::from(placed));
+                }
+            }
+            if let Some(f) = self.seat_facility[s] {
+                if let Some(Some(room)) = seat_room.get_mut(f as usize) {
+                    *room = room.saturating_sub(u64::from(placed));
+                }
+            }
+        }
+        let spacing: Vec<SpacingLimit> = self
+            .spacing
+            .iter()
+            .map(|ball| {
+                let taken: u64 = ball
+                    .members
+                    .iter()
+                    .map(|&m| u64::from(below[m as usize]))
+                    .sum();
+                SpacingLimit {
+                    centre: ball.centre,
+                    members: ball.members.clone(),
+                    room: ball.room.saturating_sub(taken),
+                }
+            })
+            .collect();
+        let target = targets(&city, &district_existing, demand);
+        let prepared = Prepared {
+            demand,
+            site_room: Arc::new(site_room),
+            district_existing,
+            target,
+            share_room,
+            spacing: Arc::new(spacing),
+            seat_room,
+            ..self.clone()
+        };
+        (city, prepared)
+    }
+
     /// The order key of site s among the sites of its district (see `SiteKey`).
     pub fn site_key(&self, instance: &Instance, s: usize) -> SiteKey {
         let mut key = [0.0; 2];
