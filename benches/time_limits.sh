@@ -35,9 +35,11 @@ except OSError:
     print(f"| {label} | {limit} | {float(wall):.1f} | {int(kb) / 1e6:.2f} | no plan | | |")
     sys.exit()
 gap = s.get("mip_gap")
+goal = s.get("gap_stage")
 d = s.get("dissimilarity", s.get("evenness", {}).get("dissimilarity") if isinstance(s.get("evenness"), dict) else None)
 print(f"| {label} | {limit} | {float(wall):.1f} | {int(kb) / 1e6:.2f} | {s.get('status')} | "
-      f"{d if d is None else round(d, 4)} | {'' if gap is None else f'{100 * gap:.2f} %'} |")
+      f"{d if d is None else round(d, 4)} | {'' if gap is None else f'{100 * gap:.4g} %'}"
+      f"{'' if goal is None else f' in {goal}'} |")
 EOF
 }
 
