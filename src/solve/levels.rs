@@ -206,7 +206,9 @@ pub(super) fn solve_levels(
     // keep every rule (or, without them, the last level's own plan cut down level by level):
     // they are the plan, with the gap of their first stage not proven against the levels'
     // own optima, a bound no nested plan can beat.
-    let limited = || {
+    // `highs`: the bound HiGHS proved for the stage its plan's gap is in, where it stopped
+    // with one (for the same program, it holds for the nested plans too).
+    let limited = |highs: Option<(Stage, f64)>| {
         let plans = if plans.is_empty() {
             cut_down(instance, &levels, &alone)
         } else {
@@ -219,10 +221,16 @@ pub(super) fn solve_levels(
         solution.method = "greedy";
         if proven < stages.len() {
             solution.status = SolveStatus::TimeLimit;
-            solution.mip_gap = match (solution.stages.get(proven), bounds.get(proven)) {
-                (Some(&(_, value)), Some(&(_, bound))) => {
-                    (value - bound).max(0.0) / value.abs().max(1.0)
-                }
+            let by_highs = highs
+                .filter(|&(stage, _)| stage == stages[proven])
+                .map(|(_, bound)| bound);
+            let own = bounds.get(proven).map(|&(_, bound)| bound);
+            let bound = match (own, by_highs) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            solution.mip_gap = match (solution.stages.get(proven), bound) {
+                (Some(&(_, value)), Some(bound)) => (value - bound).max(0.0) / value.abs().max(1.0),
                 _ => 1.0,
             };
             solution.gap_stage = Some(stages[proven]);
@@ -262,10 +270,17 @@ pub(super) fn solve_levels(
             started,
         ) {
             Ok(solution) if solution.status == SolveStatus::TimeLimit => {
-                return Ok(attach_alone(lexicographically_better(solution, limited())));
+                let highs = highs_bound(&solution);
+                let solution = judged_by_own_optima(
+                    instance, &levels, &weights, &stages, &bounds, solution, started,
+                );
+                return Ok(attach_alone(lexicographically_better(
+                    solution,
+                    limited(highs),
+                )));
             }
             Ok(solution) => return Ok(attach_alone(solution)),
-            Err(Error::TimeLimit(_)) => return Ok(attach_alone(limited())),
+            Err(Error::TimeLimit(_)) => return Ok(attach_alone(limited(None))),
             Err(_) => trace(|| "levels: no nested plan meets every level's own optima".into()),
         }
     }
@@ -274,15 +289,29 @@ pub(super) fn solve_levels(
         instance, &levels, &weights, active, &proven, None, None, started,
     );
     match result {
-        Err(Error::TimeLimit(_)) => Ok(attach_alone(limited())),
+        Err(Error::TimeLimit(_)) => Ok(attach_alone(limited(None))),
         Ok(solution) if solution.status == SolveStatus::TimeLimit => {
             let solution = judged_by_own_optima(
                 instance, &levels, &weights, &stages, &bounds, solution, started,
             );
-            Ok(attach_alone(lexicographically_better(solution, limited())))
+            let highs = highs_bound(&solution);
+            Ok(attach_alone(lexicographically_better(
+                solution,
+                limited(highs),
+            )))
         }
         other => other.map(attach_alone),
     }
+}
+
+/// The bound a time-limited solution's gap stands on, in the stage the gap is in (less the
+/// stages' tolerance, as the gap is HiGHS's against its own objective, which may lie that
+/// far below the plan's value).
+fn highs_bound(solution: &Solution) -> Option<(Stage, f64)> {
+    let stage = solution.gap_stage?;
+    let value = solution.value_of(stage)?;
+    let scale = value.abs().max(1.0);
+    Some((stage, value - (solution.mip_gap + 1e-6) * scale))
 }
 
 /// A solution of the program of all levels that the time limit ended, judged against the
