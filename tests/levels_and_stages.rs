@@ -256,6 +256,42 @@ proptest! {
     }
 }
 
+/// Cities with levels and the seats rule (schools with few seats, half a child per place),
+/// besides whatever else `arb_city` gives: the nested plans built level on level must leave
+/// the seats the levels below took.
+fn arb_levels_with_seats() -> impl Strategy<Value = Instance> {
+    (
+        arb_city(10),
+        prop::collection::vec(1u64..25, 1..=3),
+        prop::collection::vec(1.0f64..6.0, 2),
+    )
+        .prop_map(|(mut inst, cuts, seats)| {
+            inst.stages.retain(|&s| s != Stage::Spread);
+            inst.levels = levels_for(inst.demand + 6, &cuts, &[1.0, 2.0]);
+            inst.demand = inst.levels.last().unwrap().places;
+            for (facility, &seats) in inst.facilities[0].facilities.iter_mut().zip(&seats) {
+                facility.seats = Some(seats.floor());
+            }
+            inst.rules.seats = Some(Seats {
+                kind: "school".into(),
+                per_place: 0.5,
+            });
+            inst
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Levels with the seats rule: the fast paths reach the full model's optima, and the
+    /// checker accepts every level's plan.
+    #[test]
+    fn levels_with_seats_match_the_full_model(instance in arb_levels_with_seats()) {
+        let (fast, full) = fast_and_full(&instance)?;
+        assert_same_optima(&fast, &full)?;
+    }
+}
+
 /// Uncoupled cities (no minimum, no spacing, no seats, no spread) with levels.
 fn arb_uncoupled_levels() -> impl Strategy<Value = Instance> {
     (arb_city(12), prop::collection::vec(1u64..40, 1..=3)).prop_map(|(mut inst, cuts)| {
