@@ -201,13 +201,15 @@ fn demand_levels_under_a_time_limit_give_nested_plans_that_keep_every_rule() {
     assert!((0.0..=1.0).contains(&solution.mip_gap));
 }
 
+/// (6 s: the levels alone take 1.7 s here, and their optima are the bound the gap stands on;
+/// with a build beside it and 3 s they did not all finish, and the gap was honestly 100 %.)
 #[test]
 fn fifty_demand_levels_with_spacing_on_the_demo_city_end_with_a_plan_within_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let levels: Vec<String> = (0..50).map(|i| (100 + 3300 * i / 49).to_string()).collect();
     let data = root().join("data/musterstadt");
     let scenario = format!(
-        "name = \"Musterstadt, 50 levels\"\n[input]\ndistricts = \"{d}/districts.geojson\"\nsites = \"{d}/sites.geojson\"\n\n[demand]\nlevels = [{levels}]\n\n[rules]\nmax_per_site = 50\nradius = {{ metres = 500, max_places = 150 }}\n\n[solver]\ntime_limit_s = 3\n",
+        "name = \"Musterstadt, 50 levels\"\n[input]\ndistricts = \"{d}/districts.geojson\"\nsites = \"{d}/sites.geojson\"\n\n[demand]\nlevels = [{levels}]\n\n[rules]\nmax_per_site = 50\nradius = {{ metres = 500, max_places = 150 }}\n\n[solver]\ntime_limit_s = 6\n",
         d = data.display().to_string().replace('\\', "/"),
         levels = levels.join(", ")
     );

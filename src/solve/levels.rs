@@ -214,26 +214,43 @@ pub(super) fn solve_levels(
         } else {
             plans.clone()
         };
-        // The stages in which every level is at its own optimum are proven.
+        // The stages in which every level is at its own optimum are proven; from there, the
+        // first stage whose value is above the best bound known for it carries the gap: the
+        // levels' own optima (weighted; they bound a stage only while every level is at its
+        // own optimum in the stages before), HiGHS's for the stage it stopped in, or 0
+        // (every stage's value is at least 0, cost where no site has a negative cost). A
+        // stage at its bound is proven too.
         let proven = reached(&plans);
         let mut solution =
             nested_solution(instance, &levels, &weights, plans, &stages, how, started);
         solution.method = "greedy";
-        if proven < stages.len() {
+        let no_negative_cost = instance
+            .sites
+            .iter()
+            .all(|s| s.cost.is_none_or(|c| c >= 0.0));
+        let bound_of = |k: usize| {
+            let stage = stages[k];
+            let zero = (stage != Stage::Cost || no_negative_cost).then_some(0.0);
+            let own = bounds
+                .get(k)
+                .filter(|_| k == proven)
+                .map(|&(_, bound)| bound);
+            let by_highs = highs.filter(|&(s, _)| s == stage).map(|(_, bound)| bound);
+            [zero, own, by_highs].into_iter().flatten().reduce(f64::max)
+        };
+        let first = (proven..stages.len()).find_map(|k| {
+            let value = solution.stages[k].1;
+            let gap = match bound_of(k) {
+                Some(bound) if value <= bound + 1e-9 * bound.abs().max(1.0) => return None,
+                Some(bound) => (value - bound) / value.abs().max(1.0),
+                None => 1.0,
+            };
+            Some((stages[k], gap))
+        });
+        if let Some((stage, gap)) = first {
             solution.status = SolveStatus::TimeLimit;
-            let by_highs = highs
-                .filter(|&(stage, _)| stage == stages[proven])
-                .map(|(_, bound)| bound);
-            let own = bounds.get(proven).map(|&(_, bound)| bound);
-            let bound = match (own, by_highs) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            solution.mip_gap = match (solution.stages.get(proven), bound) {
-                (Some(&(_, value)), Some(bound)) => (value - bound).max(0.0) / value.abs().max(1.0),
-                _ => 1.0,
-            };
-            solution.gap_stage = Some(stages[proven]);
+            solution.mip_gap = gap;
+            solution.gap_stage = Some(stage);
         }
         solution
     };
