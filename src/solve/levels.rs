@@ -129,8 +129,9 @@ pub(super) fn solve_levels(
         }
     }
     // Nested plans from the first level up, then (unless those already reach every level's
-    // own optima in the stages that count districts' places) from the last level down.
-    let counting = stages
+    // own optima in the stages that count districts' places, the `pinned` first ones) from
+    // the last level down.
+    let pinned = stages
         .iter()
         .take_while(|s| {
             matches!(
@@ -142,7 +143,7 @@ pub(super) fn solve_levels(
     let mut enough = false;
     if !done && all_optimal && !stages.contains(&Stage::Spread) {
         if let Some(plans) = from_the_bottom(instance, &levels, &alone, started)? {
-            enough = reached(&plans) >= counting;
+            enough = reached(&plans) >= pinned;
             done = consider(plans, "proof");
         }
     }
@@ -214,40 +215,10 @@ pub(super) fn solve_levels(
         } else {
             plans.clone()
         };
-        // The stages in which every level is at its own optimum are proven; from there, the
-        // first stage whose value is above the best bound known for it carries the gap: the
-        // levels' own optima (weighted; they bound a stage only while every level is at its
-        // own optimum in the stages before), HiGHS's for the stage it stopped in, or 0
-        // (every stage's value is at least 0, cost where no site has a negative cost). A
-        // stage at its bound is proven too.
-        let proven = reached(&plans);
         let mut solution =
             nested_solution(instance, &levels, &weights, plans, &stages, how, started);
         solution.method = "greedy";
-        let no_negative_cost = instance
-            .sites
-            .iter()
-            .all(|s| s.cost.is_none_or(|c| c >= 0.0));
-        let bound_of = |k: usize| {
-            let stage = stages[k];
-            let zero = (stage != Stage::Cost || no_negative_cost).then_some(0.0);
-            let own = bounds
-                .get(k)
-                .filter(|_| k == proven)
-                .map(|&(_, bound)| bound);
-            let by_highs = highs.filter(|&(s, _)| s == stage).map(|(_, bound)| bound);
-            [zero, own, by_highs].into_iter().flatten().reduce(f64::max)
-        };
-        let first = (proven..stages.len()).find_map(|k| {
-            let value = solution.stages[k].1;
-            let gap = match bound_of(k) {
-                Some(bound) if value <= bound + 1e-9 * bound.abs().max(1.0) => return None,
-                Some(bound) => (value - bound) / value.abs().max(1.0),
-                None => 1.0,
-            };
-            Some((stages[k], gap))
-        });
-        if let Some((stage, gap)) = first {
+        if let Some((stage, gap)) = first_unproven(instance, &solution.stages, 0, &bounds, highs) {
             solution.status = SolveStatus::TimeLimit;
             solution.mip_gap = gap;
             solution.gap_stage = Some(stage);
@@ -260,7 +231,6 @@ pub(super) fn solve_levels(
     // of them: a plan of it is optimal there (a weighted sum at the levels' own optima,
     // which no nested plan beats), and HiGHS solves only the stages after. Without a nested
     // plan that meets every pin, the program of all levels as it is.
-    let pinned = counting;
     // (Only with a stage after them to solve: a program with every stage proven solves
     // nothing.)
     if all_optimal && pinned >= count && pinned < stages.len() {
@@ -331,12 +301,47 @@ fn highs_bound(solution: &Solution) -> Option<(Stage, f64)> {
     Some((stage, value - (solution.mip_gap + 1e-6) * scale))
 }
 
+/// The first stage, from `from` on, whose weighted value (`values`) is above the best bound
+/// known for it, with its gap: the levels' own optima (`own`, weighted; a bound for a stage
+/// only while the values are at them in every stage before), `highs` (HiGHS's bound for the
+/// stage it stopped in), or 0 (every stage's value is at least 0, cost where no site has a
+/// negative cost). A stage at its bound is proven. `None` when every stage from `from` on is.
+fn first_unproven(
+    instance: &Instance,
+    values: &[(Stage, f64)],
+    from: usize,
+    own: &[(Stage, f64)],
+    highs: Option<(Stage, f64)>,
+) -> Option<(Stage, f64)> {
+    let no_negative_cost = instance
+        .sites
+        .iter()
+        .all(|s| s.cost.is_none_or(|c| c >= 0.0));
+    let at = |k: usize, bound: f64| values[k].1 <= bound + 1e-9 * bound.abs().max(1.0);
+    let at_own = |k: usize| own.get(k).is_some_and(|&(_, bound)| at(k, bound));
+    let mut own_holds = (0..from).all(at_own);
+    for (k, &(stage, value)) in values.iter().enumerate().skip(from) {
+        let zero = (stage != Stage::Cost || no_negative_cost).then_some(0.0);
+        let by_own = own.get(k).filter(|_| own_holds).map(|&(_, bound)| bound);
+        let by_highs = highs.filter(|&(s, _)| s == stage).map(|(_, bound)| bound);
+        match [zero, by_own, by_highs]
+            .into_iter()
+            .flatten()
+            .reduce(f64::max)
+        {
+            Some(bound) if at(k, bound) => own_holds &= at_own(k),
+            Some(bound) => return Some((stage, (value - bound) / value.abs().max(1.0))),
+            None => return Some((stage, 1.0)),
+        }
+    }
+    None
+}
+
 /// A solution of the program of all levels that the time limit ended, judged against the
-/// levels' own optima (`bounds`) as well. The stage it stopped in is bounded by HiGHS and by
-/// them: its gap is the smaller of the two (25 levels of the demo city, stage worst: HiGHS's
-/// bound was still 0, a gap of 100 %). Where the plan is at that bound, the stage is proven
-/// after all, and so is every later stage (not run) where it is: the gap is that of the
-/// first one that is not, and with none the plan is optimal.
+/// levels' own optima (`bounds`) as well (`first_unproven`): its gap is the smaller of
+/// HiGHS's and theirs in the stage it stopped in (25 levels of the demo city, stage worst:
+/// HiGHS's bound was still 0, a gap of 100 %); where the plan is at a bound there, the gap
+/// is that of the first later stage that is not, and with none the plan is optimal.
 fn judged_by_own_optima(
     instance: &Instance,
     levels: &[Prepared],
@@ -346,38 +351,24 @@ fn judged_by_own_optima(
     solution: Solution,
     started: Instant,
 ) -> Solution {
-    let own_gap = |stage: Stage, value: f64| {
-        bounds
-            .iter()
-            .find(|(s, _)| *s == stage)
-            .map(|&(_, bound)| (value - bound).max(0.0) / value.abs().max(1.0))
-    };
-    let Some(&(stopped, value)) = solution.stages.last() else {
+    let Some(stopped) = solution.gap_stage else {
         return solution;
     };
-    let gap = own_gap(stopped, value).map_or(solution.mip_gap, |own| solution.mip_gap.min(own));
-    if gap > 1e-9 {
-        return Solution {
-            mip_gap: gap,
-            gap_stage: Some(stopped),
-            ..solution
-        };
-    }
+    let Some(from) = stages.iter().position(|&s| s == stopped) else {
+        return solution;
+    };
     let plans: Vec<Plan> = solution.levels.iter().map(|l| l.plan.clone()).collect();
     let all = weighted_stage_values(instance, levels, weights, &plans, stages);
-    let unproven = all
-        .iter()
-        .skip_while(|(s, _)| *s != stopped)
-        .skip(1)
-        .map(|&(stage, value)| (stage, own_gap(stage, value).unwrap_or(1.0)))
-        .find(|&(_, gap)| gap > 1e-9);
-    match unproven {
-        Some((stage, first)) => Solution {
-            mip_gap: first,
+    match first_unproven(instance, &all, from, bounds, highs_bound(&solution)) {
+        Some((stage, gap)) => Solution {
+            mip_gap: if stage == stopped {
+                gap.min(solution.mip_gap)
+            } else {
+                gap
+            },
             gap_stage: Some(stage),
             ..solution
         },
-        // Every stage at the levels' own optima: optimal.
         None => Solution {
             size: solution.size,
             spacing_rows: solution.spacing_rows,

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 use crate::solve::exact::proof::{
-    lexicographically_better, proven_solution, proven_stages, shortfall_proof, time_limited,
-    time_limited_without_bound, time_limited_without_bound_from,
+    lexicographically_better, proven_solution, proven_stages, shortfall_proof, stages_of,
+    time_limited, time_limited_without_bound, time_limited_without_bound_from,
 };
 use crate::solve::exact::separable_city::solve_separable_city;
 use crate::solve::exact::spacing_bound::{averaged_plan, priced_rounds};
@@ -21,7 +21,7 @@ use crate::solve::highs::stages::solve_program;
 use crate::solve::highs::windows::{improve_by_windows, BY_LP, BY_MIP};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{Solution, SolveStatus};
-use crate::solve::model::values::{runs, stage_value};
+use crate::solve::model::values::stage_value;
 use crate::solve::program::neighbourhoods::{
     first_spread, spread_out, violated_spacing, SpacingRows,
 };
@@ -241,18 +241,7 @@ fn with_evenness_bound(
             ..solution
         };
     }
-    let stages: Vec<(Stage, f64)> = prepared
-        .stages
-        .iter()
-        .filter(|&&stage| runs(instance, stage))
-        .map(|&stage| {
-            let value = solution.value_of(stage);
-            (
-                stage,
-                value.unwrap_or_else(|| stage_value(stage, instance, prepared, &solution.plan)),
-            )
-        })
-        .collect();
+    let stages = stages_of(instance, prepared, &solution.plan);
     let next = stages
         .iter()
         .skip_while(|(stage, _)| *stage != Stage::Evenness)

@@ -122,7 +122,11 @@ pub(crate) fn time_limited_without_bound_from(
 }
 
 /// Every stage's value for a plan.
-fn stages_of(instance: &Instance, prepared: &Prepared, plan: &Plan) -> Vec<(Stage, f64)> {
+pub(crate) fn stages_of(
+    instance: &Instance,
+    prepared: &Prepared,
+    plan: &Plan,
+) -> Vec<(Stage, f64)> {
     prepared
         .stages
         .iter()
