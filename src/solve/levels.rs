@@ -31,6 +31,7 @@ use crate::solve::exact::proof::lexicographically_better;
 use crate::solve::exact::separable_city::nested_separable;
 use crate::solve::highs::stages::{solve_pinned, solve_program};
 use crate::solve::model::greedy;
+use crate::solve::model::nested_cost::{cheaper_within_districts, cost_bound};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::solve::model::values::{runs, stage_value, weighted_stage_values};
@@ -152,11 +153,22 @@ pub(super) fn solve_levels(
             done = consider(plans, "proof");
         }
     }
-    let (count, plans, how) = best.unwrap_or((0, Vec::new(), "mip"));
+    let (count, mut plans, how) = best.unwrap_or((0, Vec::new(), "mip"));
     if done {
         return Ok(attach_alone(nested_solution(
             instance, &levels, &weights, plans, &stages, how, started,
         )));
+    }
+    // Plans at every level's own optima in the stages that count districts' places, with
+    // cost next: each district's sites refilled for its least nested cost where the rules
+    // allow (the districts' places, and so those stages, unchanged).
+    if count >= pinned && stages.get(pinned) == Some(&Stage::Cost) {
+        let refill = Instant::now();
+        let saved = cheaper_within_districts(instance, &levels, &weights, &mut plans);
+        trace(|| {
+            let seconds = refill.elapsed().as_secs_f64();
+            format!("levels: districts refilled for cost in {seconds:.2} s, {saved:.6} saved")
+        });
     }
 
     // The program of all levels, with the proven stages as bounds.
@@ -196,10 +208,8 @@ pub(super) fn solve_levels(
             .collect();
         active.add(spread_out(instance, prepared, full));
     }
-    // The levels' own optima, weighted: no nested plan does better in any stage.
     let bounds = if all_optimal {
-        let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
-        weighted_stage_values(instance, &levels, &weights, &own, &stages)
+        stage_bounds(instance, &levels, &weights, &alone, &stages)
     } else {
         Vec::new()
     };
@@ -299,6 +309,68 @@ fn highs_bound(solution: &Solution) -> Option<(Stage, f64)> {
     let value = solution.value_of(stage)?;
     let scale = value.abs().max(1.0);
     Some((stage, value - (solution.mip_gap + 1e-6) * scale))
+}
+
+/// The levels' own optima, weighted: no nested plan does better in any stage; in cost, the
+/// bound on nested cost (`nested_cost::cost_bound`) where it is higher. Every level alone
+/// must be optimal.
+fn stage_bounds(
+    instance: &Instance,
+    levels: &[Prepared],
+    weights: &[f64],
+    alone: &[Solution],
+    stages: &[Stage],
+) -> Vec<(Stage, f64)> {
+    let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
+    let mut bounds = weighted_stage_values(instance, levels, weights, &own, stages);
+    if let Some(k) = stages.iter().position(|&s| s == Stage::Cost) {
+        if let Some(nested) = cost_bound(instance, levels, weights, alone, &bounds[..k]) {
+            trace(|| {
+                let own = bounds[k].1;
+                format!(
+                    "levels: nested cost at least {nested:.6} (the levels' own optima {own:.6})"
+                )
+            });
+            bounds[k].1 = bounds[k].1.max(nested);
+        }
+    }
+    bounds
+}
+
+/// What the levels' fallback judges a plan by, for tests: each stage's bound (the levels'
+/// own optima, weighted; in cost, the bound on nested cost where higher). A bound for a
+/// stage only while the plan is at them in every stage before. `None` with a single level
+/// or where some level alone is not proven optimal.
+pub fn levels_stage_bounds(
+    instance: &Instance,
+    prepared: &Prepared,
+) -> Result<Option<Vec<(Stage, f64)>>, Error> {
+    let spec = instance.demand_levels();
+    if spec.len() < 2 {
+        return Ok(None);
+    }
+    let weights: Vec<f64> = spec.iter().map(|l| l.weight).collect();
+    let levels: Vec<Prepared> = spec
+        .iter()
+        .map(|level| prepared.for_demand(instance, level.places))
+        .collect();
+    let stages: Vec<Stage> = prepared
+        .stages
+        .iter()
+        .copied()
+        .filter(|&s| runs(instance, s))
+        .collect();
+    let started = Instant::now();
+    let alone: Vec<Solution> = levels
+        .iter()
+        .map(|level| solve_one(instance, level, started))
+        .collect::<Result<_, _>>()?;
+    if alone.iter().any(|s| s.status != SolveStatus::Optimal) {
+        return Ok(None);
+    }
+    Ok(Some(stage_bounds(
+        instance, &levels, &weights, &alone, &stages,
+    )))
 }
 
 /// The first stage, from `from` on, whose weighted value (`values`) is above the best bound

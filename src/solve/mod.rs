@@ -34,6 +34,7 @@ mod trace;
 use std::time::Instant;
 
 pub use exact::spacing_bound::evenness_bound;
+pub use levels::levels_stage_bounds;
 pub use model::greedy::greedy_plan;
 pub use model::prepare::{Exclusion, Prepared, SiteKey, SpacingLimit};
 pub use model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
@@ -42,7 +43,7 @@ pub use model::values::stage_value;
 pub use program::sparse::StageStatus;
 
 use crate::error::Error;
-use crate::model::{Instance, Stage};
+use crate::model::{Instance, Plan, Stage};
 use exact::proof::shortfall_proof;
 use highs::stages::solve_program;
 use one_demand::solve_one;
@@ -119,4 +120,18 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
         )];
     }
     Ok(solution)
+}
+
+/// The levels' nested plans (one per level, at most `prepared`'s room) with each district's
+/// sites refilled for its least nested cost where every rule still holds: the places per
+/// district and level stay, cost falls or stays. Returns the weighted cost saved. What the
+/// levels' route does to its plans before the stage cost; public for tests.
+pub fn refill_for_cost(instance: &Instance, prepared: &Prepared, plans: &mut [Plan]) -> f64 {
+    let spec = instance.demand_levels();
+    let weights: Vec<f64> = spec.iter().map(|l| l.weight).collect();
+    let levels: Vec<Prepared> = spec
+        .iter()
+        .map(|level| prepared.for_demand(instance, level.places))
+        .collect();
+    model::nested_cost::cheaper_within_districts(instance, &levels, &weights, plans)
 }

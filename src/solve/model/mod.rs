@@ -11,6 +11,8 @@
 
 pub(super) mod districts;
 pub(super) mod greedy;
+pub(super) mod level_ranges;
+pub(super) mod nested_cost;
 pub(super) mod prepare;
 pub(super) mod separable;
 pub(super) mod solution;

@@ -59,8 +59,7 @@ pub(crate) fn weighted_stage_values(
     plans: &[Plan],
     stages: &[Stage],
 ) -> Vec<(Stage, f64)> {
-    let total = |p: &Prepared| p.demand as f64 + p.district_existing.iter().sum::<f64>();
-    let last = levels.last().map_or(1.0, total);
+    let scales = level_scales(levels);
     stages
         .iter()
         .filter(|&&stage| runs(instance, stage))
@@ -72,11 +71,10 @@ pub(crate) fn weighted_stage_values(
                     .iter()
                     .zip(weights)
                     .zip(plans)
-                    .map(|((level, &weight), plan)| {
+                    .zip(&scales)
+                    .map(|(((level, &weight), plan), &scale)| {
                         let scale = match stage {
-                            Stage::Evenness | Stage::Fair | Stage::Worst if total(level) > 0.0 => {
-                                last / total(level)
-                            }
+                            Stage::Evenness | Stage::Fair | Stage::Worst => scale,
                             _ => 1.0,
                         };
                         weight * scale * stage_value(stage, instance, level, plan)
@@ -84,6 +82,24 @@ pub(crate) fn weighted_stage_values(
                     .sum()
             };
             (stage, value)
+        })
+        .collect()
+}
+
+/// T^L/T^l for each level (T = N + Σ e_d): the factor of evenness, fair and worst district
+/// in the levels' weighted sums (1 for a level with T = 0).
+pub(crate) fn level_scales(levels: &[Prepared]) -> Vec<f64> {
+    let total = |p: &Prepared| p.demand as f64 + p.district_existing.iter().sum::<f64>();
+    let last = levels.last().map_or(1.0, total);
+    levels
+        .iter()
+        .map(|p| {
+            let t = total(p);
+            if t > 0.0 {
+                last / t
+            } else {
+                1.0
+            }
         })
         .collect()
 }

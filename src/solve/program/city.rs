@@ -25,6 +25,7 @@ use super::sparse::{infeasible, Col, Program, Settings};
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 use crate::solve::model::prepare::{Prepared, SiteKey};
+use crate::solve::model::values::level_scales;
 
 /// A column of places: one site, or the bound-only sites of a district.
 pub(crate) struct Unit {
@@ -147,23 +148,6 @@ impl CityProgram {
 /// column per key block in fill order).
 pub(crate) type Segments = Vec<(usize, usize, Vec<Col>)>;
 
-/// T^L/T^l for each level (T = N + Σ e_d).
-fn scales(levels: &[Prepared]) -> Vec<f64> {
-    let total = |p: &Prepared| p.demand as f64 + p.district_existing.iter().sum::<f64>();
-    let last = levels.last().map_or(1.0, total);
-    levels
-        .iter()
-        .map(|p| {
-            let t = total(p);
-            if t > 0.0 {
-                last / t
-            } else {
-                1.0
-            }
-        })
-        .collect()
-}
-
 /// Builds the program for the levels `levels` (one `Prepared` per level, the last the
 /// headline; a single demand is one level) with `weights` ω_l.
 pub(crate) fn build(
@@ -266,7 +250,7 @@ pub(crate) fn build(
         in_district[unit.district as usize].push(u);
         room_in_district[unit.district as usize] += room;
     }
-    let scale = scales(levels);
+    let scale = level_scales(levels);
     let mut level_columns = Vec::with_capacity(level_count);
     for (l, level) in levels.iter().enumerate() {
         let at = |u: usize| units[u].columns[l];
