@@ -23,7 +23,7 @@
 //! as it is. When the time limit ends that program first, the
 //! best nested candidate is the plan (it keeps every rule), with its honest gap.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
@@ -209,7 +209,18 @@ pub(super) fn solve_levels(
         active.add(spread_out(instance, prepared, full));
     }
     let bounds = if all_optimal {
-        stage_bounds(instance, &levels, &weights, &alone, &stages)
+        // The nested plans' cost, what the bound on nested cost aims at.
+        let target = (!plans.is_empty())
+            .then(|| weighted_stage_values(instance, &levels, &weights, &plans, &[Stage::Cost]))
+            .and_then(|values| values.first().map(|&(_, cost)| cost));
+        let deadline = instance
+            .solver
+            .time_limit_s
+            .and_then(|limit| Duration::try_from_secs_f64(limit.max(0.0)).ok())
+            .and_then(|limit| started.checked_add(limit));
+        stage_bounds(
+            instance, &levels, &weights, &alone, &stages, target, deadline,
+        )
     } else {
         Vec::new()
     };
@@ -312,24 +323,33 @@ fn highs_bound(solution: &Solution) -> Option<(Stage, f64)> {
 }
 
 /// The levels' own optima, weighted: no nested plan does better in any stage; in cost, the
-/// bound on nested cost (`nested_cost::cost_bound`) where it is higher. Every level alone
-/// must be optimal.
+/// bound on nested cost (`nested_cost::cost_bound`, towards `target` until `deadline`)
+/// where it is higher. Every level alone must be optimal.
 fn stage_bounds(
     instance: &Instance,
     levels: &[Prepared],
     weights: &[f64],
     alone: &[Solution],
     stages: &[Stage],
+    target: Option<f64>,
+    deadline: Option<Instant>,
 ) -> Vec<(Stage, f64)> {
     let own: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
     let mut bounds = weighted_stage_values(instance, levels, weights, &own, stages);
     if let Some(k) = stages.iter().position(|&s| s == Stage::Cost) {
-        if let Some(nested) = cost_bound(instance, levels, weights, alone, &bounds[..k]) {
+        let timer = Instant::now();
+        if let Some(nested) = cost_bound(
+            instance,
+            levels,
+            weights,
+            alone,
+            &bounds[..k],
+            target,
+            deadline,
+        ) {
             trace(|| {
-                let own = bounds[k].1;
-                format!(
-                    "levels: nested cost at least {nested:.6} (the levels' own optima {own:.6})"
-                )
+                let (own, seconds) = (bounds[k].1, timer.elapsed().as_secs_f64());
+                format!("levels: nested cost at least {nested:.6} in {seconds:.3} s (the levels' own optima {own:.6})")
             });
             bounds[k].1 = bounds[k].1.max(nested);
         }
@@ -338,12 +358,13 @@ fn stage_bounds(
 }
 
 /// What the levels' fallback judges a plan by, for tests: each stage's bound (the levels'
-/// own optima, weighted; in cost, the bound on nested cost where higher). A bound for a
-/// stage only while the plan is at them in every stage before. `None` with a single level
-/// or where some level alone is not proven optimal.
+/// own optima, weighted; in cost, the bound on nested cost where higher, its prices moved
+/// towards `target`). A bound for a stage only while the plan is at them in every stage
+/// before. `None` with a single level or where some level alone is not proven optimal.
 pub fn levels_stage_bounds(
     instance: &Instance,
     prepared: &Prepared,
+    target: Option<f64>,
 ) -> Result<Option<Vec<(Stage, f64)>>, Error> {
     let spec = instance.demand_levels();
     if spec.len() < 2 {
@@ -369,7 +390,7 @@ pub fn levels_stage_bounds(
         return Ok(None);
     }
     Ok(Some(stage_bounds(
-        instance, &levels, &weights, &alone, &stages,
+        instance, &levels, &weights, &alone, &stages, target, None,
     )))
 }
 

@@ -37,8 +37,8 @@ pub(super) fn pinned_district_rows(
         let Some(bounds) = bounds else {
             continue;
         };
-        free.push(bounds.iter().filter(|b| b.least < b.most).count());
-        for (d, range) in bounds.iter().enumerate() {
+        free.push(bounds.districts.iter().filter(|b| b.least < b.most).count());
+        for (d, range) in bounds.districts.iter().enumerate() {
             let terms = || -> Vec<_> {
                 in_district[d]
                     .iter()

@@ -26,6 +26,14 @@ pub(crate) struct Range {
     pub(crate) cap: u64,
 }
 
+/// One level's ranges: the places it places in all (`placed`, fixed by its held
+/// shortfall) and each district's range.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LevelRanges {
+    pub(crate) placed: u64,
+    pub(crate) districts: Vec<Range>,
+}
+
 /// Per level, each district's range, or `None` for a level the pins do not bound (its
 /// count of places is not fixed, or the relaxation cannot meet them). `own[stage][l]` is
 /// level l's own optimum in the stage, `allowed[stage][l]` the most it may have; shortfall
@@ -35,7 +43,7 @@ pub(crate) fn pinned_ranges(
     levels: &[Prepared],
     own: &[(Stage, Vec<f64>)],
     allowed: &[(Stage, Vec<f64>)],
-) -> Vec<Option<Vec<Range>>> {
+) -> Vec<Option<LevelRanges>> {
     let value = |values: &[(Stage, Vec<f64>)], stage: Stage, l: usize| {
         values
             .iter()
@@ -68,8 +76,9 @@ pub(crate) fn pinned_ranges(
             let bounds = level_bounds(&districts, &site_room, placed, |stage| {
                 value(allowed, stage, l)
             })?;
-            Some(
-                bounds
+            Some(LevelRanges {
+                placed,
+                districts: bounds
                     .iter()
                     .zip(&districts)
                     .map(|(&(least, most), district)| Range {
@@ -78,7 +87,7 @@ pub(crate) fn pinned_ranges(
                         cap: district.cap,
                     })
                     .collect(),
-            )
+            })
         })
         .collect()
 }

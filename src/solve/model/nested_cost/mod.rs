@@ -13,14 +13,23 @@
 //! the district's range at level l: a small dynamic program per district. Spacing, seats
 //! and the districts' sum are left out, so it is a bound, not a plan.
 
-use crate::model::{Instance, Plan, Stage};
-use crate::solve::model::level_ranges::{pinned_ranges, Range};
+use std::time::Instant;
+
+use crate::model::{Instance, Stage};
+use crate::solve::model::level_ranges::{pinned_ranges, LevelRanges};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::Solution;
 use crate::solve::model::values::level_scales;
+use crate::solve::trace::trace;
 
-/// The most table cells the bound may fill (about a second); beyond, no bound.
-const WORK_LIMIT: u64 = 200_000_000;
+mod refill;
+pub(crate) use refill::cheaper_within_districts;
+
+/// The most table cells the bound may fill in one round (about 0.1 s); beyond, no bound.
+const WORK_LIMIT: u64 = 20_000_000;
+
+/// Rounds of prices on the levels' counts, at most.
+const ROUNDS: usize = 40;
 
 /// One district's usable sites: (cost, room, site) of those without a minimum occupancy,
 /// (cost, least, room, site) of those with one; each by cost.
@@ -103,6 +112,8 @@ pub(crate) fn cost_bound(
     weights: &[f64],
     alone: &[Solution],
     before: &[(Stage, f64)],
+    target: Option<f64>,
+    deadline: Option<Instant>,
 ) -> Option<f64> {
     let scales = level_scales(levels);
     let mut own = Vec::new();
@@ -135,7 +146,7 @@ pub(crate) fn cost_bound(
         allowed.push((stage, most));
     }
     let ranges = pinned_ranges(instance, levels, &own, &allowed);
-    nested_cost_bound(instance, levels, weights, &ranges)
+    nested_cost_bound(instance, levels, weights, &ranges, target, deadline)
 }
 
 /// Each district's usable sites (room in `prepared`), of equal cost those with more places
@@ -173,14 +184,20 @@ fn district_sites(instance: &Instance, prepared: &Prepared, first: &[u32]) -> Ve
 }
 
 /// The least `Σ_l ω_l cost^l` of nested plans whose new places in district d at level l
-/// lie in `ranges[l][d]` (a level without ranges: anything the district's sites hold).
-/// `None` where the tables would be too large, or some district cannot meet its ranges
-/// (then no nested plan meets them and there is nothing to bound).
+/// lie in `ranges[l][d]` (a level without ranges: anything the district's sites hold) and
+/// sum over the districts to the level's count. The count couples the districts: it is
+/// priced (a Lagrangian relaxation, each price a place's worth at its level), and the
+/// prices move by subgradient steps towards `target` (the cost of a known nested plan)
+/// for a few rounds, until `deadline`; every round's value is a bound, the best is
+/// returned. `None` where the tables would be too large, or some district cannot meet its
+/// ranges (then no nested plan meets them and there is nothing to bound).
 pub(crate) fn nested_cost_bound(
     instance: &Instance,
     levels: &[Prepared],
     weights: &[f64],
-    ranges: &[Option<Vec<Range>>],
+    ranges: &[Option<LevelRanges>],
+    target: Option<f64>,
+    deadline: Option<Instant>,
 ) -> Option<f64> {
     let last = levels.last()?;
     let districts = district_sites(instance, last, &[]);
@@ -188,212 +205,90 @@ pub(crate) fn nested_cost_bound(
         ranges
             .iter()
             .map(|range| match range {
-                Some(range) => (range[d].least, range[d].most),
+                Some(range) => (range.districts[d].least, range.districts[d].most),
                 None => (0, sites.open_room() + sites.least_room()),
             })
             .collect()
     };
-    let work: u64 = districts
+    let spans: Vec<Vec<(u64, u64)>> = districts
         .iter()
         .enumerate()
-        .map(|(d, sites)| sites.work(spans(d, sites).iter().map(|s| s.1)))
+        .map(|(d, sites)| spans(d, sites))
+        .collect();
+    let work: u64 = districts
+        .iter()
+        .zip(&spans)
+        .map(|(sites, spans)| sites.work(spans.iter().map(|s| s.1)))
         .sum();
     if work > WORK_LIMIT {
         return None;
     }
-    let mut total = 0.0;
-    for (d, sites) in districts.iter().enumerate() {
-        let least = district_bound(sites, &spans(d, sites), weights);
-        if !least.is_finite() {
-            return None;
-        }
-        total += least;
-    }
-    Some(total)
-}
-
-/// Nested plans at the same places per district and level as `plans`, each district's
-/// sites refilled for its least nested cost (the dynamic program above with the district's
-/// places fixed) where that keeps every spacing ball and school's seats at every level; a
-/// district where it does not keeps its sites. The stages that count districts' places
-/// keep their values; cost falls or stays. Returns the weighted cost saved.
-pub(crate) fn cheaper_within_districts(
-    instance: &Instance,
-    levels: &[Prepared],
-    weights: &[f64],
-    plans: &mut [Plan],
-) -> f64 {
-    let (Some(last), Some(last_plan)) = (levels.last(), plans.last()) else {
-        return 0.0;
-    };
-    let districts = district_sites(instance, last, &last_plan.places);
-    let totals = |sites: &DistrictSites, plans: &[Plan]| -> Vec<u64> {
-        plans
-            .iter()
-            .map(|plan| {
-                sites
-                    .open
-                    .iter()
-                    .map(|o| o.2)
-                    .chain(sites.least.iter().map(|o| o.3))
-                    .map(|s| u64::from(plan.places[s as usize]))
-                    .sum()
-            })
-            .collect()
-    };
-    let work: u64 = districts
+    let tables: Vec<Tables> = districts
         .iter()
-        .map(|sites| sites.work(totals(sites, plans).into_iter()))
-        .sum();
-    if work > WORK_LIMIT {
-        return 0.0;
-    }
-    let mut balls_of: Vec<Vec<u32>> = vec![Vec::new(); instance.sites.len()];
-    for (b, ball) in last.spacing.iter().enumerate() {
-        for &s in &ball.members {
-            balls_of[s as usize].push(b as u32);
-        }
-    }
-    let mut served: Vec<Vec<u32>> = vec![Vec::new(); last.seat_room.len()];
-    for (s, facility) in last.seat_facility.iter().enumerate() {
-        if let Some(f) = facility {
-            served[*f as usize].push(s as u32);
-        }
-    }
-    let cost_of = |s: u32| instance.sites[s as usize].cost.unwrap_or(0.0);
-    let mut saved = 0.0;
-    for sites in &districts {
-        let placed = totals(sites, plans);
-        let spans: Vec<(u64, u64)> = placed.iter().map(|&a| (a, a)).collect();
-        let Some((least, refill)) = Tables::new(sites, &spans).splits(&spans, weights) else {
-            continue;
-        };
-        let members: Vec<u32> = sites
-            .open
-            .iter()
-            .map(|o| o.2)
-            .chain(sites.least.iter().map(|o| o.3))
-            .collect();
-        let weighted_cost = |plans: &[Plan]| -> f64 {
-            plans
-                .iter()
-                .zip(weights)
-                .map(|(plan, &w)| {
-                    let cost: f64 = members
-                        .iter()
-                        .map(|&s| cost_of(s) * f64::from(plan.places[s as usize]))
-                        .sum();
-                    w * cost
-                })
-                .sum()
-        };
-        let now = weighted_cost(plans);
-        if least >= now - 1e-9 * now.abs().max(1.0) {
-            continue;
-        }
-        let Some(filled) = fill(sites, &refill) else {
-            continue;
-        };
-        // Every spacing ball and school the district's sites lie in, at every level.
-        let mut balls: Vec<u32> = members
-            .iter()
-            .flat_map(|&s| balls_of[s as usize].iter().copied())
-            .collect();
-        balls.sort_unstable();
-        balls.dedup();
-        let mut schools: Vec<u32> = members
-            .iter()
-            .filter_map(|&s| last.seat_facility.get(s as usize).copied().flatten())
-            .collect();
-        schools.sort_unstable();
-        schools.dedup();
-        // Refill in place; put back where a rule breaks or nothing is saved.
-        let before: Vec<Vec<u32>> = plans
-            .iter()
-            .map(|plan| members.iter().map(|&s| plan.places[s as usize]).collect())
-            .collect();
-        for (plan, level) in plans.iter_mut().zip(&filled) {
-            for &s in &members {
-                plan.places[s as usize] = 0;
-            }
-            for &(s, x) in level {
-                plan.places[s as usize] = x;
+        .zip(&spans)
+        .map(|(sites, spans)| Tables::new(sites, spans))
+        .collect();
+    let placed: Vec<Option<f64>> = ranges
+        .iter()
+        .map(|r| r.as_ref().map(|r| r.placed as f64))
+        .collect();
+    let mut prices = vec![0.0; ranges.len()];
+    let mut best = f64::NEG_INFINITY;
+    let (mut step, mut stalled) = (1.0, 0);
+    for round in 0..ROUNDS {
+        let mut value = 0.0;
+        let mut count = vec![0.0; ranges.len()];
+        for (table, spans) in tables.iter().zip(&spans) {
+            let (least, splits) = table.splits(spans, weights, &prices)?;
+            value += least;
+            for (count, (q, r)) in count.iter_mut().zip(splits) {
+                *count += (q + r) as f64;
             }
         }
-        let keeps = plans.iter().zip(levels).all(|(plan, level)| {
-            let load = |sites: &[u32]| -> u64 {
-                sites
-                    .iter()
-                    .map(|&s| u64::from(plan.places[s as usize]))
-                    .sum()
-            };
-            balls.iter().all(|&b| {
-                let ball = &last.spacing[b as usize];
-                load(&ball.members) <= ball.room
-            }) && schools.iter().all(|&f| {
-                level.seat_room[f as usize].is_none_or(|room| load(&served[f as usize]) <= room)
-            })
-        });
-        let cost = weighted_cost(plans);
-        if keeps && cost < now - 1e-9 * now.abs().max(1.0) {
-            saved += now - cost;
+        // The priced count: Σ_l λ_l (Σ_d a_d^l − N_l), its subgradient the excess.
+        let excess: Vec<f64> = count
+            .iter()
+            .zip(&placed)
+            .map(|(&count, placed)| placed.map_or(0.0, |placed| count - placed))
+            .collect();
+        value -= prices
+            .iter()
+            .zip(&placed)
+            .map(|(&price, placed)| price * placed.unwrap_or(0.0))
+            .sum::<f64>();
+        if value > best + 1e-9 * best.abs().max(1.0) {
+            best = best.max(value);
+            stalled = 0;
         } else {
-            for (plan, old) in plans.iter_mut().zip(&before) {
-                for (&s, &x) in members.iter().zip(old) {
-                    plan.places[s as usize] = x;
-                }
+            best = best.max(value);
+            stalled += 1;
+            if stalled >= 3 {
+                (step, stalled) = (step / 2.0, 0);
             }
         }
+        trace(|| format!("  nested cost bound, round {round}: {value:.6}"));
+        let norm: f64 = excess.iter().map(|e| e * e).sum();
+        let Some(target) = target else { break };
+        // Every count met: the relaxation's optimum keeps the coupling, nothing to gain.
+        if norm == 0.0 || target <= best || deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let length = step * (target - value) / norm;
+        for (price, excess) in prices.iter_mut().zip(&excess) {
+            *price += length * excess;
+        }
     }
-    saved
-}
-
-/// The district's places per level from its splits: r on the sites without a minimum by
-/// cost, q on those with one by cost, each filled to its room; `None` where the last site
-/// opened would get less than its minimum.
-fn fill(sites: &DistrictSites, splits: &[(usize, usize)]) -> Option<Vec<Vec<(u32, u32)>>> {
-    splits
-        .iter()
-        .map(|&(q, r)| {
-            let mut places = Vec::new();
-            let mut left = r as u64;
-            for &(_, room, s) in &sites.open {
-                if left == 0 {
-                    break;
-                }
-                let x = left.min(room);
-                places.push((s, x as u32));
-                left -= x;
-            }
-            if left > 0 {
-                return None;
-            }
-            let mut left = q as u64;
-            for &(_, least, room, s) in &sites.least {
-                if left == 0 {
-                    break;
-                }
-                let x = left.min(room);
-                if x < least {
-                    return None;
-                }
-                places.push((s, x as u32));
-                left -= x;
-            }
-            (left == 0).then_some(places)
-        })
-        .collect()
+    Some(best)
 }
 
 /// One district's least weighted nested cost with its places at level l in `spans[l]`
 /// (infinite where no split meets them).
+#[cfg(test)]
 fn district_bound(sites: &DistrictSites, spans: &[(u64, u64)], weights: &[f64]) -> f64 {
-    let tables = Tables::new(sites, spans);
-    let mut best = tables.start();
-    for (&span, &weight) in spans.iter().zip(weights) {
-        tables.step(&mut best, span, weight);
-    }
-    best.into_iter().fold(f64::INFINITY, f64::min)
+    let prices = vec![0.0; spans.len()];
+    Tables::new(sites, spans)
+        .splits(spans, weights, &prices)
+        .map_or(f64::INFINITY, |(cost, _)| cost)
 }
 
 /// The dynamic program's tables: `least[q]` = h(q), `open[r]` = g(r); a level's table holds
@@ -424,8 +319,9 @@ impl Tables {
         best
     }
 
-    /// The next level, `lo..=hi` places, its cost weighted by `weight`.
-    fn step(&self, best: &mut [f64], (lo, hi): (u64, u64), weight: f64) {
+    /// The next level, `lo..=hi` places, its cost weighted by `weight`, each place priced at
+    /// `price` on top.
+    fn step(&self, best: &mut [f64], (lo, hi): (u64, u64), weight: f64, price: f64) {
         let width = self.width();
         // Least over every split below or at (q, r): the levels before may have had no more.
         for q in 0..self.least.len() {
@@ -446,7 +342,7 @@ impl Tables {
                 let k = q * width + r;
                 let places = (q + r) as u64;
                 best[k] = if (lo..=hi).contains(&places) && on_least.is_finite() {
-                    best[k] + weight * (on_least + on_open)
+                    best[k] + weight * (on_least + on_open) + price * places as f64
                 } else {
                     f64::INFINITY
                 };
@@ -456,12 +352,17 @@ impl Tables {
 
     /// The splits (q, r) per level of a least-cost sequence, and its cost; `None` where no
     /// sequence meets the spans.
-    fn splits(&self, spans: &[(u64, u64)], weights: &[f64]) -> Option<(f64, Vec<(usize, usize)>)> {
+    fn splits(
+        &self,
+        spans: &[(u64, u64)],
+        weights: &[f64],
+        prices: &[f64],
+    ) -> Option<(f64, Vec<(usize, usize)>)> {
         let width = self.width();
         let mut tables = Vec::with_capacity(spans.len());
         let mut best = self.start();
-        for (&span, &weight) in spans.iter().zip(weights) {
-            self.step(&mut best, span, weight);
+        for ((&span, &weight), &price) in spans.iter().zip(weights).zip(prices) {
+            self.step(&mut best, span, weight, price);
             tables.push(best.clone());
         }
         let last = tables.last()?;
