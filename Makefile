@@ -1,6 +1,7 @@
 # quartier: the two commands of the README's quick start.
 #   make demo   installs missing system packages, builds, solves the demo scenario
 #   make test   the whole test suite
+#   make stress the property tests again and again on new random cities
 #   make qgis-plugin   the QGIS plugin as a zip for "Install from ZIP"
 # Everything builds in release mode once (HiGHS and PROJ are C++ and take minutes).
 
@@ -13,7 +14,7 @@ TEST_PACKAGES = python3-qgis qgis-providers chromium
 
 PLUGIN_ZIP = target/quartier_processing.zip
 
-.PHONY: all deps test-deps apt build demo test lint bench clean qgis-plugin qgis-screenshots
+.PHONY: all deps test-deps apt build demo test stress lint bench clean qgis-plugin qgis-screenshots
 
 all: build
 
@@ -40,8 +41,21 @@ demo: build
 	$(QUARTIER) check scenarios/muenster.toml
 	$(QUARTIER) solve scenarios/muenster.toml
 
+# The property tests draw their random cities from a fixed seed here, so that a run of
+# `make test` on a fresh machine tries the same cities as the one before it; `make stress`
+# draws new ones (a failure it finds is saved in tests/*.proptest-regressions and runs
+# first in every later `make test`).
+PROPTEST_RNG_SEED ?= 20261207
+STRESS_ROUNDS ?= 5
+
 test: build test-deps
-	QUARTIER_REQUIRE_VIEWERS=1 $(CARGO) test --release --locked
+	QUARTIER_REQUIRE_VIEWERS=1 PROPTEST_RNG_SEED=$(PROPTEST_RNG_SEED) $(CARGO) test --release --locked
+
+stress: build
+	for i in $$(seq $(STRESS_ROUNDS)); do \
+	  $(CARGO) test --release --locked --test properties --test levels_and_stages \
+	    --test nested_cost --test fuzz || exit 1; \
+	done
 
 lint:
 	$(CARGO) fmt --check

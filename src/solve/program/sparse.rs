@@ -96,6 +96,10 @@ unsafe impl Send for Moved<highs::Model> {}
 // SAFETY: as above, for the solved model handed back.
 unsafe impl Send for Moved<Result<highs::SolvedModel, highs::HighsStatus>> {}
 
+/// Up to this many columns, a MIP HiGHS settles at its root node is solved once more
+/// without presolve (`minimise_once`): at most a few milliseconds more.
+const CAREFUL_AT_ROOT_COLUMNS: usize = 2_000;
+
 /// How long after the time limit a HiGHS run that has not stopped itself is given up.
 const OVERRUN_S: f64 = 2.0;
 
@@ -425,12 +429,17 @@ impl Program {
         // with gap 0 (two districts, six sites, one all-or-nothing, stage access: 7,389
         // where a plan of 6,236 keeps every row; tests/hand_cases.rs). A MIP that presolve
         // settled alone, before any node of the search, is solved once more without it
-        // (such MIPs are small), and the better plan is kept.
-        if is_mip
-            && presolve
-            && status == StageStatus::Optimal
-            && mip_node_count(&solved) == Some(0)
-        {
+        // (such MIPs are small), and the better plan is kept. It has also called a wrong
+        // plan optimal after the root node alone (three districts, seven sites, three with
+        // a minimum, stage access after worst: 28,653 where a plan of 26,855 keeps every
+        // row; tests/levels_and_stages.rs): a small MIP settled at its root is solved once
+        // more too.
+        let settled_early = match mip_node_count(&solved) {
+            Some(0) => true,
+            Some(1) => self.columns.len() <= CAREFUL_AT_ROOT_COLUMNS,
+            _ => false,
+        };
+        if is_mip && presolve && status == StageStatus::Optimal && settled_early {
             let settings = settings.after(building);
             // A careful solve the time limit ends (or that fails) leaves the first result.
             if let Ok(Some(careful)) = self.minimise_once(objective, settings, relax, false) {
