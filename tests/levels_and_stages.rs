@@ -117,20 +117,7 @@ fn arb_city(max_sites: usize) -> impl Strategy<Value = Instance> {
                 weights,
                 (schools, spread),
             )| {
-                let districts = pops
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &p)| {
-                        square(
-                            &format!("D{i}"),
-                            i as f64 * 1000.0,
-                            0.0,
-                            1000.0,
-                            f64::from(p),
-                        )
-                    })
-                    .collect();
-                let width = 1000.0 * pops.len() as f64;
+                let (districts, width) = districts_in_a_row(&pops);
                 let sites = raw_sites
                     .into_iter()
                     .enumerate()

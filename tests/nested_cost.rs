@@ -33,20 +33,7 @@ fn arb_levels_city() -> impl Strategy<Value = Instance> {
         any::<bool>(),
     )
         .prop_map(|(pops, raw_sites, spacing, levels, weights, fair)| {
-            let districts = pops
-                .iter()
-                .enumerate()
-                .map(|(i, &p)| {
-                    square(
-                        &format!("D{i}"),
-                        i as f64 * 1000.0,
-                        0.0,
-                        1000.0,
-                        f64::from(p),
-                    )
-                })
-                .collect();
-            let width = 1000.0 * pops.len() as f64;
+            let (districts, width) = districts_in_a_row(&pops);
             let sites = raw_sites
                 .into_iter()
                 .enumerate()

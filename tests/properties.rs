@@ -37,19 +37,7 @@ fn arb_city() -> impl Strategy<Value = Instance> {
             if pops.iter().all(|&p| p == 0) {
                 pops[0] = 1000;
             }
-            let districts = pops
-                .iter()
-                .enumerate()
-                .map(|(i, &p)| {
-                    square(
-                        &format!("D{i}"),
-                        i as f64 * 1000.0,
-                        0.0,
-                        1000.0,
-                        f64::from(p),
-                    )
-                })
-                .collect();
+            let (districts, _) = districts_in_a_row(&pops);
             let sites = raw_sites
                 .into_iter()
                 .enumerate()
@@ -259,19 +247,7 @@ fn arb_spacing_city() -> impl Strategy<Value = Instance> {
                 if pops.iter().all(|&p| p == 0) {
                     pops[0] = 1000;
                 }
-                let districts = pops
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &p)| {
-                        square(
-                            &format!("D{i}"),
-                            i as f64 * 1000.0,
-                            0.0,
-                            1000.0,
-                            f64::from(p),
-                        )
-                    })
-                    .collect();
+                let (districts, _) = districts_in_a_row(&pops);
                 let sites = raw_sites
                     .into_iter()
                     .enumerate()
@@ -353,20 +329,7 @@ fn arb_dense_spacing_city() -> impl Strategy<Value = Instance> {
     )
         .prop_map(
             |(pops, raw_sites, (metres, max_places), share, worst, demand)| {
-                let districts = pops
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &p)| {
-                        square(
-                            &format!("D{i}"),
-                            i as f64 * 1000.0,
-                            0.0,
-                            1000.0,
-                            f64::from(p),
-                        )
-                    })
-                    .collect();
-                let width = 1000.0 * pops.len() as f64;
+                let (districts, width) = districts_in_a_row(&pops);
                 let sites = raw_sites
                     .into_iter()
                     .enumerate()

@@ -39,24 +39,34 @@ use crate::solve::one_demand::solve_one;
 use crate::solve::program::neighbourhoods::{first_spread, spread_out, SpacingRows};
 use crate::solve::trace::trace;
 
+/// Each demand level's weight and `Prepared` (its demand and fair shares), and the stages
+/// that run.
+pub(super) fn levels_of(
+    instance: &Instance,
+    prepared: &Prepared,
+) -> (Vec<f64>, Vec<Prepared>, Vec<Stage>) {
+    let spec = instance.demand_levels();
+    let weights = spec.iter().map(|l| l.weight).collect();
+    let levels = spec
+        .iter()
+        .map(|level| prepared.for_demand(instance, level.places))
+        .collect();
+    let stages = prepared
+        .stages
+        .iter()
+        .copied()
+        .filter(|&s| runs(instance, s))
+        .collect();
+    (weights, levels, stages)
+}
+
 /// Solves the nested plan over the instance's demand levels.
 pub(super) fn solve_levels(
     instance: &Instance,
     prepared: &Prepared,
     started: Instant,
 ) -> Result<Solution, Error> {
-    let spec = instance.demand_levels();
-    let weights: Vec<f64> = spec.iter().map(|l| l.weight).collect();
-    let levels: Vec<Prepared> = spec
-        .iter()
-        .map(|level| prepared.for_demand(instance, level.places))
-        .collect();
-    let stages: Vec<Stage> = prepared
-        .stages
-        .iter()
-        .copied()
-        .filter(|&s| runs(instance, s))
-        .collect();
+    let (weights, levels, stages) = levels_of(instance, prepared);
 
     let alone_started = Instant::now();
     let alone: Vec<Solution> = levels
@@ -366,21 +376,10 @@ pub fn levels_stage_bounds(
     prepared: &Prepared,
     target: Option<f64>,
 ) -> Result<Option<Vec<(Stage, f64)>>, Error> {
-    let spec = instance.demand_levels();
-    if spec.len() < 2 {
+    if instance.demand_levels().len() < 2 {
         return Ok(None);
     }
-    let weights: Vec<f64> = spec.iter().map(|l| l.weight).collect();
-    let levels: Vec<Prepared> = spec
-        .iter()
-        .map(|level| prepared.for_demand(instance, level.places))
-        .collect();
-    let stages: Vec<Stage> = prepared
-        .stages
-        .iter()
-        .copied()
-        .filter(|&s| runs(instance, s))
-        .collect();
+    let (weights, levels, stages) = levels_of(instance, prepared);
     let started = Instant::now();
     let alone: Vec<Solution> = levels
         .iter()

@@ -127,11 +127,6 @@ pub fn solve_mip(instance: &Instance, prepared: &Prepared) -> Result<Solution, E
 /// district and level stay, cost falls or stays. Returns the weighted cost saved. What the
 /// levels' route does to its plans before the stage cost; public for tests.
 pub fn refill_for_cost(instance: &Instance, prepared: &Prepared, plans: &mut [Plan]) -> f64 {
-    let spec = instance.demand_levels();
-    let weights: Vec<f64> = spec.iter().map(|l| l.weight).collect();
-    let levels: Vec<Prepared> = spec
-        .iter()
-        .map(|level| prepared.for_demand(instance, level.places))
-        .collect();
+    let (weights, levels, _) = levels::levels_of(instance, prepared);
     model::nested_cost::cheaper_within_districts(instance, &levels, &weights, plans)
 }

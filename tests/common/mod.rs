@@ -30,6 +30,25 @@ pub fn square(id: &str, x: f64, y: f64, side: f64, population: f64) -> District 
     }
 }
 
+/// Districts "D0", "D1", … of 1 km² in a row along the x axis with these populations, and
+/// the row's width in metres.
+pub fn districts_in_a_row(populations: &[u32]) -> (Vec<District>, f64) {
+    let districts = populations
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            square(
+                &format!("D{i}"),
+                i as f64 * 1000.0,
+                0.0,
+                1000.0,
+                f64::from(p),
+            )
+        })
+        .collect();
+    (districts, 1000.0 * populations.len() as f64)
+}
+
 pub fn site(id: &str, x: f64, y: f64, capacity: u32) -> Site {
     Site {
         id: id.into(),
