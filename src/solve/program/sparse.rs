@@ -33,6 +33,10 @@ pub struct Row {
 pub struct Program {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
+    /// Only a good plan is wanted, not a proven optimum (a window of a search, whose plan
+    /// is judged on its own): a MIP HiGHS settles after its root node is not solved once
+    /// more (one settled by presolve alone still is).
+    pub only_a_plan: bool,
 }
 
 /// How one stage ended.
@@ -436,7 +440,7 @@ impl Program {
         // more too.
         let settled_early = match mip_node_count(&solved) {
             Some(0) => true,
-            Some(1) => self.columns.len() <= CAREFUL_AT_ROOT_COLUMNS,
+            Some(1) => !self.only_a_plan && self.columns.len() <= CAREFUL_AT_ROOT_COLUMNS,
             _ => false,
         };
         if is_mip && presolve && status == StageStatus::Optimal && settled_early {

@@ -32,7 +32,10 @@ impl Windows<'_> {
         for &d in window {
             in_window[d] = true;
         }
-        let mut program = Program::default();
+        let mut program = Program {
+            only_a_plan: true,
+            ..Program::default()
+        };
         let mut objective = Vec::new();
         let sites: Vec<usize> = window
             .iter()
