@@ -53,7 +53,7 @@ test: build test-deps
 
 stress: build
 	for i in $$(seq $(STRESS_ROUNDS)); do \
-	  $(CARGO) test --release --locked --test properties --test levels_and_stages \
+	  env -u PROPTEST_RNG_SEED $(CARGO) test --release --locked --test properties --test levels_and_stages \
 	    --test nested_cost --test fuzz || exit 1; \
 	done
 
