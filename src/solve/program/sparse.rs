@@ -101,7 +101,7 @@ unsafe impl Send for Moved<highs::Model> {}
 unsafe impl Send for Moved<Result<highs::SolvedModel, highs::HighsStatus>> {}
 
 /// Up to this many columns, a MIP HiGHS settles at its root node is solved once more
-/// without presolve (`minimise_once`): at most a few milliseconds more.
+/// without presolve (`minimise_once`); within the stage's time limit, like the first.
 const CAREFUL_AT_ROOT_COLUMNS: usize = 2_000;
 
 /// How long after the time limit a HiGHS run that has not stopped itself is given up.
