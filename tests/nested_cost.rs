@@ -9,7 +9,7 @@ use common::*;
 use proptest::prelude::*;
 use quartier::check::check_levels;
 use quartier::model::*;
-use quartier::solve::{levels_stage_bounds, refill_for_cost, solve_mip, Prepared, Solution};
+use quartier::solve::{levels_stage_bounds, refill_for_cost, solve, solve_mip, Prepared, Solution};
 use quartier::spatial::Geography;
 
 /// Two or three districts, sites of every kind, two to four levels.
@@ -200,6 +200,32 @@ proptest! {
                 let bound = cost_of(&bounds).unwrap();
                 prop_assert!(after >= bound - 1e-6 * bound.abs().max(1.0), "{} below the bound {}", after, bound);
             }
+        }
+    }
+
+    /// With cost right after the stages that count districts' places, the levels' route
+    /// solves cost on the districts' totals (row houses by their count, sites with a smaller
+    /// minimum by site, spacing balls and schools entering where a plan breaks them): its
+    /// optima are those of the full model, and the checker accepts its plans.
+    #[test]
+    fn cost_on_the_districts_totals_reaches_the_full_models_optima(instance in arb_levels_city()) {
+        prop_assume!(instance.sites.iter().any(|s| s.cost.is_some()));
+        let geography = Geography::of(&instance);
+        let prepared = Prepared::new(&instance, &geography);
+        let fast = solve(&instance, &prepared).unwrap();
+        let full = solve_mip(&instance, &prepared).unwrap();
+        assert_keeps_every_rule(&instance, &geography, &plans_of(&fast))?;
+        assert_keeps_every_rule(&instance, &geography, &plans_of(&full))?;
+        prop_assert_eq!(fast.stages.len(), full.stages.len());
+        for ((stage, a), (_, b)) in fast.stages.iter().zip(&full.stages) {
+            prop_assert!(
+                (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                "{:?}: levels' route {} ({}) against the full model {}",
+                stage,
+                a,
+                fast.method,
+                b
+            );
         }
     }
 }

@@ -29,12 +29,13 @@ use crate::error::Error;
 use crate::model::{Instance, Plan, Stage};
 use crate::solve::exact::proof::lexicographically_better;
 use crate::solve::exact::separable_city::nested_separable;
+use crate::solve::highs::nested_master::{Master, ROUNDS};
 use crate::solve::highs::stages::{solve_pinned, solve_program};
-use crate::solve::model::greedy;
 use crate::solve::model::nested_cost::{cheaper_within_districts, cost_bound};
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::{LevelPlan, ModelSize, Solution, SolveStatus};
 use crate::solve::model::values::{runs, stage_value, weighted_stage_values};
+use crate::solve::nested_plans::{cut_down, from_the_bottom, from_the_top, is_nested};
 use crate::solve::one_demand::solve_one;
 use crate::solve::program::neighbourhoods::{first_spread, spread_out, SpacingRows};
 use crate::solve::trace::trace;
@@ -151,6 +152,37 @@ pub(super) fn solve_levels(
             )
         })
         .count();
+    let deadline = instance
+        .solver
+        .time_limit_s
+        .and_then(|limit| Duration::try_from_secs_f64(limit.max(0.0)).ok())
+        .and_then(|limit| started.checked_add(limit));
+    // With cost right after the stages that count districts' places: cost on the districts'
+    // totals (`nested_master`), a bound, and where its plans keep every rule, the optimum.
+    // Under a time limit it has half the time left; where it proves no plan by then, the
+    // nested plans below are built, and it goes on from them after.
+    let mut master = None;
+    let mut master_plans: Option<Vec<Plan>> = None;
+    if !done && all_optimal && stages.get(pinned) == Some(&Stage::Cost) {
+        if let Some(mut found) =
+            Master::for_levels(instance, &levels, &weights, &alone, &stages[..pinned])
+        {
+            let until = deadline.map(|d| {
+                let now = Instant::now();
+                now + d.saturating_duration_since(now) / 2
+            });
+            match found.solve(ROUNDS, until, None) {
+                Some((plans, true)) if pinned + 1 == stages.len() => {
+                    return Ok(attach_alone(nested_solution(
+                        instance, &levels, &weights, plans, &stages, "mip", started,
+                    )));
+                }
+                Some((plans, _)) => master_plans = Some(plans),
+                None => {}
+            }
+            master = Some(found);
+        }
+    }
     let mut enough = false;
     if !done && all_optimal && !stages.contains(&Stage::Spread) {
         if let Some(plans) = from_the_bottom(instance, &levels, &alone, started)? {
@@ -180,6 +212,35 @@ pub(super) fn solve_levels(
             format!("levels: districts refilled for cost in {seconds:.2} s, {saved:.6} saved")
         });
     }
+    // The cheaper of the nested plans and those of the districts' totals (both keep every
+    // rule and the held stages within their tolerance), and from it the districts' totals
+    // again for the time left, with the balls and schools their plans broke (HiGHS starts
+    // from that plan).
+    let cost = |plans: &[Plan]| {
+        weighted_stage_values(instance, &levels, &weights, plans, &[Stage::Cost])
+            .first()
+            .map_or(f64::INFINITY, |&(_, cost)| cost)
+    };
+    if let Some(found) = master_plans.take() {
+        if plans.is_empty() || cost(&found) < cost(&plans) {
+            trace(|| "levels: the plans of the districts' totals are the cheapest".into());
+            plans = found;
+        }
+    }
+    if let Some(found) = master.as_mut() {
+        if count >= pinned && !plans.is_empty() {
+            match found.solve(ROUNDS - 1, deadline, Some(&plans)) {
+                Some((better, true)) if pinned + 1 == stages.len() => {
+                    return Ok(attach_alone(nested_solution(
+                        instance, &levels, &weights, better, &stages, "mip", started,
+                    )));
+                }
+                Some((better, _)) if cost(&better) < cost(&plans) => plans = better,
+                _ => {}
+            }
+        }
+    }
+    let master_bound = master.map(|m| m.bound).filter(|b| b.is_finite());
 
     // The program of all levels, with the proven stages as bounds.
     let proven: Vec<(Stage, f64)> = if plans.is_empty() {
@@ -223,14 +284,17 @@ pub(super) fn solve_levels(
         let target = (!plans.is_empty())
             .then(|| weighted_stage_values(instance, &levels, &weights, &plans, &[Stage::Cost]))
             .and_then(|values| values.first().map(|&(_, cost)| cost));
-        let deadline = instance
-            .solver
-            .time_limit_s
-            .and_then(|limit| Duration::try_from_secs_f64(limit.max(0.0)).ok())
-            .and_then(|limit| started.checked_add(limit));
-        stage_bounds(
+        // With the bound of the districts' totals, the Lagrangian's rounds add nothing.
+        let target = target.filter(|_| master_bound.is_none());
+        let mut bounds = stage_bounds(
             instance, &levels, &weights, &alone, &stages, target, deadline,
-        )
+        );
+        if let (Some(bound), Some(k)) =
+            (master_bound, stages.iter().position(|&s| s == Stage::Cost))
+        {
+            bounds[k].1 = bounds[k].1.max(bound);
+        }
+        bounds
     } else {
         Vec::new()
     };
@@ -409,7 +473,10 @@ fn first_unproven(
         .sites
         .iter()
         .all(|s| s.cost.is_none_or(|c| c >= 0.0));
-    let at = |k: usize, bound: f64| values[k].1 <= bound + 1e-9 * bound.abs().max(1.0);
+    // Within the tolerance the stages keep between them (10⁻⁶ of the value, docs/model.md):
+    // plans that use it (the program of all levels and the districts' totals may) are at
+    // the optimum.
+    let at = |k: usize, bound: f64| values[k].1 <= bound + 1e-6 * bound.abs().max(1.0);
     let at_own = |k: usize| own.get(k).is_some_and(|&(_, bound)| at(k, bound));
     let mut own_holds = (0..from).all(at_own);
     for (k, &(stage, value)) in values.iter().enumerate().skip(from) {
@@ -476,86 +543,6 @@ fn judged_by_own_optima(
             )
         },
     }
-}
-
-/// Nested plans that keep every rule, made without a solver: the last level's own plan, and
-/// each level below a greedy fill within the plan of the level above (a plan within one
-/// that keeps every spacing ball keeps them too).
-fn cut_down(instance: &Instance, levels: &[Prepared], alone: &[Solution]) -> Vec<Plan> {
-    let count = levels.len();
-    let mut plans = vec![Plan::empty(instance.sites.len()); count];
-    plans[count - 1] = alone[count - 1].plan.clone();
-    for l in (0..count - 1).rev() {
-        let within = levels[l].with_room_at_most(&plans[l + 1].places);
-        plans[l] = greedy::fair_fill(instance, &within);
-    }
-    plans
-}
-
-/// True when every level's plan lies within the next one's.
-fn is_nested(plans: &[Plan]) -> bool {
-    plans.windows(2).all(|pair| {
-        pair[0]
-            .places
-            .iter()
-            .zip(&pair[1].places)
-            .all(|(a, b)| a <= b)
-    })
-}
-
-/// Nested plans from the last level down: the last level's own plan, then each level solved
-/// alone with every site's places at most those of the level above. `None` when some level
-/// cannot reach its own optimum in its first stage that way.
-fn from_the_top(
-    instance: &Instance,
-    levels: &[Prepared],
-    alone: &[Solution],
-    started: Instant,
-) -> Result<Option<Vec<Plan>>, Error> {
-    let count = levels.len();
-    let mut plans = vec![Plan::empty(instance.sites.len()); count];
-    plans[count - 1] = alone[count - 1].plan.clone();
-    for l in (0..count - 1).rev() {
-        let within = levels[l].with_room_at_most(&plans[l + 1].places);
-        let solution = solve_one(instance, &within, started)?;
-        if solution.status != SolveStatus::Optimal {
-            return Ok(None);
-        }
-        plans[l] = solution.plan;
-    }
-    Ok(Some(plans))
-}
-
-/// Nested plans from the first level up: the first level's own plan, then each level solved
-/// alone with the plan of the level below already taken (`Prepared::with_placed`). `None`
-/// when some level cannot be solved to its optimum that way.
-fn from_the_bottom(
-    instance: &Instance,
-    levels: &[Prepared],
-    alone: &[Solution],
-    started: Instant,
-) -> Result<Option<Vec<Plan>>, Error> {
-    let up = Instant::now();
-    let mut plans = vec![alone[0].plan.clone()];
-    for pair in levels.windows(2) {
-        let below = plans.last().expect("the first level's plan");
-        let more = pair[1].demand.saturating_sub(pair[0].demand);
-        let (city, level) = pair[1].with_placed(instance, &below.places, more);
-        let solution = solve_one(&city, &level, started)?;
-        if solution.status != SolveStatus::Optimal {
-            return Ok(None);
-        }
-        let mut plan = below.clone();
-        for (x, more) in plan.places.iter_mut().zip(&solution.plan.places) {
-            *x += more;
-        }
-        plans.push(plan);
-    }
-    trace(|| {
-        let seconds = up.elapsed().as_secs_f64();
-        format!("levels: nested plans from the first level up in {seconds:.2} s")
-    });
-    Ok(Some(plans))
 }
 
 /// The solution made of nested plans that reach every level's own optimum in every stage.

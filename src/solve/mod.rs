@@ -26,6 +26,7 @@ mod exact;
 mod highs;
 mod levels;
 mod model;
+mod nested_plans;
 mod one_demand;
 mod program;
 mod spread;

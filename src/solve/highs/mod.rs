@@ -14,11 +14,13 @@
 //! - `windows`: a better plan for evenness where spacing binds across a city centre, a
 //!   few dozen districts at a time.
 //! - `pins`: levels held at their own optima, as bounds on each district's places.
+//! - `nested_master`: with levels, the cost stage on the districts' totals per level.
 
 pub(super) mod evenness;
 mod fair;
 pub(super) mod lazy;
 pub(super) mod mip_rounds;
+pub(super) mod nested_master;
 mod pins;
 pub(super) mod rounding;
 pub(super) mod stages;

@@ -37,6 +37,8 @@ pub struct Program {
     /// is judged on its own): a MIP HiGHS settles after its root node is not solved once
     /// more (one settled by presolve alone still is).
     pub only_a_plan: bool,
+    /// A plan HiGHS's MIP starts from (one value per column), where one is known.
+    pub start: Option<Vec<f64>>,
 }
 
 /// How one stage ended.
@@ -393,6 +395,11 @@ impl Program {
                         Err(_) => model.try_set_option(key, value),
                     };
                 }
+            }
+        }
+        if let Some(start) = self.start.as_deref() {
+            if has_integers && start.len() == self.columns.len() {
+                let _ = model.try_set_solution(Some(start), None, None, None);
             }
         }
         let solving = std::time::Instant::now();

@@ -115,6 +115,22 @@ pub(crate) fn cost_bound(
     target: Option<f64>,
     deadline: Option<Instant>,
 ) -> Option<f64> {
+    let (own, allowed) = held_values(levels, weights, alone, before);
+    let ranges = pinned_ranges(instance, levels, &own, &allowed);
+    nested_cost_bound(instance, levels, weights, &ranges, target, deadline)
+}
+
+/// The levels' own optima (`own[stage][l]`) in the stages of `before` that count
+/// districts' places, and the most each level may have in them (`allowed`): its own
+/// optimum and the stage's whole tolerance (the weighted sum `before` gives may spend it
+/// on one level alone).
+#[allow(clippy::type_complexity)]
+pub(crate) fn held_values(
+    levels: &[Prepared],
+    weights: &[f64],
+    alone: &[Solution],
+    before: &[(Stage, f64)],
+) -> (Vec<(Stage, Vec<f64>)>, Vec<(Stage, Vec<f64>)>) {
     let scales = level_scales(levels);
     let mut own = Vec::new();
     let mut allowed = Vec::new();
@@ -145,8 +161,7 @@ pub(crate) fn cost_bound(
         own.push((stage, values));
         allowed.push((stage, most));
     }
-    let ranges = pinned_ranges(instance, levels, &own, &allowed);
-    nested_cost_bound(instance, levels, weights, &ranges, target, deadline)
+    (own, allowed)
 }
 
 /// Each district's usable sites (room in `prepared`), of equal cost those with more places
