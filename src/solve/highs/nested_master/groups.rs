@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::model::Instance;
+use crate::solve::model::nested_cost::{usable_sites, UsableSite};
 use crate::solve::model::prepare::Prepared;
 
 /// A ball or school that entered the program as rows.
@@ -57,17 +58,17 @@ pub(super) fn district_kinds(
             }
         }
     }
-    let mut kinds: Vec<Kinds> = (0..instance.districts.len())
-        .map(|_| Kinds::default())
-        .collect();
-    for (s, &room) in prepared.site_room.iter().enumerate() {
-        let (Some(d), true) = (prepared.site_district[s], room > 0) else {
-            continue;
-        };
-        let site = &instance.sites[s];
-        let cost = site.cost.unwrap_or(0.0);
-        let (least, room) = (u64::from(site.min_places), u64::from(room));
-        let district = &mut kinds[d as usize];
+    let mut kinds: Vec<Kinds> = Vec::new();
+    kinds.resize_with(instance.districts.len(), Kinds::default);
+    for site in usable_sites(instance, prepared) {
+        let UsableSite {
+            site: s,
+            cost,
+            least,
+            room,
+            ..
+        } = site;
+        let district = &mut kinds[site.district];
         if least >= 2 && least < room {
             district.least.push((cost, least, room, s as u32));
             continue;

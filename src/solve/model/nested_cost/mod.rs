@@ -164,23 +164,52 @@ pub(crate) fn held_values(
     (own, allowed)
 }
 
+/// A site that may take new places (room in `prepared`), in a district.
+pub(crate) struct UsableSite {
+    pub(crate) site: usize,
+    pub(crate) district: usize,
+    /// Per place (0 without a cost).
+    pub(crate) cost: f64,
+    /// Its minimum occupancy and its room.
+    pub(crate) least: u64,
+    pub(crate) room: u64,
+}
+
+/// Every site that may take new places, in file order.
+pub(crate) fn usable_sites<'a>(
+    instance: &'a Instance,
+    prepared: &'a Prepared,
+) -> impl Iterator<Item = UsableSite> + 'a {
+    prepared
+        .site_room
+        .iter()
+        .enumerate()
+        .filter_map(move |(s, &room)| {
+            let d = prepared.site_district[s].filter(|_| room > 0)?;
+            let site = &instance.sites[s];
+            Some(UsableSite {
+                site: s,
+                district: d as usize,
+                cost: site.cost.unwrap_or(0.0),
+                least: u64::from(site.min_places),
+                room: u64::from(room),
+            })
+        })
+}
+
 /// Each district's usable sites (room in `prepared`), of equal cost those with more places
 /// in `first` (a plan) first.
 fn district_sites(instance: &Instance, prepared: &Prepared, first: &[u32]) -> Vec<DistrictSites> {
     let mut districts: Vec<DistrictSites> = (0..instance.districts.len())
         .map(|_| DistrictSites::default())
         .collect();
-    for (s, &room) in prepared.site_room.iter().enumerate() {
-        let (Some(d), true) = (prepared.site_district[s], room > 0) else {
-            continue;
-        };
-        let site = &instance.sites[s];
-        let cost = site.cost.unwrap_or(0.0);
-        let district = &mut districts[d as usize];
-        let (least, room) = (u64::from(site.min_places), u64::from(room));
+    for usable in usable_sites(instance, prepared) {
+        let (cost, least, room, s) = (usable.cost, usable.least, usable.room, usable.site);
         match least {
-            0 | 1 => district.open.push((cost, room, s as u32)),
-            _ if least <= room => district.least.push((cost, least, room, s as u32)),
+            0 | 1 => districts[usable.district].open.push((cost, room, s as u32)),
+            _ if least <= room => districts[usable.district]
+                .least
+                .push((cost, least, room, s as u32)),
             _ => {}
         }
     }
