@@ -15,6 +15,10 @@
 //! - where those miss a level's own optimum in a stage that counts districts' places, from
 //!   the last level down: each level solved alone within the plan of the level above.
 //!
+//! Where cost follows the stages that count districts' places, it is first solved on the
+//! districts' totals (`highs::nested_master`): where that plan keeps every rule, it is
+//! optimal; under a time limit with half the time left, and again after the candidates.
+//!
 //! The stages no candidate proves are solved by HiGHS on the program of all levels at once,
 //! with the proven stages kept as bounds. Where the unproven stages start with ones that
 //! count districts' places (evenness, fair, worst), that program is first tried with each
@@ -161,8 +165,14 @@ pub(super) fn solve_levels(
     // totals (`nested_master`), a bound, and where its plans keep every rule, the optimum.
     // Under a time limit it has half the time left; where it proves no plan by then, the
     // nested plans below are built, and it goes on from them after.
-    let mut master = None;
-    let mut master_plans: Option<Vec<Plan>> = None;
+    // Plans of the districts' totals proven optimal, with HiGHS's gap (within `mip_gap`).
+    let optimal = |plans: Vec<Plan>, gap: f64| Solution {
+        mip_gap: gap,
+        ..attach_alone(nested_solution(
+            instance, &levels, &weights, plans, &stages, "mip", started,
+        ))
+    };
+    let (mut master, mut master_plans, mut master_proven) = (None, None, false);
     if !done && all_optimal && stages.get(pinned) == Some(&Stage::Cost) {
         if let Some(mut found) =
             Master::for_levels(instance, &levels, &weights, &alone, &stages[..pinned])
@@ -172,12 +182,13 @@ pub(super) fn solve_levels(
                 now + d.saturating_duration_since(now) / 2
             });
             match found.solve(ROUNDS, until, None) {
-                Some((plans, true)) if pinned + 1 == stages.len() => {
-                    return Ok(attach_alone(nested_solution(
-                        instance, &levels, &weights, plans, &stages, "mip", started,
-                    )));
+                Some((plans, Some(gap))) if pinned + 1 == stages.len() => {
+                    return Ok(optimal(plans, gap));
                 }
-                Some((plans, _)) => master_plans = Some(plans),
+                Some((plans, gap)) => {
+                    master_plans = Some(plans);
+                    master_proven = gap.is_some();
+                }
                 None => {}
             }
             master = Some(found);
@@ -212,28 +223,27 @@ pub(super) fn solve_levels(
             format!("levels: districts refilled for cost in {seconds:.2} s, {saved:.6} saved")
         });
     }
-    // The cheaper of the nested plans and those of the districts' totals (both keep every
-    // rule and the held stages within their tolerance), and from it the districts' totals
-    // again for the time left, with the balls and schools their plans broke (HiGHS starts
-    // from that plan).
+    // The plans of the districts' totals keep every rule and the held stages (within their
+    // tolerance): better than nested plans that do not, else where cheaper. Unless proven,
+    // the districts' totals go on for the time left from the better plans (HiGHS starts
+    // from them), with the balls and schools their plans broke.
     let cost = |plans: &[Plan]| {
         weighted_stage_values(instance, &levels, &weights, plans, &[Stage::Cost])
             .first()
             .map_or(f64::INFINITY, |&(_, cost)| cost)
     };
+    let mut count = count;
     if let Some(found) = master_plans.take() {
-        if plans.is_empty() || cost(&found) < cost(&plans) {
-            trace(|| "levels: the plans of the districts' totals are the cheapest".into());
-            plans = found;
+        if count < pinned || plans.is_empty() || cost(&found) < cost(&plans) {
+            trace(|| "levels: the plans of the districts' totals are the best".into());
+            (plans, count) = (found, pinned);
         }
     }
-    if let Some(found) = master.as_mut() {
+    if let Some(found) = master.as_mut().filter(|_| !master_proven) {
         if count >= pinned && !plans.is_empty() {
-            match found.solve(ROUNDS - 1, deadline, Some(&plans)) {
-                Some((better, true)) if pinned + 1 == stages.len() => {
-                    return Ok(attach_alone(nested_solution(
-                        instance, &levels, &weights, better, &stages, "mip", started,
-                    )));
+            match found.solve(ROUNDS, deadline, Some(&plans)) {
+                Some((better, Some(gap))) if pinned + 1 == stages.len() => {
+                    return Ok(optimal(better, gap));
                 }
                 Some((better, _)) if cost(&better) < cost(&plans) => plans = better,
                 _ => {}
@@ -328,6 +338,11 @@ pub(super) fn solve_levels(
     // plan that meets every pin, the program of all levels as it is.
     // (Only with a stage after them to solve: a program with every stage proven solves
     // nothing.)
+    // Where the time is up already (the districts' totals may take all of it), the
+    // program of all levels would only be built to stop at once.
+    if deadline.is_some_and(|d| Instant::now() >= d) {
+        return Ok(attach_alone(limited(None)));
+    }
     if all_optimal && pinned >= count && pinned < stages.len() {
         let pins: Vec<(Stage, Vec<f64>)> = stages[..pinned]
             .iter()

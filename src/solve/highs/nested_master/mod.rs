@@ -9,12 +9,14 @@
 //! places grow), and so do sites taken whole of one size (row houses, 10 or none: the
 //! cheapest k of them, nested as k grows). So the program needs, per district and level,
 //! only the places on each kind, never falling from level to level: on the demo city with
-//! 50 levels 3,400 integer columns instead of 185,004 site columns. Sites with a minimum
+//! 50 levels 15,575 columns (3,400 of them integer, the rest the cost increments) instead
+//! of 185,004 site columns. Sites with a minimum
 //! below their room keep columns of their own. Where the plan overfills a spacing ball or
 //! a school's seats, that ball or school enters as rows, and each district's sites are
 //! grouped by the rows they are in (sites in the same rows are alike but for cost, so
 //! within a group the cheapest still fill first); then the program is solved again (at
-//! most `ROUNDS` times).
+//! most `ROUNDS` times per call; the levels' route calls it twice, before and after the
+//! nested plans).
 //!
 //! The held stages enter as in the program of all levels: each level's value at most its
 //! own optimum plus the stage's tolerance, the weighted sum at most the held sum plus the
@@ -110,26 +112,20 @@ impl<'a> Master<'a> {
 
     /// Up to `rounds` more solves, within `deadline`, each MIP started from `start` where
     /// given (nested plans that keep every rule: a plan of every round). The first plans
-    /// that keep every rule, and whether HiGHS proved them optimal; `None` where the
-    /// rounds or the time ran out first.
+    /// that keep every rule, with HiGHS's gap where it proved them optimal (within the
+    /// scenario's `mip_gap`); `None` where the rounds or the time ran out first.
     pub(crate) fn solve(
         &mut self,
         rounds: usize,
         deadline: Option<Instant>,
         start: Option<&[Plan]>,
-    ) -> Option<(Vec<Plan>, bool)> {
+    ) -> Option<(Vec<Plan>, Option<f64>)> {
         let (instance, levels, weights) = (self.instance, self.levels, self.weights);
         let last = levels.last()?;
         for _ in 0..rounds {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
-            if left.is_some_and(|s| s <= 0.0) {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
                 return None;
             }
-            let settings = Settings {
-                time_limit_s: left,
-                mip_gap: instance.solver.mip_gap,
-                threads: instance.solver.threads,
-            };
             let kinds = district_kinds(instance, last, &self.rows);
             let mut built = Built::new(weights, &kinds, &self.ranges).with_rows(
                 levels,
@@ -143,6 +139,13 @@ impl<'a> Master<'a> {
             if let Some(plans) = start {
                 built.program.start = Some(built.start(levels, &kinds, plans));
             }
+            // The time left once the program is built.
+            let settings = Settings {
+                time_limit_s: deadline
+                    .map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64()),
+                mip_gap: instance.solver.mip_gap,
+                threads: instance.solver.threads,
+            };
             let timer = Instant::now();
             let result = built
                 .program
@@ -165,7 +168,8 @@ impl<'a> Master<'a> {
                 )
             });
             if broken.0.is_empty() && broken.1.is_empty() {
-                return Some((plans, result.status == StageStatus::Optimal));
+                let optimal = result.status == StageStatus::Optimal;
+                return Some((plans, optimal.then_some(result.mip_gap)));
             }
             if result.status != StageStatus::Optimal {
                 return None;

@@ -23,7 +23,7 @@ pub(super) struct Held {
 /// places on its sites without a minimum (integer) and, per size of its whole sites, how
 /// many are open (integer).
 #[derive(Default)]
-struct Held1 {
+struct DistrictColumns {
     sites: Vec<(u32, Col, Col)>,
     groups: Vec<GroupColumns>,
 }
@@ -47,7 +47,7 @@ pub(super) struct Built {
     pub(super) program: Program,
     pub(super) objective: Vec<(Col, f64)>,
     /// Per level, per district.
-    held: Vec<Vec<Held1>>,
+    held: Vec<Vec<DistrictColumns>>,
     /// Per level, per district: its new places as terms.
     places: Vec<Vec<Vec<(Col, f64)>>>,
     /// The held stages' columns: (column, stage, level, district; none for worst).
@@ -69,7 +69,7 @@ impl Built {
             let mut level_places = Vec::with_capacity(kinds.len());
             for (d, district) in kinds.iter().enumerate() {
                 let mut terms = Vec::new();
-                let mut one = Held1::default();
+                let mut one = DistrictColumns::default();
                 let program = &mut built.program;
                 let before = built.held.last().map(|h| &h[d]);
                 for (i, &(cost, least, room, s)) in district.least.iter().enumerate() {
@@ -241,12 +241,11 @@ impl Built {
                         values[y] = take as f64;
                         left -= take;
                     }
-                    for (((&k, increments), (size, sites)), _) in columns
+                    for ((&k, increments), (size, sites)) in columns
                         .whole
                         .iter()
                         .zip(&columns.whole_increments)
                         .zip(&group.whole)
-                        .zip(0..)
                     {
                         let open = sites
                             .iter()
@@ -347,6 +346,10 @@ fn stage_terms(
             columns.push((f, stage, l, Some(d)));
             for n in r.least..r.most {
                 let slope = phi(n + 1) - phi(n);
+                if slope == 0.0 {
+                    // At or above the share from n on: φ is 0 there, the column's bound.
+                    break;
+                }
                 let mut row: Vec<(Col, f64)> = district_terms
                     .iter()
                     .map(|&(c, v)| (c, v * slope))
