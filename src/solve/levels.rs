@@ -163,8 +163,8 @@ pub(super) fn solve_levels(
         .and_then(|limit| started.checked_add(limit));
     // With cost right after the stages that count districts' places: cost on the districts'
     // totals (`nested_master`), a bound, and where its plans keep every rule, the optimum.
-    // Under a time limit it has half the time left; where it proves no plan by then, the
-    // nested plans below are built, and it goes on from them after.
+    // Under a time limit it has half the time left; where it has no plan that keeps every
+    // rule by then, the nested plans below are built, and it goes on from the better.
     // Plans of the districts' totals proven optimal, with HiGHS's gap (within `mip_gap`).
     let optimal = |plans: Vec<Plan>, gap: f64| Solution {
         mip_gap: gap,
@@ -194,8 +194,10 @@ pub(super) fn solve_levels(
             master = Some(found);
         }
     }
-    let mut enough = false;
-    if !done && all_optimal && !stages.contains(&Stage::Spread) {
+    // Plans of the districts' totals that keep every rule make the nested candidates
+    // unneeded (they are at the held optima, and the districts' totals go on from them).
+    let mut enough = master_plans.is_some();
+    if !done && !enough && all_optimal && !stages.contains(&Stage::Spread) {
         if let Some(plans) = from_the_bottom(instance, &levels, &alone, started)? {
             enough = reached(&plans) >= pinned;
             done = consider(plans, "proof");
