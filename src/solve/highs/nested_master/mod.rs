@@ -34,6 +34,7 @@ use crate::solve::model::nested_cost::held_values;
 use crate::solve::model::prepare::Prepared;
 use crate::solve::model::solution::Solution;
 use crate::solve::model::values::{level_scales, weighted_stage_values};
+use crate::solve::program::neighbourhoods::violated_spacing;
 use crate::solve::program::sparse::{Settings, StageStatus};
 use crate::solve::trace::trace;
 
@@ -61,7 +62,7 @@ pub(crate) struct Master<'a> {
 
 impl<'a> Master<'a> {
     /// The program for levels held at their own optima (`alone`) in the stages `before`
-    /// (those that count districts' places, before cost).
+    /// (those that count districts' places, before cost); `None` for other stages.
     pub(crate) fn for_levels(
         instance: &'a Instance,
         levels: &'a [Prepared],
@@ -69,41 +70,28 @@ impl<'a> Master<'a> {
         alone: &[Solution],
         before: &[Stage],
     ) -> Option<Master<'a>> {
-        let own_plans: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
-        let sums = weighted_stage_values(instance, levels, weights, &own_plans, before);
-        let (own, allowed) = held_values(levels, weights, alone, &sums);
-        let held = Held { allowed, sums };
-        Master::new(instance, levels, weights, &own, held, level_scales(levels))
-    }
-
-    /// `None` where a level has no ranges (its places are not fixed by the held stages) or
-    /// a held stage is one the program does not know.
-    fn new(
-        instance: &'a Instance,
-        levels: &'a [Prepared],
-        weights: &'a [f64],
-        own: &[(Stage, Vec<f64>)],
-        held: Held,
-        scales: Vec<f64>,
-    ) -> Option<Master<'a>> {
         let known = |s: &Stage| {
             matches!(
                 s,
                 Stage::Shortfall | Stage::Evenness | Stage::Fair | Stage::Worst
             )
         };
-        if !held.sums.iter().all(|(s, _)| known(s)) {
+        if !before.iter().all(known) {
             return None;
         }
-        let ranges: Vec<LevelRanges> = pinned_ranges(instance, levels, own, &held.allowed)
+        let own_plans: Vec<Plan> = alone.iter().map(|s| s.plan.clone()).collect();
+        let sums = weighted_stage_values(instance, levels, weights, &own_plans, before);
+        let (own, allowed) = held_values(levels, weights, alone, &sums);
+        // `None` where a level has no ranges (its places are not fixed by the held stages).
+        let ranges: Vec<LevelRanges> = pinned_ranges(instance, levels, &own, &allowed)
             .into_iter()
             .collect::<Option<_>>()?;
         Some(Master {
             instance,
             levels,
             weights,
-            held,
-            scales,
+            held: Held { allowed, sums },
+            scales: level_scales(levels),
             ranges,
             rows: BTreeSet::new(),
             bound: f64::NEG_INFINITY,
@@ -188,14 +176,7 @@ fn broken_rules(levels: &[Prepared], plans: &[Plan]) -> (Vec<usize>, Vec<usize>)
     let mut balls = BTreeSet::new();
     let mut schools = BTreeSet::new();
     for (level, plan) in levels.iter().zip(plans) {
-        let load = |sites: &mut dyn Iterator<Item = usize>| -> u64 {
-            sites.map(|s| u64::from(plan.places[s])).sum()
-        };
-        for (b, ball) in level.spacing.iter().enumerate() {
-            if load(&mut ball.members.iter().map(|&s| s as usize)) > ball.room {
-                balls.insert(b);
-            }
-        }
+        balls.extend(violated_spacing(level, &[], plan));
         let mut served = vec![0u64; level.seat_room.len()];
         for (s, facility) in level.seat_facility.iter().enumerate() {
             if let Some(f) = facility {
