@@ -116,3 +116,52 @@ fn windows_keep_every_rule_and_lower_evenness() {
         );
     }
 }
+
+/// Shares of 10.1, 10.9, 10.1 and 10.9 places, a plan that rounds them the wrong way round
+/// (11, 10, 11, 10: evenness 3.6). A window counts its districts' deviations as whole
+/// places would (the chord between 10 and 11 places, not |a − t|, whose LP optimum 10.9
+/// rounds back down to 10), so it takes the place a district above its share gives up and
+/// reaches the optimum, 0.4, which the independent checker finds rule-keeping.
+#[test]
+fn windows_round_a_districts_total_as_whole_places_would() {
+    let populations = [1010.0, 1090.0, 1010.0, 1090.0];
+    let sites: Vec<_> = (0..4)
+        .flat_map(|d| (0..3).map(move |k| (d, k)))
+        .map(|(d, k)| {
+            let x = d as f64 * 1000.0 + 200.0 + 300.0 * k as f64;
+            site(&format!("S{d}-{k}"), x, 500.0, 10)
+        })
+        .collect();
+    let mut instance = city(&populations, sites, 42);
+    instance.stages = vec![Stage::Shortfall, Stage::Evenness];
+    let geography = Geography::of(&instance);
+    let prepared = Prepared::new(&instance, &geography);
+    // 11, 10, 11 and 10 places.
+    let places = vec![4, 4, 3, 4, 4, 2, 4, 4, 3, 4, 4, 2];
+    let start = Plan { places };
+    assert_eq!(start.placed(), 42);
+    let evenness = |p: &Plan| stage_value(Stage::Evenness, &instance, &prepared, p);
+    assert!(
+        (evenness(&start) - 3.6).abs() < 1e-9,
+        "{}",
+        evenness(&start)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let plan = improve_by_windows(
+        &instance,
+        &prepared,
+        start,
+        deadline,
+        &AtomicBool::new(false),
+        BY_LP,
+    );
+    let report = crate::check::check_plan(&instance, &geography, &plan);
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert_eq!(plan.placed(), 42);
+    assert!(
+        (evenness(&plan) - 0.4).abs() < 1e-9,
+        "{:?}: {}",
+        plan.places,
+        evenness(&plan)
+    );
+}
