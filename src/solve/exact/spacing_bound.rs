@@ -10,10 +10,11 @@
 //! cheapest marginal first, to the districts (within their site room and share cap). Whole
 //! places per district matter: as fractions the bound falls far below the city's without
 //! spacing (a 30 × 30 tight grid: 99 against 206, whole 257; the 200k tight grid: 5,758
-//! fractional, 6,181 whole in the rounds of a 60 s run, the LP with every ball 6,202, against 2,332). For every λ ≥ 0 that
-//! value minus Σ_b λ_b · room_b is a lower bound on evenness (rules other than site room,
-//! share cap and spacing only raise the optimum); the multipliers follow the balls'
-//! overfill (subgradient steps towards the best known plan's value).
+//! fractional, 6,181 whole in the rounds of a 60 s run, against 2,332; the LP with every
+//! ball is 6,202 there). For every λ ≥ 0 that value minus Σ_b λ_b · room_b is a lower
+//! bound on evenness (rules other than site room, share cap and spacing only raise the
+//! optimum); the multipliers follow the balls' overfill (subgradient steps, deflected,
+//! towards the best known plan's value).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -308,8 +309,8 @@ pub(crate) fn priced_rounds(
 
 /// Takes `amount` places from the cheapest `pieces` (slope, width, site), adding them to
 /// `taken`: the sum of slope × places taken, and the places no piece had room for. A
-/// weighted quickselect (each step halves the pieces left), as a sort of the 200,000
-/// pieces of the tight grid took most of a round's time.
+/// weighted quickselect (each step halves the pieces left): sorting the 200,000 pieces of
+/// the tight grid took a quarter of a round's time (7.5 ms a round sorted, 5.6 selected).
 fn take_cheapest(pieces: &mut [(f64, f64, u32)], mut amount: f64, taken: &mut [f64]) -> (f64, f64) {
     let cheaper =
         |a: &(f64, f64, u32), b: &(f64, f64, u32)| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2));
