@@ -280,29 +280,14 @@ pub(crate) fn build(
         let mut under = Vec::with_capacity(district_count);
         let mut deviation_rows = Vec::with_capacity(district_count);
         for (d, members) in in_district.iter().enumerate() {
-            let p = program.add_column(0.0, f64::INFINITY, false);
-            let m = program.add_column(0.0, f64::INFINITY, false);
+            // a_d − t_d = p_d − m_d, with a_d = e_d + Σ x, and the chord cut of whole places
+            // (HiGHS rarely branches on the districts' terms).
+            let columns: Vec<Col> = members.iter().map(|&u| at(u)).collect();
+            let kink = level.target[d] - level.district_existing[d];
+            let (p, m, row) = program.add_deviation(&columns, kink);
             over.push(p);
             under.push(m);
-            // a_d − t_d = p_d − m_d, with a_d = e_d + Σ x.
-            let mut terms: Vec<(Col, f64)> = members.iter().map(|&u| (at(u), 1.0)).collect();
-            terms.push((p, -1.0));
-            terms.push((m, 1.0));
-            let kink = level.target[d] - level.district_existing[d];
-            deviation_rows.push(program.add_row(terms, kink, true));
-            // New places k = Σx are whole, so |k − kink| lies on or above the chord through
-            // the two whole numbers around the kink: p + m ≥ φ + (k − ⌊kink⌋)(1 − 2φ), with φ
-            // the fractional part. Every whole k satisfies it, so the model keeps its optimum;
-            // the LP relaxation becomes the convex hull per district and HiGHS rarely branches.
-            let floor = kink.floor();
-            let fraction = kink - floor;
-            if fraction > 1e-9 && fraction < 1.0 - 1e-9 {
-                let slope = 1.0 - 2.0 * fraction;
-                let mut chord: Vec<(Col, f64)> = members.iter().map(|&u| (at(u), slope)).collect();
-                chord.push((p, -1.0));
-                chord.push((m, -1.0));
-                program.add_row(chord, floor * slope - fraction, false);
-            }
+            deviation_rows.push(row);
         }
         let mut fair = Vec::new();
         let mut fair_by_district = Vec::new();

@@ -159,6 +159,29 @@ impl Program {
         self.rows.len() - 1
     }
 
+    /// The deviation of whole places from `kink`: columns p, m ≥ 0 with
+    /// Σ `members` − p + m = kink (the returned row), and, as Σ `members` is whole,
+    /// |Σ − kink| on or above the chord through the two whole numbers around the kink:
+    /// p + m ≥ φ + (Σ − ⌊kink⌋)(1 − 2φ), with φ the fractional part. Every whole sum
+    /// satisfies it, so the optimum stays; the LP relaxation becomes the convex hull of the
+    /// district's term, and an LP rounds its total the way whole places would.
+    pub fn add_deviation(&mut self, members: &[Col], kink: f64) -> (Col, Col, usize) {
+        let p = self.add_column(0.0, f64::INFINITY, false);
+        let m = self.add_column(0.0, f64::INFINITY, false);
+        let mut terms: Vec<(Col, f64)> = members.iter().map(|&c| (c, 1.0)).collect();
+        terms.extend([(p, -1.0), (m, 1.0)]);
+        let row = self.add_row(terms, kink, true);
+        let floor = kink.floor();
+        let fraction = kink - floor;
+        if fraction > 1e-9 && fraction < 1.0 - 1e-9 {
+            let slope = 1.0 - 2.0 * fraction;
+            let mut chord: Vec<(Col, f64)> = members.iter().map(|&c| (c, slope)).collect();
+            chord.extend([(p, -1.0), (m, -1.0)]);
+            self.add_row(chord, floor * slope - fraction, false);
+        }
+        (p, m, row)
+    }
+
     pub fn has_integers(&self) -> bool {
         self.columns.iter().any(|c| c.integer)
     }

@@ -64,24 +64,12 @@ impl Windows<'_> {
             if let Some(room) = prepared.share_room[d] {
                 program.add_row(terms.clone(), room as f64, false);
             }
-            // v ≥ |a − kink| and v ≥ the chord between the whole numbers around the kink:
-            // the least convex term that agrees with |a − kink| at whole places, so that the
-            // LP rounds the district's total as whole places would.
+            // |a − kink| as whole places count it (with the chord cut), so that the LP rounds
+            // the district's total the way that lowers evenness.
+            let columns: Vec<Col> = terms.iter().map(|&(c, _)| c).collect();
             let kink = prepared.target[d] - prepared.district_existing[d];
-            let v = program.add_column(0.0, f64::INFINITY, false);
-            let (below, fraction) = (kink.floor(), kink - kink.floor());
-            let slope = 1.0 - 2.0 * fraction;
-            let with = |factor: f64| {
-                let mut row: Vec<(Col, f64)> = terms.iter().map(|&(c, _)| (c, factor)).collect();
-                row.push((v, -1.0));
-                row
-            };
-            program.add_row(with(1.0), kink, false);
-            program.add_row(with(-1.0), -kink, false);
-            if fraction > 1e-9 {
-                program.add_row(with(slope), slope * below - fraction, false);
-            }
-            objective.push((v, 1.0));
+            let (p, m, _) = program.add_deviation(&columns, kink);
+            objective.extend([(p, 1.0), (m, 1.0)]);
             current += self.deviation(d).abs();
         }
         let mut balls: Vec<u32> = sites
